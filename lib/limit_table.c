@@ -1,0 +1,101 @@
+/* The limits table; see limits.h. */
+#include "limit_table.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define L(field, def, min, max, help) \
+	{ #field, offsetof(struct limits, field), def, min, max, help }
+
+const struct limit_def limit_defs[] = {
+	L(max_frame_bytes, 1048576, 1024, 16777216,
+	    "largest ingest frame; larger ones are refused before any allocation"),
+	L(max_batch_updates, 1000, 1, 100000, "most updates in one Batch message"),
+	L(max_inflight_updates, 10000, 1, 1000000,
+	    "unacknowledged updates per carrier session; above it the daemon stops reading that socket"),
+	L(max_string_bytes, 64, 8, 1024, "longest identifier field of an update"),
+	L(max_remark_bytes, 512, 0, 8192, "longest remark of an update"),
+	L(max_connections, 1024, 1, 100000, "carrier plus operator connections at once"),
+	L(max_query_line_bytes, 1024, 64, 65536, "longest query line an operator may send"),
+	L(max_query_rows, 100000, 1, 10000000, "most rows in one query answer"),
+	L(handshake_timeout_s, 10, 1, 3600, "seconds a carrier has to send its Hello"),
+	L(idle_timeout_s, 600, 5, 86400, "seconds a connection may stay silent"),
+	L(max_future_skew_s, 900, 0, 86400,
+	    "how far an actual (ACT) event time may lie ahead of the daemon's clock"),
+	L(max_plan_horizon_days, 400, 1, 3650,
+	    "how far planned and estimated times may lie in the future"),
+	L(max_event_age_days, 3650, 1, 36500, "oldest event time accepted"),
+	L(max_container_gross_kg, 60000, 1000, 200000, "gross weight limit of one container"),
+	L(max_gross_kg, 100000000, 1000, 4000000000,
+	    "gross weight limit of a train- or vessel-level update"),
+	L(max_teu, 50000, 1, 1000000, "TEU limit of one update"),
+	L(max_container_count, 50000, 1, 1000000, "container count limit of one update"),
+	L(seq_window, 65536, 1024, 16777216,
+	    "how far above the acknowledged mark a sequence number may run ahead"),
+	L(writers, 2, 1, 64, "writer threads; legs are shared out among them"),
+	L(writer_batch_updates, 20000, 1, 1000000, "most updates one writer commits in a transaction"),
+	L(writer_queue_updates, 200000, 1000, 100000000, "updates queued for one writer at most"),
+	L(query_threads, 2, 1, 64, "threads answering operator queries"),
+	L(shutdown_deadline_s, 30, 1, 3600,
+	    "seconds a graceful stop may take to commit and acknowledge"),
+	L(output_buffer_bytes, 4194304, 65536, 1073741824,
+	    "bytes queued towards one peer before the daemon stops serving it"),
+};
+
+const size_t limit_defs_count = sizeof limit_defs / sizeof limit_defs[0];
+
+static int64_t *
+limit_slot(struct limits *l, const struct limit_def *d)
+{
+	return (int64_t *)(void *)((char *)l + d->offset);
+}
+
+int64_t
+limits_get(const struct limits *l, const struct limit_def *d)
+{
+	return *(const int64_t *)(const void *)((const char *)l + d->offset);
+}
+
+void
+limits_set_defaults(struct limits *l)
+{
+	for (size_t i = 0; i < limit_defs_count; i++)
+		*limit_slot(l, &limit_defs[i]) = limit_defs[i].def;
+}
+
+const struct limit_def *
+limits_find(const char *name)
+{
+	for (size_t i = 0; i < limit_defs_count; i++)
+		if (strcmp(limit_defs[i].name, name) == 0)
+			return &limit_defs[i];
+	return NULL;
+}
+
+int
+limits_set(struct limits *l, const char *name, const char *value, char *err, size_t errlen)
+{
+	const struct limit_def *d = limits_find(name);
+	char *end;
+	long long v;
+
+	if (d == NULL) {
+		snprintf(err, errlen, "unknown limit \"%s\"", name);
+		return -1;
+	}
+	errno = 0;
+	v = strtoll(value, &end, 10);
+	if (errno != 0 || end == value || *end != '\0') {
+		snprintf(err, errlen, "%s: \"%s\" is not a whole number", name, value);
+		return -1;
+	}
+	if (v < d->min || v > d->max) {
+		snprintf(err, errlen, "%s: %lld is outside %lld..%lld", name, v,
+		    (long long)d->min, (long long)d->max);
+		return -1;
+	}
+	*limit_slot(l, d) = v;
+	return 0;
+}

@@ -1,0 +1,57 @@
+/*
+ * Every bound a peer or the workload can push against, in one table: name,
+ * default, min, max and what it protects. The config file, `corridord --help`
+ * and docs/limits.md are checked against this table (see tests).
+ */
+#ifndef CORRIDOR_LIMIT_TABLE_H
+#define CORRIDOR_LIMIT_TABLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct limits {
+	int64_t max_frame_bytes;
+	int64_t max_batch_updates;
+	int64_t max_inflight_updates;
+	int64_t max_string_bytes;
+	int64_t max_remark_bytes;
+	int64_t max_connections;
+	int64_t max_query_line_bytes;
+	int64_t max_query_rows;
+	int64_t handshake_timeout_s;
+	int64_t idle_timeout_s;
+	int64_t max_future_skew_s;
+	int64_t max_plan_horizon_days;
+	int64_t max_event_age_days;
+	int64_t max_container_gross_kg;
+	int64_t max_gross_kg;
+	int64_t max_teu;
+	int64_t max_container_count;
+	int64_t seq_window;
+	int64_t writers;
+	int64_t writer_batch_updates;
+	int64_t writer_queue_updates;
+	int64_t query_threads;
+	int64_t shutdown_deadline_s;
+	int64_t output_buffer_bytes;
+};
+
+struct limit_def {
+	const char *name;
+	size_t offset;
+	int64_t def;
+	int64_t min;
+	int64_t max;
+	const char *help;
+};
+
+extern const struct limit_def limit_defs[];
+extern const size_t limit_defs_count;
+
+void limits_set_defaults(struct limits *l);
+const struct limit_def *limits_find(const char *name);
+/* Sets a limit by name from text; 0, or -1 with a reason in err. */
+int limits_set(struct limits *l, const char *name, const char *value, char *err, size_t errlen);
+int64_t limits_get(const struct limits *l, const struct limit_def *d);
+
+#endif

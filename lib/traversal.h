@@ -1,0 +1,46 @@
+/*
+ * Traversals: a unit entering a leg and later leaving it. For a movement leg
+ * a departure-type event (DEPA, GTOT, LOAD) enters and an arrival-type event
+ * (ARRI, GTIN, DISC) exits; for a port or border stay it is the reverse. Only
+ * actual (ACT) events move units. Pairing is a pure function over a unit's
+ * events sorted by event time, so late and out-of-order events are handled
+ * by re-pairing the unit whenever one of its events arrives.
+ */
+#ifndef CORRIDOR_TRAVERSAL_H
+#define CORRIDOR_TRAVERSAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "legs.h"
+
+enum event_role { ROLE_NONE, ROLE_ENTER, ROLE_EXIT };
+
+struct trav_event {
+	int64_t time_ms;
+	int64_t id;		/* ties on time break by arrival order */
+	enum event_role role;
+	const char *carrier;
+	uint32_t teu;		/* 0 = unknown */
+	uint32_t containers;
+	uint32_t gross_kg;
+};
+
+struct traversal {
+	int64_t enter_ms;
+	int64_t exit_ms;	/* -1 while the unit is still in the leg */
+	const char *carrier;	/* the carrier that reported the entry */
+	uint32_t teu;
+	uint32_t containers;
+	uint32_t gross_kg;
+};
+
+enum event_role leg_event_role(enum leg_kind kind, int classifier, int event_code);
+
+/* Pairs events (sorted by time, then id) into traversals: the first entry
+ * opens one, the first exit after it closes it; repeated entries while open
+ * and exits with nothing open are ignored. out must hold n entries.
+ * Cargo figures come from the entry, gaps filled from the exit. */
+size_t traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out);
+
+#endif
