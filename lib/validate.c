@@ -234,7 +234,7 @@ check_cargo(const Corridor__ShipmentUpdate *u, const struct limits *lim, struct 
 	if (has_container) {
 		const char *c = u->container;
 
-		if (strlen(c) != 11 || iso6346_check_digit(c) < 0 ||
+		if (strlen(c) != 11 || iso6346_check_digit(c) < 0 || strchr("UJZ", c[3]) == NULL ||
 		    c[10] < '0' || c[10] > '9')
 			return fail(rej, CORRIDOR__REJECT_REASON__BAD_VALUE,
 			    "container \"%s\" is not 4 capital letters and 7 digits", c);
