@@ -31,10 +31,13 @@ CREATE TABLE events (
   remark        TEXT,
   next_eta_ms   INTEGER,
   retracts_message_id TEXT,
+  retracted     INTEGER NOT NULL DEFAULT 0,  -- 1 once a later update retracts it
   UNIQUE (carrier, seq)
 );
 CREATE INDEX events_by_unit ON events (unit, direction, event_time_ms);
 CREATE INDEX events_by_message ON events (message_id);
+CREATE INDEX events_retracting ON events (retracts_message_id)
+  WHERE retracts_message_id IS NOT NULL;
 
 -- One row per passage of a unit through this leg. exit_* are NULL while the
 -- unit is still in the leg. Rebuilt for a unit whenever one of its events
@@ -44,7 +47,7 @@ CREATE TABLE traversals (
   direction     TEXT    NOT NULL,
   enter_time_ms INTEGER NOT NULL,
   exit_time_ms  INTEGER,
-  duration_s    INTEGER,
+  duration_ms   INTEGER,
   carrier       TEXT    NOT NULL,
   teu           INTEGER NOT NULL,
   containers    INTEGER NOT NULL,

@@ -1,0 +1,112 @@
+/* Carriers' acknowledgement state; see carrier.h. */
+#include "carrier.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+carrier_code_valid(const char *code)
+{
+	size_t n = strlen(code);
+
+	if (n < 2 || n >= CARRIER_CODE_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!isupper((unsigned char)code[i]) && !isdigit((unsigned char)code[i]))
+			return 0;
+	return 1;
+}
+
+struct carrier *
+carrier_find(struct carrier_table *t, const char *code)
+{
+	for (size_t i = 0; i < t->count; i++)
+		if (strcmp(t->items[i].code, code) == 0)
+			return &t->items[i];
+	return NULL;
+}
+
+int
+carrier_add(struct carrier_table *t, const char *code, const char *name)
+{
+	struct carrier *c;
+
+	if (!carrier_code_valid(code))
+		return -1;
+	c = carrier_find(t, code);
+	if (c == NULL) {
+		if (t->count == CARRIERS_MAX)
+			return -1;
+		c = &t->items[t->count++];
+		memset(c, 0, sizeof *c);
+		snprintf(c->code, sizeof c->code, "%s", code);
+	}
+	snprintf(c->name, sizeof c->name, "%s", name != NULL ? name : "");
+	return 0;
+}
+
+int
+carrier_table_init_windows(struct carrier_table *t, uint64_t window)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		struct carrier *c = &t->items[i];
+
+		free(c->done);
+		c->window = window;
+		c->done = calloc((size_t)(window + 7) / 8, 1);
+		if (c->done == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+carrier_table_free(struct carrier_table *t)
+{
+	for (size_t i = 0; i < t->count; i++) {
+		free(t->items[i].done);
+		t->items[i].done = NULL;
+	}
+}
+
+bool
+carrier_seq_in_window(const struct carrier *c, uint64_t seq)
+{
+	return seq <= c->acked_seq || seq - c->acked_seq <= c->window;
+}
+
+static bool
+bit_get(const struct carrier *c, uint64_t seq)
+{
+	uint64_t b = seq % c->window;
+
+	return (c->done[b / 8] >> (b % 8)) & 1;
+}
+
+static void
+bit_set(struct carrier *c, uint64_t seq, bool on)
+{
+	uint64_t b = seq % c->window;
+
+	if (on)
+		c->done[b / 8] |= (uint8_t)(1u << (b % 8));
+	else
+		c->done[b / 8] &= (uint8_t)~(1u << (b % 8));
+}
+
+bool
+carrier_mark_done(struct carrier *c, uint64_t seq)
+{
+	uint64_t before = c->acked_seq;
+
+	if (seq <= c->acked_seq || !carrier_seq_in_window(c, seq))
+		return false;
+	bit_set(c, seq, true);
+	while (bit_get(c, c->acked_seq + 1)) {
+		bit_set(c, c->acked_seq + 1, false);
+		c->acked_seq++;
+	}
+	return c->acked_seq != before;
+}

@@ -1,0 +1,521 @@
+/* Carrier connections; see ingest_conn.h and docs/wire-protocol.md. */
+#include "ingest_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <sqlite3.h>
+
+#include "carrier.h"
+#include "frame.h"
+#include "log.h"
+#include "net_util.h"
+#include "server.h"
+#include "timeutil.h"
+#include "update_rec.h"
+#include "validate.h"
+#include "wire.h"
+#include "writer.h"
+
+#define INGEST_SMALL_FRAME 1024
+#define INGEST_CLOSE_FLUSH_S 5
+
+static void ingest_read_cb(struct bufferevent *bev, void *arg);
+static void ingest_process_input(struct ingest_conn *c);
+
+static void
+ingest_conn_free(struct ingest_conn *c)
+{
+	struct server *srv = c->srv;
+
+	log_info("conn=%llu carrier=%s peer=%s closed reason=%s", (unsigned long long)c->id,
+	    c->carrier != NULL ? c->carrier->code : "-", c->peer,
+	    c->close_reason != NULL ? c->close_reason : "unknown");
+	if (c->carrier != NULL && c->carrier->session == c)
+		c->carrier->session = NULL;
+	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
+	srv->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+static void
+ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
+{
+	uint8_t small[INGEST_SMALL_FRAME];
+	size_t n = wire_frame_size(&msg->base);
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+
+	if (n <= sizeof small) {
+		evbuffer_add(out, small, wire_pack_into(&msg->base, small));
+		return;
+	}
+	{
+		uint8_t *buf = malloc(n);
+
+		if (buf == NULL) {
+			log_warnx("conn=%llu cannot allocate %zu bytes for a frame",
+			    (unsigned long long)c->id, n);
+			return;
+		}
+		evbuffer_add(out, buf, wire_pack_into(&msg->base, buf));
+		free(buf);
+	}
+}
+
+static void
+ingest_send_error(struct ingest_conn *c, Corridor__ErrorCode code, const char *message)
+{
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Error err = CORRIDOR__ERROR__INIT;
+
+	err.has_code = 1;
+	err.code = code;
+	err.message = (char *)message;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ERROR;
+	msg.error = &err;
+	ingest_send(c, &msg);
+}
+
+static void
+ingest_send_rejection(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
+{
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Rejection r = CORRIDOR__REJECTION__INIT;
+
+	r.has_seq = 1;
+	r.seq = seq;
+	r.has_reason = 1;
+	r.reason = rej->reason;
+	r.message = (char *)rej->message;
+	r.has_retryable = 1;
+	r.retryable = rej->retryable;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_REJECTION;
+	msg.rejection = &r;
+	ingest_send(c, &msg);
+}
+
+void
+ingest_conn_send_ack(struct ingest_conn *c)
+{
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Ack ack = CORRIDOR__ACK__INIT;
+
+	if (c->carrier == NULL || c->state == INGEST_CLOSING)
+		return;
+	if (c->carrier->acked_seq <= c->ack_sent && !c->ack_wanted)
+		return;
+	ack.has_acked_seq = 1;
+	ack.acked_seq = c->carrier->acked_seq;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ACK;
+	msg.ack = &ack;
+	ingest_send(c, &msg);
+	c->ack_sent = c->carrier->acked_seq;
+	c->ack_wanted = false;
+}
+
+static void
+ingest_deferred_free(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ingest_conn_free(arg);
+}
+
+static void
+ingest_schedule_free(struct ingest_conn *c)
+{
+	struct timeval now = { 0, 0 };
+
+	/* Never free inside the connection's own callback stack. */
+	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+	if (event_base_once(c->srv->base, -1, EV_TIMEOUT, ingest_deferred_free, c, &now) == -1)
+		log_warnx("conn=%llu cannot schedule free", (unsigned long long)c->id);
+}
+
+void
+ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode code,
+    const char *message)
+{
+	struct timeval flush = { INGEST_CLOSE_FLUSH_S, 0 };
+
+	if (c->state == INGEST_CLOSING)
+		return;
+	c->state = INGEST_CLOSING;
+	c->close_reason = reason;
+	if (c->carrier != NULL && c->carrier->session == c)
+		c->carrier->session = NULL;
+	if (code != 0)
+		ingest_send_error(c, code, message);
+	bufferevent_disable(c->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
+		ingest_schedule_free(c);
+		return;
+	}
+	/* the write callback frees it once the last frame is out */
+	bufferevent_set_timeouts(c->bev, NULL, &flush);
+	bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void
+ingest_set_idle_timeout(struct ingest_conn *c, int64_t seconds)
+{
+	struct timeval tv = { (time_t)seconds, 0 };
+
+	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+static void
+ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
+{
+	struct server *srv = c->srv;
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Welcome w = CORRIDOR__WELCOME__INIT;
+	Corridor__Limits lim = CORRIDOR__LIMITS__INIT;
+	const struct limits *l = &srv->cfg->limits;
+	struct carrier *carrier;
+
+	if (!h->has_protocol_version || h->protocol_version != WIRE_PROTOCOL_VERSION) {
+		ingest_conn_close(c, "version_unsupported", CORRIDOR__ERROR_CODE__VERSION_UNSUPPORTED,
+		    "this daemon speaks protocol version 1");
+		return;
+	}
+	if (h->carrier == NULL || !carrier_code_valid(h->carrier)) {
+		ingest_conn_close(c, "bad_hello", CORRIDOR__ERROR_CODE__BAD_HELLO,
+		    "hello needs a carrier code of capital letters and digits");
+		return;
+	}
+	carrier = carrier_find(&srv->cfg->carriers, h->carrier);
+	if (carrier == NULL) {
+		log_warnx("conn=%llu peer=%s refused reason=unknown_carrier carrier=%s",
+		    (unsigned long long)c->id, c->peer, h->carrier);
+		ingest_conn_close(c, "unknown_carrier", CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER,
+		    "this carrier code is not configured");
+		return;
+	}
+	if (carrier->session != NULL)
+		ingest_conn_close(carrier->session, "replaced", CORRIDOR__ERROR_CODE__REPLACED,
+		    "a newer session of this carrier took over");
+	carrier->session = c;
+	c->carrier = carrier;
+	c->state = INGEST_STREAMING;
+	c->ack_sent = carrier->acked_seq;
+	ingest_set_idle_timeout(c, l->idle_timeout_s);
+
+	lim.has_max_frame_bytes = lim.has_max_batch_updates = lim.has_max_inflight_updates = 1;
+	lim.has_max_string_bytes = lim.has_max_remark_bytes = 1;
+	lim.max_frame_bytes = (uint32_t)l->max_frame_bytes;
+	lim.max_batch_updates = (uint32_t)l->max_batch_updates;
+	lim.max_inflight_updates = (uint32_t)l->max_inflight_updates;
+	lim.max_string_bytes = (uint32_t)l->max_string_bytes;
+	lim.max_remark_bytes = (uint32_t)l->max_remark_bytes;
+	w.has_protocol_version = 1;
+	w.protocol_version = WIRE_PROTOCOL_VERSION;
+	w.server_version = (char *)CORRIDOR_VERSION;
+	w.has_acked_seq = 1;
+	w.acked_seq = carrier->acked_seq;
+	w.limits = &lim;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_WELCOME;
+	msg.welcome = &w;
+	ingest_send(c, &msg);
+	log_info("conn=%llu carrier=%s peer=%s hello client=\"%s\" acked_seq=%llu",
+	    (unsigned long long)c->id, carrier->code, c->peer,
+	    h->client_name != NULL && text_is_identifier(h->client_name) ? h->client_name : "-",
+	    (unsigned long long)carrier->acked_seq);
+}
+
+static void
+ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
+{
+	struct carrier *carrier = c->carrier;
+
+	server_count_reject(c->srv, rej->reason);
+	carrier->rejected++;
+	log_info("conn=%llu carrier=%s rejected seq=%llu reason=%s retryable=%d msg=\"%s\"",
+	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
+	    reject_reason_name(rej->reason), rej->retryable, rej->message);
+	ingest_send_rejection(c, seq, rej);
+	if (!rej->retryable && seq != 0)
+		carrier_mark_done(carrier, seq);
+}
+
+/* One update of a batch: already done, rejected, or queued for a writer. */
+static void
+ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now)
+{
+	struct server *srv = c->srv;
+	struct carrier *carrier = c->carrier;
+	struct reject rej = { .retryable = false };
+	struct update_rec *r;
+	uint64_t seq = u->has_seq ? u->seq : 0;
+
+	srv->counters.updates_received++;
+	carrier->received++;
+	if (seq != 0 && seq <= carrier->acked_seq) {
+		c->ack_wanted = true;	/* a resend of something already done */
+		carrier->duplicates++;
+		srv->counters.updates_duplicate++;
+		return;
+	}
+	if (seq != 0 && !carrier_seq_in_window(carrier, seq)) {
+		rej.reason = CORRIDOR__REJECT_REASON__SEQ_OUT_OF_WINDOW;
+		rej.retryable = true;
+		snprintf(rej.message, sizeof rej.message,
+		    "seq %llu is more than %llu above the acknowledged mark %llu",
+		    (unsigned long long)seq, (unsigned long long)carrier->window,
+		    (unsigned long long)carrier->acked_seq);
+		ingest_reject(c, seq, &rej);
+		return;
+	}
+	if (update_validate(u, carrier->code, &srv->cfg->legs, &srv->cfg->limits, now, &rej) == -1) {
+		ingest_reject(c, seq, &rej);
+		return;
+	}
+	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
+	if (r != NULL) {
+		r->carrier = carrier;
+		if (writer_pool_submit(srv->writers, r) == 0) {
+			carrier->inflight++;
+			return;
+		}
+		free(r);
+	}
+	rej.reason = CORRIDOR__REJECT_REASON__BUSY;
+	rej.retryable = true;
+	snprintf(rej.message, sizeof rej.message, "the writers are behind; resend later");
+	ingest_reject(c, seq, &rej);
+}
+
+static void
+ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
+{
+	const struct limits *l = &c->srv->cfg->limits;
+	int64_t now = time_now_ms();
+
+	if (b->n_updates > (size_t)l->max_batch_updates) {
+		char msg[128];
+
+		snprintf(msg, sizeof msg, "batch of %zu updates is above the limit of %lld",
+		    b->n_updates, (long long)l->max_batch_updates);
+		ingest_conn_close(c, "batch_too_large", CORRIDOR__ERROR_CODE__PROTOCOL, msg);
+		return;
+	}
+	for (size_t i = 0; i < b->n_updates; i++)
+		ingest_take_update(c, b->updates[i], now);
+	ingest_conn_send_ack(c);
+	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates && c->state ==
+	    INGEST_STREAMING) {
+		c->read_paused = true;
+		bufferevent_disable(c->bev, EV_READ);
+		log_debug("conn=%llu carrier=%s paused inflight=%llu", (unsigned long long)c->id,
+		    c->carrier->code, (unsigned long long)c->carrier->inflight);
+	}
+}
+
+static void
+ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
+{
+	if (c->state == INGEST_HELLO) {
+		if (m->body_case != CORRIDOR__CARRIER_MESSAGE__BODY_HELLO)
+			ingest_conn_close(c, "no_hello", CORRIDOR__ERROR_CODE__PROTOCOL,
+			    "the first message must be a Hello");
+		else
+			ingest_handle_hello(c, m->hello);
+		return;
+	}
+	if (m->body_case != CORRIDOR__CARRIER_MESSAGE__BODY_BATCH) {
+		ingest_conn_close(c, "unexpected_message", CORRIDOR__ERROR_CODE__PROTOCOL,
+		    "after the Hello only Batch messages are expected");
+		return;
+	}
+	ingest_handle_batch(c, m->batch);
+}
+
+/* Takes whole frames from the input buffer while the session may read. */
+static void
+ingest_process_input(struct ingest_conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	uint32_t max = (uint32_t)c->srv->cfg->limits.max_frame_bytes;
+
+	while (c->state == INGEST_HELLO || c->state == INGEST_STREAMING ||
+	    c->state == INGEST_DRAINING) {
+		uint8_t hdr[FRAME_HEADER_BYTES];
+		uint32_t len = 0;
+		size_t avail = evbuffer_get_length(in);
+		enum frame_status st;
+		Corridor__CarrierMessage *m;
+		char msg[128];
+
+		if (c->read_paused && c->state != INGEST_DRAINING)
+			return;
+		evbuffer_copyout(in, hdr, avail < sizeof hdr ? avail : sizeof hdr);
+		st = frame_parse_header(hdr, avail, max, &len);
+		if (st == FRAME_NEED_MORE)
+			return;
+		if (st != FRAME_READY) {
+			log_warnx("conn=%llu peer=%s bad frame reason=%s len=%u max=%u",
+			    (unsigned long long)c->id, c->peer, frame_status_name(st), len, max);
+			snprintf(msg, sizeof msg, "frame length %u is outside 1..%u", len, max);
+			ingest_conn_close(c, frame_status_name(st), st == FRAME_TOO_LARGE ?
+			    CORRIDOR__ERROR_CODE__FRAME_TOO_LARGE : CORRIDOR__ERROR_CODE__PROTOCOL, msg);
+			return;
+		}
+		evbuffer_drain(in, FRAME_HEADER_BYTES);
+		m = corridor__carrier_message__unpack(NULL, len, evbuffer_pullup(in, len));
+		evbuffer_drain(in, len);
+		if (m == NULL) {
+			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u",
+			    (unsigned long long)c->id, c->peer, len);
+			ingest_conn_close(c, "undecodable", CORRIDOR__ERROR_CODE__PROTOCOL,
+			    "the frame is not a valid CarrierMessage");
+			return;
+		}
+		ingest_handle_message(c, m);
+		corridor__carrier_message__free_unpacked(m, NULL);
+	}
+}
+
+static void
+ingest_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	ingest_process_input(arg);
+}
+
+static void
+ingest_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct ingest_conn *c = arg;
+
+	(void)bev;
+	if (c->state == INGEST_CLOSING)
+		ingest_schedule_free(c);
+}
+
+static void
+ingest_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct ingest_conn *c = arg;
+
+	(void)bev;
+	if (c->state == INGEST_CLOSING) {
+		ingest_schedule_free(c);
+		return;
+	}
+	if (what & BEV_EVENT_TIMEOUT)
+		ingest_conn_close(c, c->state == INGEST_HELLO ? "handshake_timeout" : "idle_timeout",
+		    CORRIDOR__ERROR_CODE__TIMEOUT, "no message within the time limit");
+	else {
+		c->close_reason = what & BEV_EVENT_EOF ? "peer_closed" : "socket_error";
+		c->state = INGEST_CLOSING;
+		if (c->carrier != NULL && c->carrier->session == c)
+			c->carrier->session = NULL;
+		ingest_schedule_free(c);
+	}
+}
+
+void
+ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+{
+	struct ingest_conn *c;
+	const struct limits *l = &srv->cfg->limits;
+
+	(void)salen;
+	if (!server_accept_allowed(srv, "carrier")) {
+		evutil_closesocket(fd);
+		return;
+	}
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		log_warnx("carrier connection refused reason=out_of_memory");
+		evutil_closesocket(fd);
+		return;
+	}
+	c->srv = srv;
+	c->id = ++srv->next_conn_id;
+	c->state = INGEST_HELLO;
+	net_format_peer(sa, c->peer, sizeof c->peer);
+	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev == NULL) {
+		evutil_closesocket(fd);
+		free(c);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&srv->ingest_conns, c, entry);
+	srv->nconns++;
+	/* Read at most one whole frame ahead: bounded memory per connection. */
+	bufferevent_setwatermark(c->bev, EV_READ, 0,
+	    (size_t)l->max_frame_bytes + FRAME_HEADER_BYTES);
+	bufferevent_setcb(c->bev, ingest_read_cb, ingest_write_cb, ingest_event_cb, c);
+	ingest_set_idle_timeout(c, l->handshake_timeout_s);
+	bufferevent_enable(c->bev, EV_READ);
+	log_debug("conn=%llu peer=%s carrier connection", (unsigned long long)c->id, c->peer);
+}
+
+void
+ingest_conn_drain(struct ingest_conn *c)
+{
+	if (c->state != INGEST_STREAMING && c->state != INGEST_HELLO)
+		return;
+	if (c->state == INGEST_HELLO) {
+		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
+		    "the daemon is stopping");
+		return;
+	}
+	/* Everything already read from the socket is taken in and will be
+	 * committed and acknowledged; nothing more is read. */
+	c->state = INGEST_DRAINING;
+	ingest_process_input(c);
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+void
+ingest_on_stored(struct server *srv, struct update_rec *list)
+{
+	const struct limits *l = &srv->cfg->limits;
+	struct ingest_conn *c;
+
+	for (struct update_rec *r = list; r != NULL; r = r->next) {
+		struct carrier *carrier = r->carrier;
+
+		carrier->inflight--;
+		if (r->result == REC_FAILED) {
+			struct reject rej = { CORRIDOR__REJECT_REASON__STORE_FAILED, true, "" };
+
+			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
+			    sqlite3_errstr(r->fail_code));
+			server_count_reject(srv, rej.reason);
+			if (carrier->session != NULL)
+				ingest_send_rejection(carrier->session, r->seq, &rej);
+			continue;
+		}
+		if (r->result == REC_STORED) {
+			carrier->stored++;
+			srv->counters.updates_stored++;
+		} else {
+			carrier->duplicates++;
+			srv->counters.updates_duplicate++;
+		}
+		carrier_mark_done(carrier, r->seq);
+	}
+	update_rec_free_list(list);
+
+	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
+		if (c->carrier == NULL || c->state == INGEST_CLOSING)
+			continue;
+		ingest_conn_send_ack(c);
+		if (c->read_paused && c->carrier->inflight < (uint64_t)l->max_inflight_updates / 2) {
+			c->read_paused = false;
+			if (c->state == INGEST_STREAMING) {
+				bufferevent_enable(c->bev, EV_READ);
+				ingest_process_input(c);
+			}
+		}
+	}
+}

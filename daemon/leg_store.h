@@ -1,0 +1,29 @@
+/*
+ * The write side of one leg's SQLite file. Used only by the writer thread
+ * that owns the leg: it stores a batch of updates in one transaction and
+ * re-pairs the traversals of every unit the batch touched.
+ */
+#ifndef CORRIDOR_LEG_STORE_H
+#define CORRIDOR_LEG_STORE_H
+
+#include <stddef.h>
+
+#include "db.h"
+#include "legs.h"
+#include "update_rec.h"
+
+struct leg_store;
+
+/* Opens or creates <legs_dir>/<code>.db and migrates it. */
+struct leg_store *leg_store_open(const char *legs_dir, const struct leg *leg, enum db_sync sync,
+    char *err, size_t errlen);
+void leg_store_close(struct leg_store *s);
+
+/* Stores recs[0..n) (all of this leg) in one transaction and sets each
+ * rec's result: REC_STORED, REC_DUPLICATE ((carrier, seq) already stored) or,
+ * when the transaction fails, REC_FAILED with the SQLite code. Returns 0 or -1. */
+int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
+
+const char *leg_store_path(const struct leg_store *s);
+
+#endif

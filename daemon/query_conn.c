@@ -1,0 +1,272 @@
+/* Operator connections on the query port; see query_conn.h. */
+#include "query_conn.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "log.h"
+#include "net_util.h"
+#include "query_exec.h"
+#include "server.h"
+#include "timeutil.h"
+#include "workq.h"
+
+#define QUERY_CLOSE_FLUSH_S 5
+
+struct query_job {
+	struct workq_job base;	/* first: the workq hands this pointer back */
+	struct query_conn *conn;	/* NULL once the connection is gone */
+	char *line;
+	struct evbuffer *out;
+};
+
+static void query_process_input(struct query_conn *q);
+
+void *
+query_worker_init(void *arg)
+{
+	struct server *srv = arg;
+
+	return query_ctx_new(&srv->cfg->legs, &srv->cfg->limits, srv->legs_dir);
+}
+
+void
+query_worker_fini(void *ctx)
+{
+	query_ctx_free(ctx);
+}
+
+static void
+query_job_run(struct workq_job *base, void *ctx)
+{
+	struct query_job *job = (struct query_job *)base;
+
+	query_execute(ctx, job->line, time_now_ms(), job->out);
+}
+
+static void
+query_job_free(struct query_job *job)
+{
+	evbuffer_free(job->out);
+	free(job->line);
+	free(job);
+}
+
+static void
+query_conn_free(struct query_conn *q)
+{
+	log_debug("conn=%llu peer=%s operator closed reason=%s", (unsigned long long)q->id,
+	    q->peer, q->close_reason != NULL ? q->close_reason : "unknown");
+	if (q->job != NULL)
+		q->job->conn = NULL;	/* the worker's answer is dropped */
+	TAILQ_REMOVE(&q->srv->query_conns, q, entry);
+	q->srv->nconns--;
+	bufferevent_free(q->bev);
+	free(q);
+}
+
+static void
+query_deferred_free(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	query_conn_free(arg);
+}
+
+static void
+query_schedule_free(struct query_conn *q)
+{
+	struct timeval now = { 0, 0 };
+
+	bufferevent_disable(q->bev, EV_READ | EV_WRITE);
+	if (event_base_once(q->srv->base, -1, EV_TIMEOUT, query_deferred_free, q, &now) == -1)
+		log_warnx("conn=%llu cannot schedule free", (unsigned long long)q->id);
+}
+
+void
+query_conn_close(struct query_conn *q, const char *reason)
+{
+	struct timeval flush = { QUERY_CLOSE_FLUSH_S, 0 };
+
+	if (q->state == QUERY_CLOSING)
+		return;
+	q->state = QUERY_CLOSING;
+	q->close_reason = reason;
+	bufferevent_disable(q->bev, EV_READ);
+	if (evbuffer_get_length(bufferevent_get_output(q->bev)) == 0) {
+		query_schedule_free(q);
+		return;
+	}
+	bufferevent_set_timeouts(q->bev, NULL, &flush);
+	bufferevent_enable(q->bev, EV_WRITE);
+}
+
+static void
+query_job_done(struct workq_job *base)
+{
+	struct query_job *job = (struct query_job *)base;
+	struct query_conn *q = job->conn;
+
+	if (q != NULL) {
+		q->job = NULL;
+		evbuffer_add_buffer(bufferevent_get_output(q->bev), job->out);
+		if (q->state == QUERY_RUNNING) {
+			q->state = QUERY_READING;
+			if (q->srv->stopping)
+				query_conn_close(q, "shutdown");
+			else
+				query_process_input(q);
+			if (q->state == QUERY_READING && q->peer_eof)
+				query_conn_close(q, "peer_closed");
+		}
+	}
+	query_job_free(job);
+}
+
+static void
+query_reply_err(struct query_conn *q, const char *code, const char *msg)
+{
+	evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR %s %s\n", code, msg);
+}
+
+static int
+query_start(struct query_conn *q, char *line)
+{
+	struct query_job *job;
+	char word[8];
+
+	if (sscanf(line, " %7s", word) == 1 && strcasecmp(word, "QUIT") == 0 &&
+	    strlen(word) == 4) {
+		query_conn_close(q, "quit");
+		return -1;
+	}
+	job = calloc(1, sizeof *job);
+	if (job == NULL || (job->out = evbuffer_new()) == NULL) {
+		free(job);
+		query_reply_err(q, "INTERNAL", "out of memory");
+		return 0;
+	}
+	job->base.run = query_job_run;
+	job->base.done = query_job_done;
+	job->conn = q;
+	job->line = line;
+	q->job = job;
+	q->state = QUERY_RUNNING;
+	q->srv->counters.queries++;
+	workq_submit(q->srv->queries, &job->base);
+	return -1;
+}
+
+/* Takes the next whole line, if any, and starts answering it. */
+static void
+query_process_input(struct query_conn *q)
+{
+	struct evbuffer *in = bufferevent_get_input(q->bev);
+	size_t max = (size_t)q->srv->cfg->limits.max_query_line_bytes;
+
+	while (q->state == QUERY_READING) {
+		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
+		size_t len;
+		char *line;
+
+		if (eol.pos < 0) {
+			if (evbuffer_get_length(in) > max) {
+				log_warnx("conn=%llu peer=%s query refused reason=line_too_long "
+				    "len>%zu", (unsigned long long)q->id, q->peer, max);
+				query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
+				    "max_query_line_bytes long");
+				query_conn_close(q, "line_too_long");
+			}
+			return;
+		}
+		if ((size_t)eol.pos > max) {
+			query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
+			    "max_query_line_bytes long");
+			query_conn_close(q, "line_too_long");
+			return;
+		}
+		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
+		if (line == NULL)
+			return;
+		if (query_start(q, line) == 0)
+			free(line);
+	}
+}
+
+static void
+query_read_cb(struct bufferevent *bev, void *arg)
+{
+	(void)bev;
+	query_process_input(arg);
+}
+
+static void
+query_write_cb(struct bufferevent *bev, void *arg)
+{
+	struct query_conn *q = arg;
+
+	(void)bev;
+	if (q->state == QUERY_CLOSING)
+		query_schedule_free(q);
+}
+
+static void
+query_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+	struct query_conn *q = arg;
+
+	(void)bev;
+	if ((what & BEV_EVENT_EOF) && q->state != QUERY_CLOSING) {
+		/* A half-closed peer (printf ... | nc) still gets its answers. */
+		q->peer_eof = true;
+		query_process_input(q);
+		if (q->state == QUERY_READING)
+			query_conn_close(q, "peer_closed");
+		return;
+	}
+	if (q->state != QUERY_CLOSING)
+		q->close_reason = what & BEV_EVENT_TIMEOUT ? "idle_timeout" : "socket_error";
+	q->state = QUERY_CLOSING;
+	query_schedule_free(q);
+}
+
+void
+query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+{
+	struct query_conn *q;
+	struct timeval idle = { (time_t)srv->cfg->limits.idle_timeout_s, 0 };
+
+	(void)salen;
+	if (!server_accept_allowed(srv, "operator")) {
+		evutil_closesocket(fd);
+		return;
+	}
+	q = calloc(1, sizeof *q);
+	if (q == NULL) {
+		evutil_closesocket(fd);
+		return;
+	}
+	q->srv = srv;
+	q->id = ++srv->next_conn_id;
+	q->state = QUERY_READING;
+	net_format_peer(sa, q->peer, sizeof q->peer);
+	q->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (q->bev == NULL) {
+		evutil_closesocket(fd);
+		free(q);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&srv->query_conns, q, entry);
+	srv->nconns++;
+	bufferevent_setwatermark(q->bev, EV_READ, 0,
+	    (size_t)srv->cfg->limits.max_query_line_bytes + 2);
+	bufferevent_setcb(q->bev, query_read_cb, query_write_cb, query_event_cb, q);
+	bufferevent_set_timeouts(q->bev, &idle, NULL);
+	bufferevent_enable(q->bev, EV_READ);
+	log_debug("conn=%llu peer=%s operator connection", (unsigned long long)q->id, q->peer);
+}

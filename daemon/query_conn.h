@@ -1,0 +1,44 @@
+/*
+ * An operator's connection on the query port: text lines in, one query at a
+ * time handed to the query workers, answers written back in order.
+ */
+#ifndef CORRIDOR_QUERY_CONN_H
+#define CORRIDOR_QUERY_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/util.h>
+
+struct server;
+struct query_job;
+
+enum query_state {
+	QUERY_READING,		/* waiting for a line */
+	QUERY_RUNNING,		/* a query is on a worker; input waits */
+	QUERY_CLOSING,		/* flushing the last answer, then freed */
+};
+
+struct query_conn {
+	TAILQ_ENTRY(query_conn) entry;
+	uint64_t id;
+	struct server *srv;
+	struct bufferevent *bev;
+	enum query_state state;
+	struct query_job *job;	/* while QUERY_RUNNING */
+	bool peer_eof;		/* the peer has shut down its side */
+	char peer[64];
+	const char *close_reason;
+};
+
+void query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
+    int salen);
+/* Stops reading and frees the connection once its output is written. */
+void query_conn_close(struct query_conn *q, const char *reason);
+
+/* The query workers' thread hooks (see workq.h). */
+void *query_worker_init(void *srv);
+void query_worker_fini(void *ctx);
+
+#endif

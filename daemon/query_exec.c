@@ -1,0 +1,519 @@
+/* The query commands; see query_exec.h and docs/query-protocol.md. */
+#include "query_exec.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <sqlite3.h>
+
+#include "db.h"
+#include "log.h"
+#include "qproto.h"
+#include "stats.h"
+#include "timeutil.h"
+
+#define MS_PER_HOUR 3600000.0
+
+struct query_ctx {
+	const struct leg_table *legs;
+	const struct limits *lim;
+	char legs_dir[1100];
+	sqlite3 *dbs[LEGS_MAX];	/* opened on first use */
+};
+
+/* A response being built: rows are counted against max_query_rows. */
+struct answer {
+	struct evbuffer *out;
+	struct evbuffer *rows;
+	size_t nrows;
+	size_t max_rows;
+	int failed;		/* an ERR was written instead */
+};
+
+struct command {
+	const char *name;
+	int min_args, max_args;	/* words after the command */
+	void (*run)(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+	const char *usage;
+};
+
+struct query_ctx *
+query_ctx_new(const struct leg_table *legs, const struct limits *lim, const char *legs_dir)
+{
+	struct query_ctx *ctx = calloc(1, sizeof *ctx);
+
+	if (ctx == NULL)
+		return NULL;
+	ctx->legs = legs;
+	ctx->lim = lim;
+	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
+	return ctx;
+}
+
+void
+query_ctx_free(struct query_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	for (size_t i = 0; i < LEGS_MAX; i++)
+		sqlite3_close(ctx->dbs[i]);
+	free(ctx);
+}
+
+static void
+answer_err(struct answer *a, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+answer_err(struct answer *a, const char *code, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	if (a->failed)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	a->failed = 1;
+	evbuffer_add_printf(a->out, "ERR %s %s\n", code, msg);
+}
+
+static void
+answer_header(struct answer *a, const char *columns)
+{
+	evbuffer_add_printf(a->rows, "# %s\n", columns);
+}
+
+static void
+answer_row(struct answer *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void
+answer_row(struct answer *a, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (a->failed)
+		return;
+	if (++a->nrows > a->max_rows) {
+		answer_err(a, "TOO_MANY_ROWS", "the answer has more than %zu rows (max_query_rows)",
+		    a->max_rows);
+		return;
+	}
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(a->rows, fmt, ap);
+	va_end(ap);
+	evbuffer_add(a->rows, "\n", 1);
+}
+
+static sqlite3 *
+leg_db(struct query_ctx *ctx, size_t i, struct answer *a)
+{
+	char path[1200], err[256];
+
+	if (ctx->dbs[i] != NULL)
+		return ctx->dbs[i];
+	snprintf(path, sizeof path, "%s/%s.db", ctx->legs_dir, ctx->legs->legs[i].code);
+	ctx->dbs[i] = db_open_ro(path, err, sizeof err);
+	if (ctx->dbs[i] == NULL) {
+		log_warnx("query cannot open leg=%s error=\"%s\"", ctx->legs->legs[i].code, err);
+		answer_err(a, "INTERNAL", "cannot open the store of leg %s",
+		    ctx->legs->legs[i].code);
+	}
+	return ctx->dbs[i];
+}
+
+static sqlite3_stmt *
+prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a)
+{
+	sqlite3 *db = leg_db(ctx, leg, a);
+	sqlite3_stmt *st = NULL;
+
+	if (db == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		log_warnx("query prepare failed leg=%s error=\"%s\"", ctx->legs->legs[leg].code,
+		    sqlite3_errmsg(db));
+		answer_err(a, "INTERNAL", "the store of leg %s cannot be read",
+		    ctx->legs->legs[leg].code);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a)
+{
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		log_warnx("query failed leg=%s error=\"%s\"", ctx->legs->legs[leg].code,
+		    sqlite3_errmsg(sqlite3_db_handle(st)));
+		answer_err(a, "INTERNAL", "reading leg %s failed", ctx->legs->legs[leg].code);
+	}
+	sqlite3_finalize(st);
+}
+
+/* "*" (or nothing) selects every leg; otherwise one leg by code. */
+static int
+select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first, size_t *last,
+    struct answer *a)
+{
+	int idx;
+
+	if (!qproto_arg_given(req, i)) {
+		*first = 0;
+		*last = ctx->legs->count;
+		return 0;
+	}
+	idx = legs_index(ctx->legs, req->argv[i]);
+	if (idx < 0) {
+		answer_err(a, "UNKNOWN_LEG", "leg %s is not configured (LEGS lists them)",
+		    req->argv[i]);
+		return -1;
+	}
+	*first = (size_t)idx;
+	*last = (size_t)idx + 1;
+	return 0;
+}
+
+static void
+fmt_time(int64_t ms, char *buf, size_t len)
+{
+	time_format_iso(ms, buf, len);
+}
+
+static void
+cmd_ping(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	(void)ctx;
+	(void)req;
+	(void)now;
+	answer_header(a, "reply\tversion\tprotocol");
+	answer_row(a, "PONG\t%s\t%d", CORRIDOR_VERSION, QPROTO_VERSION);
+}
+
+static void
+cmd_legs(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	(void)req;
+	(void)now;
+	answer_header(a, "leg\tfrom\tto\tcountry\tkind\tmode\tdistance_km\tmin_h\ttypical_h\tbad_h");
+	for (size_t i = 0; i < ctx->legs->count; i++) {
+		const struct leg *l = &ctx->legs->legs[i];
+
+		answer_row(a, "%s\t%s\t%s\t%s\t%s\t%s\t%g\t%g\t%g\t%g", l->code, l->from, l->to,
+		    l->country, leg_kind_name(l->kind), l->mode, l->distance_km, l->min_h,
+		    l->typical_h, l->bad_h);
+	}
+}
+
+static int
+parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct answer *a)
+{
+	if (!qproto_arg_given(req, i)) {
+		*out = dflt;
+		return 0;
+	}
+	if (time_parse_iso(req->argv[i], out) == -1) {
+		answer_err(a, "BAD_ARGUMENT", "\"%s\" is not a time (YYYY-MM-DD or "
+		    "YYYY-MM-DDTHH:MM:SSZ or Unix ms)", req->argv[i]);
+		return -1;
+	}
+	return 0;
+}
+
+struct stats_filter {
+	int64_t from, to;
+	const char *direction;	/* NULL = both */
+	const char *carrier;	/* NULL = any */
+};
+
+static void
+stats_one_leg(struct query_ctx *ctx, size_t leg, const struct stats_filter *f, struct answer *a)
+{
+	sqlite3_stmt *st = prepare(ctx, leg,
+	    "SELECT duration_ms, teu, containers, gross_kg FROM traversals"
+	    " WHERE exit_time_ms IS NOT NULL AND exit_time_ms >= ?1 AND exit_time_ms < ?2"
+	    " AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR carrier = ?4)", a);
+	int64_t *dur = NULL;
+	size_t n = 0, cap = 0;
+	int64_t teu = 0, containers = 0, kg = 0;
+	struct duration_summary s;
+	int rc;
+
+	if (st == NULL)
+		return;
+	sqlite3_bind_int64(st, 1, f->from);
+	sqlite3_bind_int64(st, 2, f->to);
+	if (f->direction != NULL)
+		sqlite3_bind_text(st, 3, f->direction, -1, SQLITE_STATIC);
+	if (f->carrier != NULL)
+		sqlite3_bind_text(st, 4, f->carrier, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *grown;
+
+			cap = cap ? cap * 2 : 256;
+			grown = realloc(dur, cap * sizeof *dur);
+			if (grown == NULL) {
+				rc = SQLITE_NOMEM;
+				break;
+			}
+			dur = grown;
+		}
+		dur[n++] = sqlite3_column_int64(st, 0);
+		teu += sqlite3_column_int64(st, 1);
+		containers += sqlite3_column_int64(st, 2);
+		kg += sqlite3_column_int64(st, 3);
+	}
+	finish(ctx, leg, st, rc, a);
+	if (!a->failed) {
+		stats_summarize(dur, n, &s);
+		if (n == 0)
+			answer_row(a, "%s\t%s\t0\t\t\t\t\t\t\t0\t0\t0.000", ctx->legs->legs[leg].code,
+			    f->direction ? f->direction : "*");
+		else
+			answer_row(a, "%s\t%s\t%zu\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%lld\t%lld\t%.3f",
+			    ctx->legs->legs[leg].code, f->direction ? f->direction : "*", s.n,
+			    s.min / MS_PER_HOUR, s.mean / MS_PER_HOUR, s.p50 / MS_PER_HOUR,
+			    s.p90 / MS_PER_HOUR, s.p95 / MS_PER_HOUR, s.max / MS_PER_HOUR,
+			    (long long)teu, (long long)containers, kg / 1000.0);
+	}
+	free(dur);
+}
+
+static void
+cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	struct stats_filter f = { 0 };
+	size_t first, last;
+
+	(void)now;
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_time_arg(req, 2, &f.from, INT64_MIN, a) == -1 ||
+	    parse_time_arg(req, 3, &f.to, INT64_MAX, a) == -1)
+		return;
+	if (qproto_arg_given(req, 4)) {
+		f.direction = req->argv[4];
+		if (strcmp(f.direction, "W") != 0 && strcmp(f.direction, "E") != 0) {
+			answer_err(a, "BAD_ARGUMENT", "direction must be W or E");
+			return;
+		}
+	}
+	if (qproto_arg_given(req, 5))
+		f.carrier = req->argv[5];
+	answer_header(a, "leg\tdirection\tn\tmin_h\tmean_h\tp50_h\tp90_h\tp95_h\tmax_h\tteu"
+	    "\tcontainers\ttonnes");
+	for (size_t i = first; i < last && !a->failed; i++)
+		stats_one_leg(ctx, i, &f, a);
+}
+
+static void
+intransit_leg(struct query_ctx *ctx, size_t leg, int64_t now, struct answer *a)
+{
+	sqlite3_stmt *st = prepare(ctx, leg,
+	    "SELECT unit, direction, carrier, enter_time_ms, teu FROM traversals"
+	    " WHERE exit_time_ms IS NULL ORDER BY enter_time_ms, unit", a);
+	int rc = SQLITE_DONE;
+
+	if (st == NULL)
+		return;
+	answer_header(a, "unit\tdirection\tcarrier\tentered\thours\tteu");
+	while (!a->failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char when[32];
+		int64_t entered = sqlite3_column_int64(st, 3);
+
+		fmt_time(entered, when, sizeof when);
+		answer_row(a, "%s\t%s\t%s\t%s\t%.2f\t%lld", sqlite3_column_text(st, 0),
+		    sqlite3_column_text(st, 1), sqlite3_column_text(st, 2), when,
+		    (now - entered) / MS_PER_HOUR, (long long)sqlite3_column_int64(st, 4));
+	}
+	finish(ctx, leg, st, a->failed ? SQLITE_DONE : rc, a);
+}
+
+static void
+cmd_intransit(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	size_t first, last;
+
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1)
+		return;
+	if (last - first == 1 && qproto_arg_given(req, 1)) {
+		intransit_leg(ctx, first, now, a);
+		return;
+	}
+	answer_header(a, "leg\tkind\tunits\tteu\tcontainers\toldest_h");
+	for (size_t i = first; i < last && !a->failed; i++) {
+		sqlite3_stmt *st = prepare(ctx, i,
+		    "SELECT count(*), coalesce(sum(teu), 0), coalesce(sum(containers), 0),"
+		    " min(enter_time_ms) FROM traversals WHERE exit_time_ms IS NULL", a);
+		int rc;
+
+		if (st == NULL)
+			return;
+		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (sqlite3_column_type(st, 3) == SQLITE_NULL)
+				answer_row(a, "%s\t%s\t0\t0\t0\t", ctx->legs->legs[i].code,
+				    leg_kind_name(ctx->legs->legs[i].kind));
+			else
+				answer_row(a, "%s\t%s\t%lld\t%lld\t%lld\t%.2f", ctx->legs->legs[i].code,
+				    leg_kind_name(ctx->legs->legs[i].kind),
+				    (long long)sqlite3_column_int64(st, 0),
+				    (long long)sqlite3_column_int64(st, 1),
+				    (long long)sqlite3_column_int64(st, 2),
+				    (now - sqlite3_column_int64(st, 3)) / MS_PER_HOUR);
+		}
+		finish(ctx, i, st, rc, a);
+	}
+}
+
+struct journey_step {
+	size_t leg;
+	char direction[2];
+	int64_t enter, exit;	/* exit -1 = still in the leg */
+};
+
+static int
+step_cmp(const void *x, const void *y)
+{
+	const struct journey_step *a = x, *b = y;
+
+	if (a->enter != b->enter)
+		return a->enter < b->enter ? -1 : 1;
+	/* a unit leaves one leg and enters the next at the same instant */
+	if ((a->exit < 0) != (b->exit < 0))
+		return a->exit < 0 ? 1 : -1;
+	return a->exit < b->exit ? -1 : a->exit > b->exit;
+}
+
+static void
+cmd_shipment(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	struct journey_step *steps = NULL;
+	size_t n = 0, cap = 0;
+	const char *unit = req->argv[1];
+
+	(void)now;
+	if (strlen(unit) > 160) {
+		answer_err(a, "BAD_ARGUMENT", "unit is longer than 160 characters");
+		return;
+	}
+	for (size_t i = 0; i < ctx->legs->count && !a->failed; i++) {
+		sqlite3_stmt *st = prepare(ctx, i, "SELECT direction, enter_time_ms, exit_time_ms"
+		    " FROM traversals WHERE unit = ?1", a);
+		int rc;
+
+		if (st == NULL)
+			break;
+		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			if (n == cap) {
+				struct journey_step *grown;
+
+				cap = cap ? cap * 2 : 16;
+				grown = realloc(steps, cap * sizeof *steps);
+				if (grown == NULL) {
+					rc = SQLITE_NOMEM;
+					break;
+				}
+				steps = grown;
+			}
+			steps[n].leg = i;
+			snprintf(steps[n].direction, sizeof steps[n].direction, "%s",
+			    (const char *)sqlite3_column_text(st, 0));
+			steps[n].enter = sqlite3_column_int64(st, 1);
+			steps[n].exit = sqlite3_column_type(st, 2) == SQLITE_NULL ? -1 :
+			    sqlite3_column_int64(st, 2);
+			n++;
+		}
+		finish(ctx, i, st, rc, a);
+	}
+	if (n > 1)
+		qsort(steps, n, sizeof *steps, step_cmp);
+	answer_header(a, "leg\tkind\tdirection\tentered\texited\thours\tstatus");
+	for (size_t i = 0; i < n && !a->failed; i++) {
+		const struct leg *l = &ctx->legs->legs[steps[i].leg];
+		char in[32], out[32] = "";
+
+		fmt_time(steps[i].enter, in, sizeof in);
+		if (steps[i].exit >= 0)
+			fmt_time(steps[i].exit, out, sizeof out);
+		answer_row(a, "%s\t%s\t%s\t%s\t%s\t%.2f\t%s", l->code, leg_kind_name(l->kind),
+		    steps[i].direction, in, out,
+		    ((steps[i].exit >= 0 ? steps[i].exit : now) - steps[i].enter) / MS_PER_HOUR,
+		    steps[i].exit >= 0 ? "done" : "in_leg");
+	}
+	free(steps);
+}
+
+static void cmd_help(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+
+static const struct command commands[] = {
+	{ "PING", 0, 0, cmd_ping, "PING" },
+	{ "HELP", 0, 0, cmd_help, "HELP" },
+	{ "LEGS", 0, 0, cmd_legs, "LEGS" },
+	{ "STATS", 1, 5, cmd_stats, "STATS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ "INTRANSIT", 0, 1, cmd_intransit, "INTRANSIT [leg|*]" },
+	{ "SHIPMENT", 1, 1, cmd_shipment, "SHIPMENT <container|unit>" },
+	{ "QUIT", 0, 0, NULL, "QUIT" },
+};
+
+static void
+cmd_help(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	(void)ctx;
+	(void)req;
+	(void)now;
+	answer_header(a, "command\tusage");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		answer_row(a, "%s\t%s", commands[i].name, commands[i].usage);
+}
+
+void
+query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct evbuffer *out)
+{
+	struct answer a = { out, evbuffer_new(), 0, (size_t)ctx->lim->max_query_rows, 0 };
+	struct qrequest req;
+	char *copy = strdup(line);
+	const struct command *cmd = NULL;
+
+	if (copy == NULL || a.rows == NULL) {
+		answer_err(&a, "INTERNAL", "out of memory");
+		goto done;
+	}
+	if (qproto_split(copy, &req) == -1) {
+		answer_err(&a, "BAD_ARGUMENT", "too many words or a byte that is not printable ASCII");
+		goto done;
+	}
+	if (req.argc == 0) {
+		answer_err(&a, "UNKNOWN_COMMAND", "empty line; HELP lists the commands");
+		goto done;
+	}
+	for (char *p = req.argv[0]; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(commands[i].name, req.argv[0]) == 0 && commands[i].run != NULL)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		answer_err(&a, "UNKNOWN_COMMAND", "%.40s is not a command; HELP lists them",
+		    req.argv[0]);
+		goto done;
+	}
+	if (req.argc - 1 < cmd->min_args || req.argc - 1 > cmd->max_args) {
+		answer_err(&a, "BAD_ARGUMENT", "usage: %s", cmd->usage);
+		goto done;
+	}
+	cmd->run(ctx, &req, now_ms, &a);
+	if (!a.failed) {
+		evbuffer_add(out, "OK\n", 3);
+		evbuffer_add_buffer(out, a.rows);
+		evbuffer_add_printf(out, "END %zu\n", a.nrows);
+	}
+done:
+	if (a.rows != NULL)
+		evbuffer_free(a.rows);
+	free(copy);
+}

@@ -1,0 +1,25 @@
+/*
+ * Answering one query line (docs/query-protocol.md) from the leg databases.
+ * Runs on a query worker thread with that thread's own read-only SQLite
+ * handles; writes the whole response (OK ... END, or ERR) into out.
+ */
+#ifndef CORRIDOR_QUERY_EXEC_H
+#define CORRIDOR_QUERY_EXEC_H
+
+#include <stdint.h>
+
+#include "legs.h"
+#include "limit_table.h"
+
+struct evbuffer;
+struct query_ctx;
+
+/* A worker thread's context. legs and lim must outlive it. */
+struct query_ctx *query_ctx_new(const struct leg_table *legs, const struct limits *lim,
+    const char *legs_dir);
+void query_ctx_free(struct query_ctx *ctx);
+
+/* Answers line (without its newline) into out. now_ms is "now" for ages. */
+void query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct evbuffer *out);
+
+#endif

@@ -1,0 +1,391 @@
+/*
+ * The daemon's wiring and life cycle: state directory, catalog, writers,
+ * query workers, listeners, the catalog checkpoint timer and the graceful
+ * stop (stop accepting, take in what was read, commit, acknowledge, exit).
+ */
+#include "server.h"
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <protobuf-c/protobuf-c.h>
+#include <sqlite3.h>
+
+#include "catalog.h"
+#include "ingest_conn.h"
+#include "log.h"
+#include "query_conn.h"
+#include "timeutil.h"
+#include "workq.h"
+#include "writer.h"
+
+#define CHECKPOINT_INTERVAL_MS 1000
+#define STOP_POLL_MS 20
+#define LISTEN_BACKLOG 512
+#define ACCEPT_PAUSE_S 1
+
+struct checkpoint_job {
+	struct workq_job base;
+	struct server *srv;
+	struct catalog_mark *marks;
+	size_t n;
+	int failed;
+};
+
+bool
+server_accept_allowed(struct server *srv, const char *what)
+{
+	if (srv->stopping)
+		return false;
+	if (srv->nconns >= (size_t)srv->cfg->limits.max_connections) {
+		srv->counters.connections_refused++;
+		log_warnx("%s connection refused reason=max_connections limit=%lld", what,
+		    (long long)srv->cfg->limits.max_connections);
+		return false;
+	}
+	return true;
+}
+
+void
+server_count_reject(struct server *srv, Corridor__RejectReason reason)
+{
+	if ((unsigned)reason < SERVER_REJECT_REASONS)
+		srv->counters.updates_rejected[reason]++;
+}
+
+static void
+make_dir(const char *path)
+{
+	if (mkdir(path, 0750) == -1 && errno != EEXIST)
+		fatal("cannot create %s", path);
+}
+
+static void
+on_writers_done(struct update_rec *list, void *arg)
+{
+	ingest_on_stored(arg, list);
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+static void
+checkpoint_run(struct workq_job *base, void *ctx)
+{
+	struct checkpoint_job *job = (struct checkpoint_job *)base;
+	char err[256];
+
+	(void)ctx;
+	if (catalog_save_marks(job->srv->catalog, job->marks, job->n, err, sizeof err) == -1) {
+		log_warnx("checkpoint failed error=\"%s\"", err);
+		job->failed = 1;
+	}
+}
+
+static void
+checkpoint_done(struct workq_job *base)
+{
+	struct checkpoint_job *job = (struct checkpoint_job *)base;
+	struct server *srv = job->srv;
+
+	if (!job->failed)
+		for (size_t i = 0; i < job->n; i++) {
+			struct carrier *c = carrier_find(&srv->cfg->carriers, job->marks[i].code);
+
+			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
+				c->saved_seq = job->marks[i].acked_seq;
+		}
+	srv->checkpoint_running = false;
+	free(job->marks);
+	free(job);
+}
+
+/* Marks that moved since the catalog last saved them; NULL when none. */
+static struct catalog_mark *
+collect_marks(struct server *srv, size_t *n)
+{
+	struct carrier_table *ct = &srv->cfg->carriers;
+	struct catalog_mark *marks = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < ct->count; i++) {
+		if (ct->items[i].acked_seq <= ct->items[i].saved_seq)
+			continue;
+		if (marks == NULL && (marks = calloc(ct->count, sizeof *marks)) == NULL)
+			return NULL;
+		snprintf(marks[*n].code, sizeof marks[*n].code, "%s", ct->items[i].code);
+		marks[*n].acked_seq = ct->items[i].acked_seq;
+		(*n)++;
+	}
+	return marks;
+}
+
+static void
+checkpoint_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct checkpoint_job *job;
+	size_t n;
+	struct catalog_mark *marks;
+
+	(void)fd;
+	(void)what;
+	if (srv->checkpoint_running || (marks = collect_marks(srv, &n)) == NULL)
+		return;
+	if ((job = calloc(1, sizeof *job)) == NULL) {
+		free(marks);
+		return;
+	}
+	job->base.run = checkpoint_run;
+	job->base.done = checkpoint_done;
+	job->srv = srv;
+	job->marks = marks;
+	job->n = n;
+	srv->checkpoint_running = true;
+	workq_submit(srv->checkpoints, &job->base);
+}
+
+/* ------------------------------------------------------------ listeners */
+
+static void
+accept_carrier(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	(void)l;
+	ingest_conn_accept(arg, fd, sa, salen);
+}
+
+static void
+accept_operator(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	(void)l;
+	query_conn_accept(arg, fd, sa, salen);
+}
+
+static void
+resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+static void
+accept_error(struct evconnlistener *l, void *arg)
+{
+	struct server *srv = arg;
+	struct timeval pause = { ACCEPT_PAUSE_S, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	/* Out of descriptors: pause accepting instead of spinning on the error. */
+	log_warnx("accept failed error=\"%s\"; pausing accept for %d s",
+	    evutil_socket_error_to_string(err), ACCEPT_PAUSE_S);
+	evconnlistener_disable(l);
+	event_base_once(srv->base, -1, EV_TIMEOUT, resume_accept, l, &pause);
+}
+
+static struct evconnlistener *
+listen_on(struct server *srv, const char *addr, evconnlistener_cb cb)
+{
+	struct sockaddr_storage ss;
+	int sslen = sizeof ss;
+	struct evconnlistener *l;
+
+	memset(&ss, 0, sizeof ss);
+	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) == -1)
+		fatalx("cannot parse listen address %s (use host:port or [v6]:port)", addr);
+	l = evconnlistener_new_bind(srv->base, cb, srv, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_CLOSE_ON_EXEC, LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
+	if (l == NULL)
+		fatal("cannot listen on %s", addr);
+	evconnlistener_set_error_cb(l, accept_error);
+	return l;
+}
+
+/* ------------------------------------------------------------ stopping */
+
+static bool
+writes_settled(struct server *srv)
+{
+	struct carrier_table *ct = &srv->cfg->carriers;
+
+	if (writer_pool_backlog(srv->writers) != 0)
+		return false;
+	for (size_t i = 0; i < ct->count; i++)
+		if (ct->items[i].inflight != 0)
+			return false;
+	return true;
+}
+
+static void
+stop_poll(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	struct ingest_conn *c;
+
+	(void)fd;
+	(void)what;
+	if (time_mono_ms() > srv->stop_deadline_ms) {
+		log_warnx("stop deadline of %lld s reached; exiting with work outstanding",
+		    (long long)srv->cfg->limits.shutdown_deadline_s);
+		event_base_loopexit(srv->base, NULL);
+		return;
+	}
+	if (!writes_settled(srv) || workq_pending(srv->queries) != 0)
+		return;
+	/* Everything read is committed and acknowledged: say goodbye. Closing
+	 * frees later, from the loop, so walking the list here is safe. */
+	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
+		ingest_conn_send_ack(c);
+		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
+		    "the daemon is stopping; reconnect later");
+	}
+	if (TAILQ_EMPTY(&srv->ingest_conns) && TAILQ_EMPTY(&srv->query_conns))
+		event_base_loopexit(srv->base, NULL);
+}
+
+static void
+server_begin_stop(struct server *srv, const char *why)
+{
+	struct timeval poll = { 0, STOP_POLL_MS * 1000 };
+	struct ingest_conn *c;
+	struct query_conn *q;
+
+	if (srv->stopping)
+		return;
+	srv->stopping = true;
+	srv->stop_deadline_ms = time_mono_ms() + srv->cfg->limits.shutdown_deadline_s * 1000;
+	log_info("stopping reason=%s connections=%zu backlog=%zu", why, srv->nconns,
+	    writer_pool_backlog(srv->writers));
+	evconnlistener_free(srv->carrier_listener);
+	evconnlistener_free(srv->query_listener);
+	srv->carrier_listener = srv->query_listener = NULL;
+	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
+		ingest_conn_drain(c);
+	TAILQ_FOREACH(q, &srv->query_conns, entry)
+		if (q->state == QUERY_READING)
+			query_conn_close(q, "shutdown");
+	srv->stop_ev = event_new(srv->base, -1, EV_PERSIST, stop_poll, srv);
+	event_add(srv->stop_ev, &poll);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	server_begin_stop(arg, sig == SIGTERM ? "sigterm" : "sigint");
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+static void
+log_versions(struct server *srv)
+{
+	log_info("corridord %s starting libevent=%s backend=%s sqlite=%s protobuf-c=%s",
+	    CORRIDOR_VERSION, event_get_version(), event_base_get_method(srv->base),
+	    sqlite3_libversion(), protobuf_c_version());
+}
+
+void
+server_init(struct server *srv, struct config *cfg)
+{
+	struct workq_ops query_ops = { query_worker_init, query_worker_fini, srv };
+	struct workq_ops plain_ops = { NULL, NULL, NULL };
+	struct timeval tick = { 0, CHECKPOINT_INTERVAL_MS * 1000 };
+	char path[CONFIG_PATH_MAX + 32], err[512];
+
+	srv->cfg = cfg;
+	TAILQ_INIT(&srv->ingest_conns);
+	TAILQ_INIT(&srv->query_conns);
+	log_versions(srv);
+
+	make_dir(cfg->state_dir);
+	snprintf(srv->legs_dir, sizeof srv->legs_dir, "%s/legs", cfg->state_dir);
+	make_dir(srv->legs_dir);
+	snprintf(path, sizeof path, "%s/corridor.db", cfg->state_dir);
+	if ((srv->catalog = catalog_open(path, cfg->sync, err, sizeof err)) == NULL)
+		fatalx("catalog: %s", err);
+	if (catalog_sync(srv->catalog, &cfg->legs, &cfg->carriers, err, sizeof err) == -1)
+		fatalx("%s", err);
+	if (carrier_table_init_windows(&cfg->carriers, (uint64_t)cfg->limits.seq_window) == -1)
+		fatalx("out of memory for carrier windows");
+	srv->writers = writer_pool_start(srv->base, &cfg->legs, srv->legs_dir, cfg->sync,
+	    &cfg->limits, on_writers_done, srv, err, sizeof err);
+	if (srv->writers == NULL)
+		fatalx("leg store: %s", err);
+	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
+	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
+
+	srv->carrier_listener = listen_on(srv, cfg->carrier_listen, accept_carrier);
+	srv->query_listener = listen_on(srv, cfg->query_listen, accept_operator);
+	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
+	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
+	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->checkpoint_ev == NULL)
+		fatalx("cannot create events");
+	event_add(srv->sigterm_ev, NULL);
+	event_add(srv->sigint_ev, NULL);
+	event_add(srv->checkpoint_ev, &tick);
+	log_info("ready state_dir=%s carriers=%s operators=%s legs=%zu carriers_known=%zu "
+	    "writers=%lld synchronous=%s", cfg->state_dir, cfg->carrier_listen, cfg->query_listen,
+	    cfg->legs.count, cfg->carriers.count, (long long)cfg->limits.writers,
+	    cfg->sync == DB_SYNC_FULL ? "full" : "normal");
+}
+
+int
+server_run(struct server *srv)
+{
+	event_base_dispatch(srv->base);
+	return time_mono_ms() > srv->stop_deadline_ms && srv->stopping ? 1 : 0;
+}
+
+void
+server_free(struct server *srv)
+{
+	struct ingest_conn *c;
+	struct query_conn *q;
+	size_t n;
+	struct catalog_mark *marks;
+	char err[256];
+
+	writer_pool_stop(srv->writers);
+	workq_stop(srv->queries);
+	workq_stop(srv->checkpoints);
+	/* The last marks, now that nothing else writes the catalog. */
+	if ((marks = collect_marks(srv, &n)) != NULL) {
+		if (catalog_save_marks(srv->catalog, marks, n, err, sizeof err) == -1)
+			log_warnx("final checkpoint failed error=\"%s\"", err);
+		free(marks);
+	}
+	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL) {
+		TAILQ_REMOVE(&srv->ingest_conns, c, entry);
+		bufferevent_free(c->bev);
+		free(c);
+	}
+	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL) {
+		TAILQ_REMOVE(&srv->query_conns, q, entry);
+		bufferevent_free(q->bev);
+		free(q);
+	}
+	if (srv->carrier_listener != NULL)
+		evconnlistener_free(srv->carrier_listener);
+	if (srv->query_listener != NULL)
+		evconnlistener_free(srv->query_listener);
+	if (srv->stop_ev != NULL)
+		event_free(srv->stop_ev);
+	event_free(srv->checkpoint_ev);
+	event_free(srv->sigterm_ev);
+	event_free(srv->sigint_ev);
+	catalog_close(srv->catalog);
+	carrier_table_free(&srv->cfg->carriers);
+	log_info("stopped");
+}

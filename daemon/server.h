@@ -1,0 +1,64 @@
+/*
+ * The running daemon: one libevent loop that owns the listeners and every
+ * connection, the writer pool that stores updates, the query workers and the
+ * catalog checkpoints. Everything in here is touched by the loop thread only.
+ */
+#ifndef CORRIDOR_SERVER_H
+#define CORRIDOR_SERVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include "config.h"
+#include "corridor.pb-c.h"
+
+#define SERVER_REJECT_REASONS 16
+
+struct event_base;
+struct evconnlistener;
+struct ingest_conn;
+struct query_conn;
+
+struct server_counters {
+	uint64_t updates_received;
+	uint64_t updates_stored;
+	uint64_t updates_duplicate;
+	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
+	uint64_t connections_refused;
+	uint64_t queries;
+};
+
+struct server {
+	struct event_base *base;
+	struct config *cfg;
+	char legs_dir[CONFIG_PATH_MAX + 8];
+	struct writer_pool *writers;
+	struct workq *queries;
+	struct workq *checkpoints;
+	struct catalog *catalog;
+	struct evconnlistener *carrier_listener, *query_listener;
+	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
+
+	TAILQ_HEAD(, ingest_conn) ingest_conns;
+	TAILQ_HEAD(, query_conn) query_conns;
+	size_t nconns;
+	uint64_t next_conn_id;
+
+	bool stopping;
+	int64_t stop_deadline_ms;
+	bool checkpoint_running;
+	struct server_counters counters;
+};
+
+/* Opens the state, starts the threads and listeners. Exits on failure. */
+void server_init(struct server *srv, struct config *cfg);
+/* Runs the loop until a graceful stop has finished; returns the exit code. */
+int server_run(struct server *srv);
+void server_free(struct server *srv);
+
+/* For the connections. */
+bool server_accept_allowed(struct server *srv, const char *what);
+void server_count_reject(struct server *srv, Corridor__RejectReason reason);
+
+#endif

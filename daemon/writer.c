@@ -1,0 +1,257 @@
+/* Writer threads and their queues; see writer.h. */
+#include "writer.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+
+#include "leg_store.h"
+#include "log.h"
+
+struct writer {
+	struct writer_pool *pool;
+	int index;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct update_rec *head, **tail;
+	size_t queued;		/* under mu: waiting plus being stored */
+	bool stopping;
+	struct update_rec **scratch;	/* the batch being stored, by leg */
+	size_t *leg_start;		/* nlegs + 1 counters for sorting it */
+};
+
+struct writer_pool {
+	struct writer *writers;
+	int nwriters;
+	struct leg_store **stores;	/* by leg index */
+	size_t nlegs;
+	size_t batch_max, queue_max;
+
+	pthread_mutex_t done_mu;
+	struct update_rec *done_head, **done_tail;
+	struct writer_stats stats;	/* under done_mu */
+	struct event *done_ev;
+	writer_done_fn done;
+	void *done_arg;
+};
+
+static void
+writer_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct writer_pool *p = arg;
+	struct update_rec *list;
+
+	(void)fd;
+	(void)what;
+	pthread_mutex_lock(&p->done_mu);
+	list = p->done_head;
+	p->done_head = NULL;
+	p->done_tail = &p->done_head;
+	pthread_mutex_unlock(&p->done_mu);
+	if (list != NULL)
+		p->done(list, p->done_arg);
+}
+
+/* Stores one taken batch: one transaction per leg it touches. */
+static void
+writer_store(struct writer *w, struct update_rec *list, size_t n)
+{
+	struct writer_pool *p = w->pool;
+	struct writer_stats st = { 0 };
+	size_t i = 0;
+
+	/* A stable counting sort by leg keeps each carrier's arrival order. */
+	memset(w->leg_start, 0, (p->nlegs + 1) * sizeof *w->leg_start);
+	for (struct update_rec *r = list; r != NULL; r = r->next)
+		w->leg_start[r->leg_index + 1]++;
+	for (size_t l = 0; l < p->nlegs; l++)
+		w->leg_start[l + 1] += w->leg_start[l];
+	for (struct update_rec *r = list; r != NULL; r = r->next)
+		w->scratch[w->leg_start[r->leg_index]++] = r;
+	for (i = 0; i < n;) {
+		size_t j = i;
+
+		while (j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index)
+			j++;
+		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i);
+		st.batches++;
+		for (size_t k = i; k < j; k++) {
+			st.stored += w->scratch[k]->result == REC_STORED;
+			st.duplicates += w->scratch[k]->result == REC_DUPLICATE;
+			st.failed += w->scratch[k]->result == REC_FAILED;
+		}
+		i = j;
+	}
+	pthread_mutex_lock(&p->done_mu);
+	*p->done_tail = list;
+	for (struct update_rec *r = list; r != NULL; r = r->next)
+		p->done_tail = &r->next;
+	p->stats.batches += st.batches;
+	p->stats.stored += st.stored;
+	p->stats.duplicates += st.duplicates;
+	p->stats.failed += st.failed;
+	pthread_mutex_unlock(&p->done_mu);
+	event_active(p->done_ev, EV_READ, 0);
+}
+
+static void *
+writer_thread(void *arg)
+{
+	struct writer *w = arg;
+	struct writer_pool *p = w->pool;
+
+	for (;;) {
+		struct update_rec *list, *last;
+		size_t n = 1;
+
+		pthread_mutex_lock(&w->mu);
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == NULL) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		/* Group commit: take whatever is queued, up to the batch bound. */
+		list = last = w->head;
+		while (last->next != NULL && n < p->batch_max) {
+			last = last->next;
+			n++;
+		}
+		w->head = last->next;
+		if (w->head == NULL)
+			w->tail = &w->head;
+		last->next = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		writer_store(w, list, n);
+
+		pthread_mutex_lock(&w->mu);
+		w->queued -= n;
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+struct writer_pool *
+writer_pool_start(struct event_base *base, const struct leg_table *legs, const char *legs_dir,
+    enum db_sync sync, const struct limits *lim, writer_done_fn done, void *arg, char *err,
+    size_t errlen)
+{
+	struct writer_pool *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		fatalx("writer pool: out of memory");
+	p->nlegs = legs->count;
+	p->batch_max = (size_t)lim->writer_batch_updates;
+	p->queue_max = (size_t)lim->writer_queue_updates;
+	p->done = done;
+	p->done_arg = arg;
+	p->done_tail = &p->done_head;
+	pthread_mutex_init(&p->done_mu, NULL);
+	p->stores = calloc(legs->count ? legs->count : 1, sizeof *p->stores);
+	if (p->stores == NULL)
+		fatalx("writer pool: out of memory");
+	for (size_t i = 0; i < legs->count; i++) {
+		p->stores[i] = leg_store_open(legs_dir, &legs->legs[i], sync, err, errlen);
+		if (p->stores[i] == NULL) {
+			while (i-- > 0)
+				leg_store_close(p->stores[i]);
+			free(p->stores);
+			free(p);
+			return NULL;
+		}
+	}
+	p->done_ev = event_new(base, -1, 0, writer_deliver, p);
+	p->nwriters = (int)lim->writers;
+	p->writers = calloc((size_t)p->nwriters, sizeof *p->writers);
+	if (p->done_ev == NULL || p->writers == NULL)
+		fatalx("writer pool: out of memory");
+	for (int i = 0; i < p->nwriters; i++) {
+		struct writer *w = &p->writers[i];
+
+		w->pool = p;
+		w->index = i;
+		w->tail = &w->head;
+		w->scratch = calloc(p->batch_max, sizeof *w->scratch);
+		w->leg_start = calloc(p->nlegs + 1, sizeof *w->leg_start);
+		if (w->scratch == NULL || w->leg_start == NULL)
+			fatalx("writer pool: out of memory");
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_cond_init(&w->cv, NULL);
+		if (pthread_create(&w->thread, NULL, writer_thread, w) != 0)
+			fatalx("writer pool: cannot start writer %d", i);
+	}
+	return p;
+}
+
+int
+writer_pool_submit(struct writer_pool *p, struct update_rec *r)
+{
+	struct writer *w = &p->writers[(size_t)r->leg_index % (size_t)p->nwriters];
+
+	pthread_mutex_lock(&w->mu);
+	if (w->queued >= p->queue_max) {
+		pthread_mutex_unlock(&w->mu);
+		return -1;
+	}
+	r->next = NULL;
+	*w->tail = r;
+	w->tail = &r->next;
+	w->queued++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	return 0;
+}
+
+size_t
+writer_pool_backlog(struct writer_pool *p)
+{
+	size_t total = 0;
+
+	for (int i = 0; i < p->nwriters; i++) {
+		pthread_mutex_lock(&p->writers[i].mu);
+		total += p->writers[i].queued;
+		pthread_mutex_unlock(&p->writers[i].mu);
+	}
+	return total;
+}
+
+void
+writer_pool_stats(struct writer_pool *p, struct writer_stats *out)
+{
+	pthread_mutex_lock(&p->done_mu);
+	*out = p->stats;
+	pthread_mutex_unlock(&p->done_mu);
+}
+
+void
+writer_pool_stop(struct writer_pool *p)
+{
+	if (p == NULL)
+		return;
+	for (int i = 0; i < p->nwriters; i++) {
+		pthread_mutex_lock(&p->writers[i].mu);
+		p->writers[i].stopping = true;
+		pthread_cond_signal(&p->writers[i].cv);
+		pthread_mutex_unlock(&p->writers[i].mu);
+	}
+	for (int i = 0; i < p->nwriters; i++) {
+		pthread_join(p->writers[i].thread, NULL);
+		free(p->writers[i].scratch);
+		free(p->writers[i].leg_start);
+		pthread_mutex_destroy(&p->writers[i].mu);
+		pthread_cond_destroy(&p->writers[i].cv);
+	}
+	writer_deliver(-1, 0, p);
+	for (size_t i = 0; i < p->nlegs; i++)
+		leg_store_close(p->stores[i]);
+	event_free(p->done_ev);
+	pthread_mutex_destroy(&p->done_mu);
+	free(p->stores);
+	free(p->writers);
+	free(p);
+}

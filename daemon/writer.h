@@ -1,0 +1,47 @@
+/*
+ * The writers: threads that each own some legs' SQLite files and store what
+ * the loop queues for those legs, group-committing whatever is queued (up to
+ * writer_batch_updates) in one transaction per leg. Completed updates come
+ * back to the loop in a list; nothing is acknowledged before that.
+ */
+#ifndef CORRIDOR_WRITER_H
+#define CORRIDOR_WRITER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "db.h"
+#include "legs.h"
+#include "limit_table.h"
+#include "update_rec.h"
+
+struct event_base;
+struct writer_pool;
+
+typedef void (*writer_done_fn)(struct update_rec *completed, void *arg);
+
+struct writer_stats {
+	uint64_t batches;	/* transactions committed or failed */
+	uint64_t stored;
+	uint64_t duplicates;
+	uint64_t failed;
+};
+
+/* Opens every leg's file (migrating it) and starts the threads. NULL with
+ * err filled if a file cannot be opened. */
+struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_table *legs,
+    const char *legs_dir, enum db_sync sync, const struct limits *lim, writer_done_fn done,
+    void *arg, char *err, size_t errlen);
+
+/* Queues r for its leg's writer. -1 when that writer's queue is full. */
+int writer_pool_submit(struct writer_pool *p, struct update_rec *r);
+
+/* Updates queued or being stored, over all writers. */
+size_t writer_pool_backlog(struct writer_pool *p);
+void writer_pool_stats(struct writer_pool *p, struct writer_stats *out);
+
+/* Stores what is queued, joins the threads, delivers the last completions
+ * and closes the files. */
+void writer_pool_stop(struct writer_pool *p);
+
+#endif
