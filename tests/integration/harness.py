@@ -1,0 +1,263 @@
+"""Integration test harness: runs the real corridord on free loopback ports in
+a temporary state directory, talks the query protocol (docs/query-protocol.md)
+and finds the binaries. Python standard library only.
+
+Paths come from the environment that tests/meson.build sets (CORRIDORD,
+CORRIDORCTL, CORRIDOR_SOURCE_DIR); without it they are guessed from this
+file's place in the source tree (build/ beside tests/)."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_DIR = os.environ.get('CORRIDOR_SOURCE_DIR') or os.path.dirname(os.path.dirname(HERE))
+CORRIDORD = os.environ.get('CORRIDORD') or os.path.join(SOURCE_DIR, 'build', 'daemon', 'corridord')
+CORRIDORCTL = os.environ.get('CORRIDORCTL') or os.path.join(SOURCE_DIR, 'build', 'client',
+                                                             'corridorctl')
+SYSTEM_PYTHON = '/usr/bin/python3'
+
+START_TIMEOUT_S = 15
+STOP_TIMEOUT_S = 30
+IO_TIMEOUT_S = 15
+
+
+def ensure_protobuf():
+    """Re-executes this script under the system interpreter when the current
+    one (e.g. a pyenv python3) lacks google.protobuf."""
+    try:
+        import google.protobuf  # noqa: F401
+        return
+    except ImportError:
+        pass
+    if os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PYTHON) and \
+            os.path.exists(SYSTEM_PYTHON):
+        os.execv(SYSTEM_PYTHON, [SYSTEM_PYTHON] + sys.argv)
+    raise unittest.SkipTest('google.protobuf is not installed (python3-protobuf)')
+
+
+def require_binary(path, what):
+    if not os.access(path, os.X_OK):
+        raise unittest.SkipTest('%s not built: %s' % (what, path))
+
+
+def free_port():
+    """A port nobody listens on right now (the kernel's pick)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+class QueryError(Exception):
+    pass
+
+
+class Answer:
+    """One query answer: ok, and then columns/rows, or code/message."""
+
+    def __init__(self, ok, columns=None, rows=None, code=None, message=None):
+        self.ok, self.columns, self.rows = ok, columns or [], rows or []
+        self.code, self.message = code, message
+
+    def dicts(self):
+        return [dict(zip(self.columns, r)) for r in self.rows]
+
+    def __repr__(self):
+        if self.ok:
+            return 'Answer(OK %s, %d rows)' % (self.columns, len(self.rows))
+        return 'Answer(ERR %s %s)' % (self.code, self.message)
+
+
+class QueryClient:
+    """A connection to the operator listener; request() sends one line and
+    parses the answer strictly (OK / # header / rows / END n, or ERR)."""
+
+    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.reader = self.sock.makefile('rb')
+
+    def close(self):
+        self.reader.close()
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def send_raw(self, data):
+        self.sock.sendall(data)
+
+    def readline(self):
+        line = self.reader.readline()
+        if not line:
+            raise EOFError('connection closed')
+        if not line.endswith(b'\n'):
+            raise QueryError('answer line without newline: %r' % line)
+        return line[:-1].decode('utf-8')
+
+    def read_answer(self):
+        first = self.readline()
+        if first.startswith('ERR '):
+            parts = first.split(' ', 2)
+            return Answer(False, code=parts[1], message=parts[2] if len(parts) > 2 else '')
+        if first != 'OK':
+            raise QueryError('answer starts with %r' % first)
+        header = self.readline()
+        if not header.startswith('# '):
+            raise QueryError('no header after OK: %r' % header)
+        columns = header[2:].split('\t')
+        rows = []
+        while True:
+            line = self.readline()
+            if line.startswith('END '):
+                if int(line[4:]) != len(rows):
+                    raise QueryError('END %s after %d rows' % (line[4:], len(rows)))
+                return Answer(True, columns, rows)
+            row = line.split('\t')
+            if len(row) != len(columns):
+                raise QueryError('row %r has %d fields, header %d' % (line, len(row),
+                                                                      len(columns)))
+            rows.append(row)
+
+    def request(self, line):
+        self.send_raw(line.encode('utf-8') + b'\n')
+        return self.read_answer()
+
+    def ok(self, line):
+        """request() that must succeed."""
+        a = self.request(line)
+        if not a.ok:
+            raise QueryError('%s -> ERR %s %s' % (line, a.code, a.message))
+        return a
+
+
+class Daemon:
+    """One corridord on free loopback ports. start() returns once PING answers;
+    stop() sends SIGTERM and returns the exit code."""
+
+    def __init__(self, state_dir=None, extra_args=()):
+        require_binary(CORRIDORD, 'corridord')
+        self.own_dir = state_dir is None
+        self.state_dir = state_dir or tempfile.mkdtemp(prefix='corridor-test-')
+        self.extra_args = list(extra_args)
+        self.proc = None
+        self.log_path = os.path.join(self.state_dir, 'corridord.log')
+        self.carrier_port = self.query_port = None
+
+    def start(self):
+        self.carrier_port, self.query_port = free_port(), free_port()
+        while self.query_port == self.carrier_port:
+            self.query_port = free_port()
+        args = [CORRIDORD, '--state-dir', self.state_dir,
+                '--carrier-listen', '127.0.0.1:%d' % self.carrier_port,
+                '--query-listen', '127.0.0.1:%d' % self.query_port] + self.extra_args
+        log = open(self.log_path, 'ab')
+        self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while True:
+            if self.proc.poll() is not None:
+                raise AssertionError('corridord exited with %d at start-up:\n%s' %
+                                     (self.proc.returncode, self.log_tail()))
+            try:
+                with QueryClient(self.query_port, timeout=2) as q:
+                    a = q.request('PING')
+                    if a.ok:
+                        return self
+            except (OSError, EOFError, QueryError):
+                pass
+            if time.monotonic() > deadline:
+                self.kill()
+                raise AssertionError('corridord did not answer PING in %d s:\n%s' %
+                                     (START_TIMEOUT_S, self.log_tail()))
+            time.sleep(0.05)
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        """SIGTERM and wait; returns the exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            rc = None
+        self.proc = None
+        return rc
+
+    def kill(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self):
+        rc = self.stop()
+        self.start()
+        return rc
+
+    def cleanup(self):
+        self.kill()
+        if self.own_dir:
+            shutil.rmtree(self.state_dir, ignore_errors=True)
+
+    def query(self):
+        return QueryClient(self.query_port)
+
+    def log_tail(self, n=40):
+        try:
+            with open(self.log_path, 'rb') as f:
+                lines = f.read().decode('utf-8', 'replace').splitlines()
+            return '\n'.join(lines[-n:])
+        except OSError:
+            return '(no log)'
+
+
+class DaemonTestCase(unittest.TestCase):
+    """A test case with a fresh daemon per test (self.daemon), stopped
+    afterwards with the exit code checked."""
+
+    daemon_args = ()
+
+    def setUp(self):
+        self.daemon = Daemon(extra_args=self.daemon_args)
+        self.addCleanup(self.daemon.cleanup)
+        self.daemon.start()
+
+    def stop_daemon(self):
+        alive = self.daemon.alive()
+        rc = self.daemon.stop()
+        self.assertTrue(alive, 'corridord died during the test:\n' + self.daemon.log_tail())
+        self.assertEqual(rc, 0, 'corridord exit code after SIGTERM:\n' + self.daemon.log_tail())
+
+    def tearDown(self):
+        if self.daemon.proc is not None:
+            self.stop_daemon()
+
+    def assert_alive(self):
+        self.assertTrue(self.daemon.alive(), 'corridord died:\n' + self.daemon.log_tail())
+        with self.daemon.query() as q:
+            a = q.ok('PING')
+        self.assertEqual(a.rows[0][0], 'PONG')
+
+
+def main():
+    """unittest.main() that turns 'everything skipped' into meson's skip code."""
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    if not r.wasSuccessful():
+        sys.exit(1)
+    if r.testsRun and len(r.skipped) == r.testsRun:
+        sys.exit(77)
+    sys.exit(0)

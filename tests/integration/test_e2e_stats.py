@@ -1,0 +1,239 @@
+#!/usr/bin/python3
+"""End to end: a deterministic set of updates from five carriers, pushed with the
+independent carrier, must give exactly the STATS, INTRANSIT and SHIPMENT answers
+computed here from the documented rules; the same after a restart, and after
+everything is sent again (nothing stored twice)."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.ensure_protobuf()
+import corridor_model as model  # noqa: E402
+import independent_carrier as ic  # noqa: E402
+
+H = model.HOUR_MS
+
+
+class EndToEnd(harness.DaemonTestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.legs = model.load_legs(harness.SOURCE_DIR)
+        self.kinds = dict(self.legs)
+        self.base = model.scenario_base_ms()
+        self.phases = model.scenario(self.base)
+        self.all = [u for phase in self.phases for u in phase]
+        self.travs = model.traversals(model.stored(self.phases), self.kinds)
+        self.last_seq = {}
+        for u in self.all:
+            self.last_seq[u['_session']] = u['seq']
+
+    # ---------------------------------------------------------------- sending
+    def sessions(self):
+        out = {}
+        for code in sorted(self.last_seq):
+            c = ic.Carrier(self.daemon.carrier_port, code)
+            self.addCleanup(c.close)
+            out[code] = c
+        return out
+
+    def push_scenario(self):
+        carriers = self.sessions()
+        for code, c in carriers.items():
+            w = c.hello()
+            self.assertEqual(w.acked_seq, 0, code)
+            self.assertEqual(w.protocol_version, 1)
+        first_ktze = [u for u in self.phases[0] if u['_session'] == 'KTZE'][0]
+        for n, phase in enumerate(self.phases):
+            batch = {code: [] for code in carriers}
+            for u in phase:
+                batch[u['_session']].append(ic.make_update(**model.wire_fields(u)))
+            if n == 1:
+                # a resent duplicate of an update already acknowledged
+                batch['KTZE'].insert(0, ic.make_update(**model.wire_fields(first_ktze)))
+            for code, updates in batch.items():
+                if updates:
+                    carriers[code].send(updates)
+            for code, updates in batch.items():
+                if updates:
+                    carriers[code].wait_acked(max(u.seq for u in updates))
+        return carriers
+
+    def check_answers(self, carriers):
+        for code, c in carriers.items():
+            self.assertEqual(c.acked_seq, self.last_seq[code], code)
+            self.assertEqual(c.errors, [], code)
+        rejected = {(u['_session'], u['seq']): u['_reject'] for u in self.all if '_reject' in u}
+        for code, c in carriers.items():
+            for seq, r in c.rejections.items():
+                want = rejected.get((code, seq))
+                self.assertIsNotNone(want, '%s seq %d rejected: %s %s' % (
+                    code, seq, c.pb.RejectReason.Name(r.reason), r.message))
+                self.assertEqual(c.pb.RejectReason.Name(r.reason), want, r.message)
+                self.assertFalse(r.retryable, want)
+                self.assertTrue(r.message, want)
+        for (code, seq), want in rejected.items():
+            self.assertIn(seq, carriers[code].rejections, 'no rejection %s for %s seq %d' % (
+                want, code, seq))
+
+    # --------------------------------------------------------------- checking
+    def stats_line(self, leg, frm=None, to=None, direction=None, carrier=None):
+        words = ['STATS', leg] + ['-' if v is None else str(v) for v in (frm, to, direction,
+                                                                          carrier)]
+        while words[-1] == '-':
+            words.pop()
+        return ' '.join(words)
+
+    def stats_cases(self):
+        b = self.base
+        rail, port = model.RAIL, model.PORT
+        return [
+            (rail, None, None, None, None), (port, None, None, None, None),
+            (model.SEA, None, None, None, None), (model.AZPORT, None, None, None, None),
+            (rail, None, None, 'W', None), (rail, None, None, 'E', None),
+            (rail, None, None, None, 'KTZE'), (rail, None, None, None, 'MCML'),
+            (rail, None, None, 'W', 'KTZE'), (rail, None, None, 'E', 'MCML'),
+            (port, None, None, 'E', None), (port, None, None, None, 'PTCH'),
+            # windows by exit time: [from, to), in each of the three time forms
+            (rail, b + 95 * H, b + 125 * H, None, None),
+            (rail, b + 100 * H, None, None, None), (rail, None, b + 100 * H, None, None),
+            (rail, b + 128 * H, b + 171 * H, 'E', None),
+            (rail, b + 300 * H, None, None, None),
+            (port, b, b + 8 * 24 * H, None, None),
+        ]
+
+    def time_arg(self, ms, i):
+        """from/to as ISO with seconds, ISO without, or Unix ms, in turn."""
+        if ms is None:
+            return None
+        if i % 3 == 0:
+            return model.iso(ms)
+        if i % 3 == 1 and ms % 60000 == 0:
+            return model.iso(ms)[:16] + 'Z'
+        return str(ms)
+
+    def check_stats(self, q):
+        answers = {}
+        for i, (leg, frm, to, d, c) in enumerate(self.stats_cases()):
+            line = self.stats_line(leg, self.time_arg(frm, i), self.time_arg(to, i + 1), d, c)
+            a = q.ok(line)
+            self.assertEqual(a.columns, ['leg', 'direction', 'n', 'min_h', 'mean_h', 'p50_h',
+                                         'p90_h', 'p95_h', 'max_h', 'teu', 'containers',
+                                         'tonnes'])
+            self.assertEqual(len(a.rows), 1, line)
+            got = a.dicts()[0]
+            want = model.stats(self.travs, leg, frm, to, d, c)
+            self.assertEqual(model.stats_mismatches(got, want), [], line)
+            for col in model.HOUR_COLUMNS:
+                if got[col]:
+                    self.assertRegex(got[col], r'^\d+\.\d\d$', line)
+            self.assertRegex(got['tonnes'], r'^\d+\.\d\d\d$', line)
+            answers[line] = a.rows
+        a = q.ok('STATS *')
+        self.assertEqual([r[0] for r in a.rows], [code for code, _ in self.legs])
+        for got in a.dicts():
+            want = model.stats(self.travs, got['leg'])
+            self.assertEqual(model.stats_mismatches(got, want), [], got['leg'])
+        answers['STATS *'] = a.rows
+        return answers
+
+    def check_intransit(self, q):
+        a = q.ok('INTRANSIT')
+        self.assertEqual(a.columns, ['leg', 'kind', 'units', 'teu', 'containers', 'oldest_h'])
+        self.assertEqual([r[0] for r in a.rows], [code for code, _ in self.legs])
+        for row in a.dicts():
+            open_ = model.in_transit(self.travs, row['leg'])
+            self.assertEqual(row['kind'], self.kinds[row['leg']])
+            self.assertEqual(int(row['units']), len(open_), row['leg'])
+            self.assertEqual(int(row['teu']), sum(t.teu for t in open_), row['leg'])
+            self.assertEqual(int(row['containers']), sum(t.containers for t in open_))
+            self.assertEqual(row['oldest_h'] == '', not open_, row)
+        seen = {}
+        for leg in (model.RAIL, model.PORT, model.SEA, model.AZPORT):
+            a = q.ok('INTRANSIT ' + leg)
+            self.assertEqual(a.columns, ['unit', 'direction', 'carrier', 'entered', 'hours',
+                                         'teu'])
+            want = [(t.unit, t.direction, t.carrier, model.iso(t.enter), str(t.teu))
+                    for t in model.in_transit(self.travs, leg)]
+            got = [(r['unit'], r['direction'], r['carrier'], r['entered'], r['teu'])
+                   for r in a.dicts()]
+            self.assertEqual(got, want, leg)
+            seen[leg] = got
+        # C5 is still on the rail leg, C4 still in Aktau port
+        self.assertEqual([g[0] for g in seen[model.RAIL]], [model.C5])
+        self.assertEqual([g[0] for g in seen[model.PORT]], [model.C4])
+        return seen
+
+    def check_shipments(self, q):
+        answers = {}
+        units = sorted({t.unit for t in self.travs})
+        for unit in units:
+            a = q.ok('SHIPMENT ' + unit)
+            self.assertEqual(a.columns, ['leg', 'kind', 'direction', 'entered', 'exited',
+                                         'hours', 'status'])
+            want = [(t.leg, self.kinds[t.leg], t.direction, model.iso(t.enter),
+                     model.iso(t.exit) if t.exit is not None else '',
+                     'done' if t.exit is not None else 'in_leg')
+                    for t in model.journey(self.travs, unit)]
+            got = [(r['leg'], r['kind'], r['direction'], r['entered'], r['exited'],
+                    r['status']) for r in a.dicts()]
+            self.assertEqual(got, want, unit)
+            for r, t in zip(a.dicts(), model.journey(self.travs, unit)):
+                if t.exit is not None:
+                    self.assertEqual(r['hours'], '%.2f' % t.hours(), unit)
+            # an open traversal's hours grow with the clock: leave them out
+            answers[unit] = [r if r[6] == 'done' else r[:5] + r[6:] for r in a.rows]
+        return answers
+
+    def check_all(self):
+        with self.daemon.query() as q:
+            return (self.check_stats(q), self.check_intransit(q), self.check_shipments(q))
+
+    # ----------------------------------------------------------------- tests
+    def test_scenario_restart_resend(self):
+        carriers = self.push_scenario()
+        self.check_answers(carriers)
+        before = self.check_all()
+        for c in carriers.values():
+            c.close()
+
+        self.stop_daemon()
+        self.daemon.start()
+        self.assertEqual(self.check_all(), before, 'answers changed across a restart')
+
+        # a reconnecting carrier learns its mark; everything resent is
+        # acknowledged again and not stored twice
+        carriers = self.sessions()
+        for code, c in carriers.items():
+            w = c.hello()
+            self.assertEqual(w.acked_seq, self.last_seq[code], code)
+            self.assertTrue(w.server_version)
+            self.assertEqual(w.limits.max_batch_updates, 1000)
+            self.assertEqual(w.limits.max_frame_bytes, 1048576)
+        for code, c in carriers.items():
+            c.send(ic.make_update(**model.wire_fields(u)) for u in self.all
+                   if u['_session'] == code)
+        for code, c in carriers.items():
+            self.assertEqual(c.wait_ack_message(), self.last_seq[code], code)
+            self.assertEqual(c.errors, [], code)
+        self.assertEqual(self.check_all(), before, 'answers changed after resending everything')
+
+    def test_stats_leg_filters_empty(self):
+        # before any update: every leg answers n = 0 with empty times
+        with self.daemon.query() as q:
+            a = q.ok('STATS *')
+            self.assertEqual(len(a.rows), len(self.legs))
+            for got in a.dicts():
+                self.assertEqual(model.stats_mismatches(got, model.stats([], got['leg'])), [])
+                self.assertEqual(got['tonnes'], '0.000')
+            a = q.ok('INTRANSIT ' + model.RAIL)
+            self.assertEqual(a.rows, [])
+            a = q.ok('SHIPMENT ' + model.C1)
+            self.assertEqual(a.rows, [])
+
+
+if __name__ == '__main__':
+    harness.main()

@@ -1,0 +1,219 @@
+#!/usr/bin/python3
+"""The ingest listener against broken peers (docs/wire-protocol.md): every
+session-ending mistake gets its Error frame and a close, and the daemon keeps
+serving carriers and operators afterwards."""
+import os
+import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+harness.ensure_protobuf()
+import corridor_model as model  # noqa: E402
+import independent_carrier as ic  # noqa: E402
+
+
+def good_update(seq, carrier='KTZE'):
+    base = model.scenario_base_ms()
+    return ic.make_update(carrier=carrier, seq=seq, message_id='%s-%d' % (carrier, seq),
+                          event_class='EQUIPMENT', classifier='ACT', event_code='LOAD',
+                          event_time_ms=base + seq * 60000, node='ALTYNKOL',
+                          leg=model.RAIL, direction='W', container=model.C1)
+
+
+class Framing(harness.DaemonTestCase):
+
+    def carrier(self, code='KTZE'):
+        c = ic.Carrier(self.daemon.carrier_port, code)
+        self.addCleanup(c.close)
+        return c
+
+    def assert_error(self, c, want):
+        code, closed = c.expect_error()
+        self.assertEqual(code, want)
+        self.assertTrue(closed, 'the connection stayed open after Error %s' % code)
+
+    def assert_still_serving(self):
+        """PING answers and a fresh carrier session stores an update."""
+        self.assert_alive()
+        c = self.carrier('ADYC')
+        w = c.hello()
+        u = good_update(w.acked_seq + 1, 'ADYC')
+        c.send([u])
+        self.assertEqual(c.wait_acked(u.seq), u.seq)
+        c.close()
+
+    def test_zero_length_frame(self):
+        c = self.carrier()
+        c.send_raw(b'\0\0\0\0')
+        code, closed = c.expect_error()
+        self.assertIn(code, ('PROTOCOL', 'FRAME_TOO_LARGE'))
+        self.assertTrue(closed)
+        self.assert_still_serving()
+
+    def test_zero_length_frame_after_hello(self):
+        c = self.carrier()
+        c.hello()
+        c.send_raw(b'\0\0\0\0')
+        code, closed = c.expect_error()
+        self.assertIn(code, ('PROTOCOL', 'FRAME_TOO_LARGE'))
+        self.assertTrue(closed)
+        self.assert_still_serving()
+
+    def test_oversize_header(self):
+        # only the header: the daemon must answer without waiting for 2 GiB
+        c = self.carrier()
+        c.send_raw(struct.pack('>I', 0x7fffffff))
+        self.assert_error(c, 'FRAME_TOO_LARGE')
+        self.assert_still_serving()
+
+    def test_limit_plus_one_after_hello(self):
+        c = self.carrier()
+        w = c.hello()
+        c.send_raw(struct.pack('>I', w.limits.max_frame_bytes + 1) + b'\x12')
+        self.assert_error(c, 'FRAME_TOO_LARGE')
+        self.assert_still_serving()
+
+    def test_max_header_value(self):
+        c = self.carrier()
+        c.send_raw(b'\xff\xff\xff\xff')
+        self.assert_error(c, 'FRAME_TOO_LARGE')
+        self.assert_still_serving()
+
+    def test_garbage_protobuf(self):
+        c = self.carrier()
+        c.send_raw(ic.frame(b'\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'))
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_garbage_after_hello(self):
+        c = self.carrier()
+        c.hello()
+        c.send_raw(ic.frame(b'\x0a\x05ab'))    # a field longer than the frame
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_empty_carrier_message(self):
+        # a well-formed frame whose CarrierMessage has no body: not a hello
+        c = self.carrier()
+        c.send_raw(ic.frame(b'\x18\x01'))      # unknown field 3 only
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_batch_before_hello(self):
+        c = self.carrier()
+        c.send_batch([good_update(1)])
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_second_hello(self):
+        c = self.carrier()
+        c.hello()
+        m = c.pb.CarrierMessage()
+        m.hello.protocol_version = 1
+        m.hello.carrier = 'KTZE'
+        c.send_message(m)
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_unknown_carrier(self):
+        c = self.carrier('NOPE')
+        with self.assertRaises(ic.CarrierError) as e:
+            c.hello()
+        self.assertEqual(e.exception.code, 'UNKNOWN_CARRIER')
+        self.assert_still_serving()
+
+    def test_hello_without_carrier(self):
+        c = self.carrier()
+        with self.assertRaises(ic.CarrierError) as e:
+            c.hello(carrier='')
+        self.assertIn(e.exception.code, ('BAD_HELLO', 'UNKNOWN_CARRIER'))
+        self.assert_still_serving()
+
+    def test_unsupported_version(self):
+        c = self.carrier()
+        with self.assertRaises(ic.CarrierError) as e:
+            c.hello(protocol_version=99)
+        self.assertEqual(e.exception.code, 'VERSION_UNSUPPORTED')
+        self.assert_still_serving()
+
+    def test_batch_above_limit(self):
+        c = self.carrier()
+        w = c.hello()
+        n = w.limits.max_batch_updates + 1
+        c.send_batch([good_update(i + 1) for i in range(n)])
+        self.assert_error(c, 'PROTOCOL')
+        self.assert_still_serving()
+
+    def test_batch_at_limit(self):
+        c = self.carrier()
+        w = c.hello()
+        n = w.limits.max_batch_updates
+        c.send_batch([good_update(i + 1) for i in range(n)])
+        self.assertEqual(c.wait_acked(n, timeout=30), n)
+        self.assertEqual(c.rejections, {})
+
+    def test_replaced_session(self):
+        old = self.carrier()
+        old.hello()
+        new = self.carrier()
+        new.hello()
+        self.assert_error(old, 'REPLACED')
+        u = good_update(1)
+        new.send([u])
+        self.assertEqual(new.wait_acked(1), 1)
+
+    def test_seq_out_of_window(self):
+        c = self.carrier()
+        c.hello()
+        far = 65536 + 2
+        c.send([good_update(1), good_update(far)])
+        self.assertEqual(c.wait_acked(1), 1)
+        while far not in c.rejections:
+            self.assertIsNotNone(c.read_message(), 'closed before the rejection')
+        r = c.rejections[far]
+        self.assertEqual(c.pb.RejectReason.Name(r.reason), 'SEQ_OUT_OF_WINDOW')
+        self.assertTrue(r.retryable)
+        self.assertEqual(c.acked_seq, 1)
+
+    def test_gap_holds_the_mark(self):
+        c = self.carrier()
+        c.hello()
+        c.send([good_update(1), good_update(3)])
+        self.assertEqual(c.wait_acked(1), 1)
+        c.send([good_update(2)])
+        self.assertEqual(c.wait_acked(3), 3)
+
+    def test_split_frames_byte_by_byte(self):
+        c = self.carrier()
+        h = c.pb.CarrierMessage()
+        h.hello.protocol_version = 1
+        h.hello.carrier = 'KTZE'
+        b = c.pb.CarrierMessage()
+        b.batch.updates.extend([good_update(1), good_update(2)])
+        data = ic.frame(h.SerializeToString()) + ic.frame(b.SerializeToString())
+        c.sock.setsockopt(ic.socket.IPPROTO_TCP, ic.socket.TCP_NODELAY, 1)
+        for i in range(len(data)):
+            c.send_raw(data[i:i + 1])
+        msg = c.read_message()
+        self.assertEqual(msg.WhichOneof('body'), 'welcome')
+        self.assertEqual(c.wait_acked(2), 2)
+
+    def test_coalesced_frames(self):
+        c = self.carrier()
+        h = c.pb.CarrierMessage()
+        h.hello.protocol_version = 1
+        h.hello.carrier = 'KTZE'
+        data = ic.frame(h.SerializeToString())
+        for seq in (1, 2, 3):
+            b = c.pb.CarrierMessage()
+            b.batch.updates.extend([good_update(seq)])
+            data += ic.frame(b.SerializeToString())
+        c.send_raw(data)
+        self.assertEqual(c.read_message().WhichOneof('body'), 'welcome')
+        self.assertEqual(c.wait_acked(3), 3)
+
+
+if __name__ == '__main__':
+    harness.main()
