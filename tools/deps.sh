@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages corridor needs to build, test and run its
+# demo, if any are missing. Used by tools/demo.sh and tools/test.sh.
+set -euo pipefail
+
+packages=(
+  gcc pkg-config meson ninja-build python3
+  libevent-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
+  libinih-dev libjson-c-dev libssl-dev libcmocka-dev
+  protobuf-compiler python3-protobuf sqlite3
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "corridor: installing missing packages: ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what is missing, builds, runs the unit and
+# integration tests, then runs them again built with AddressSanitizer and
+# UndefinedBehaviorSanitizer. Prints "N passed, N failed" last.
+# usage: tools/test.sh [--no-sanitize]
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/deps.sh || exit 1
+
+sanitize=1
+[ "${1:-}" = "--no-sanitize" ] && sanitize=0
+
+passed=0
+failed=0
+run_suite() {
+  local dir=$1
+  shift
+  echo "== build $dir" >&2
+  if ! tools/build.sh "$dir" "$@"; then
+    echo "build of $dir failed" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  echo "== test $dir" >&2
+  local log
+  log=$(mktemp)
+  meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+  local ok fail
+  ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -n 1)
+  fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $2} END {print s + 0}' "$log")
+  passed=$((passed + ${ok:-0}))
+  failed=$((failed + ${fail:-0}))
+  rm -f "$log"
+}
+
+run_suite build
+if [ $sanitize -eq 1 ]; then
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
