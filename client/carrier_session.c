@@ -1,0 +1,580 @@
+/*
+ * The carrier session state machine; see carrier_session.h. Queued updates
+ * stay in seq order in one array: [base, next) were sent and await their
+ * ack, [next, n) wait for the window. A reconnect rewinds next to base.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "carrier_session.h"
+#include "ctl.h"
+#include "frame.h"
+#include "log.h"
+#include "update_io.h"
+#include "validate.h"
+#include "wire.h"
+
+#define CS_HANDSHAKE_MS 10000
+#define CS_SILENCE_MS 60000	/* unacknowledged updates and no word from the daemon */
+#define CS_RETRY_MS 500
+#define CS_BACKOFF_MAX_MS 5000
+
+enum pstate { P_WAIT, P_INFLIGHT, P_RETRY, P_REJECTED };
+
+struct pending {
+	Corridor__ShipmentUpdate *u;
+	int64_t retry_at;
+	uint8_t st;
+	uint8_t expect_reject;
+	uint8_t sent_once;
+};
+
+struct csession {
+	struct cs_opts o;
+	enum cs_state state;
+	int fd;
+	uint64_t acked;
+	struct pending *q;
+	size_t n, cap, base, next, nretry;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+	uint8_t *in;
+	size_t inlen, incap;
+	uint32_t max_frame, max_batch, window;
+	int attempts;
+	int64_t backoff_until, last_rx;
+	struct cs_stats st;
+	char err[256];
+};
+
+struct csession *
+csession_new(const struct cs_opts *o)
+{
+	struct csession *cs = calloc(1, sizeof *cs);
+
+	if (cs == NULL)
+		return NULL;
+	cs->o = *o;
+	if (cs->o.batch == 0)
+		cs->o.batch = 500;
+	if (cs->o.free_update == NULL)
+		cs->o.free_update = update_free;
+	cs->fd = -1;
+	cs->max_frame = FRAME_DEFAULT_MAX_BYTES;
+	return cs;
+}
+
+static void
+release_fd(struct csession *cs)
+{
+	if (cs->fd != -1)
+		close(cs->fd);
+	cs->fd = -1;
+	cs->outlen = cs->outoff = cs->inlen = 0;
+}
+
+void
+csession_free(struct csession *cs)
+{
+	if (cs == NULL)
+		return;
+	release_fd(cs);
+	for (size_t i = cs->base; i < cs->n; i++)
+		cs->o.free_update(cs->q[i].u);
+	free(cs->q);
+	free(cs->out);
+	free(cs->in);
+	free(cs);
+}
+
+enum cs_state csession_state(const struct csession *cs) { return cs->state; }
+const struct cs_stats *csession_stats(const struct csession *cs) { return &cs->st; }
+const char *csession_carrier(const struct csession *cs) { return cs->o.carrier; }
+const char *csession_error(const struct csession *cs) { return cs->err; }
+uint64_t csession_acked_seq(const struct csession *cs) { return cs->acked; }
+
+/* Everything at or below acked is done: count it and free it. */
+static void
+advance_mark(struct csession *cs, uint64_t acked)
+{
+	if (acked > cs->acked) {
+		cs->acked = acked;
+		cs->attempts = 0;
+	}
+	while (cs->base < cs->n && cs->q[cs->base].u->seq <= cs->acked) {
+		struct pending *p = &cs->q[cs->base++];
+
+		if (p->st == P_RETRY)
+			cs->nretry--;
+		if (p->st != P_REJECTED && p->sent_once)
+			cs->st.acked++;
+		cs->o.free_update(p->u);
+		p->u = NULL;
+	}
+	if (cs->next < cs->base)
+		cs->next = cs->base;
+}
+
+int
+csession_queue(struct csession *cs, Corridor__ShipmentUpdate *u, bool expect_reject)
+{
+	if (cs->n > 0 && u->seq <= cs->q[cs->n - 1].u->seq)
+		return -1;
+	if (u->seq <= cs->acked) {
+		cs->st.skipped++;
+		cs->o.free_update(u);
+		return 0;
+	}
+	if (ctl_grow(&cs->q, &cs->cap, cs->n, sizeof *cs->q) == -1)
+		return -1;
+	memset(&cs->q[cs->n], 0, sizeof cs->q[cs->n]);
+	cs->q[cs->n].u = u;
+	cs->q[cs->n++].expect_reject = expect_reject;
+	cs->st.queued++;
+	return 0;
+}
+
+static const char *
+error_code_name(int code)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, code);
+
+	return v != NULL ? v->name : "UNKNOWN";
+}
+
+/* Session-ending errors that another attempt cannot fix. */
+static bool
+error_is_final(Corridor__ErrorCode code)
+{
+	return code == CORRIDOR__ERROR_CODE__BAD_HELLO ||
+	    code == CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER ||
+	    code == CORRIDOR__ERROR_CODE__AUTH_FAILED ||
+	    code == CORRIDOR__ERROR_CODE__VERSION_UNSUPPORTED ||
+	    code == CORRIDOR__ERROR_CODE__PROTOCOL ||
+	    code == CORRIDOR__ERROR_CODE__FRAME_TOO_LARGE;
+}
+
+static int
+io_exact(int fd, void *buf, size_t len, int writing)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t k = writing ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL) :
+		    recv(fd, (char *)buf + done, len - done, 0);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static Corridor__ServerMessage *
+read_welcome(struct csession *cs, char *err, size_t errlen)
+{
+	uint8_t hdr[FRAME_HEADER_BYTES], *body;
+	uint32_t len;
+	Corridor__ServerMessage *m;
+
+	if (io_exact(cs->fd, hdr, sizeof hdr, 0) == -1) {
+		snprintf(err, errlen, "no welcome from the daemon (closed or timed out)");
+		return NULL;
+	}
+	if (frame_parse_header(hdr, sizeof hdr, FRAME_DEFAULT_MAX_BYTES, &len) !=
+	    FRAME_NEED_MORE) {
+		snprintf(err, errlen, "bad frame header from the daemon");
+		return NULL;
+	}
+	if ((body = malloc(len)) == NULL || io_exact(cs->fd, body, len, 0) == -1) {
+		free(body);
+		snprintf(err, errlen, "the welcome frame was cut short");
+		return NULL;
+	}
+	m = corridor__server_message__unpack(NULL, len, body);
+	free(body);
+	if (m == NULL)
+		snprintf(err, errlen, "the daemon's answer is not a ServerMessage");
+	return m;
+}
+
+static void
+take_welcome(struct csession *cs, const Corridor__Welcome *w)
+{
+	const Corridor__Limits *l = w->limits;
+
+	cs->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
+	cs->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
+	cs->window = l && l->has_max_inflight_updates ? l->max_inflight_updates : 10000;
+	if (cs->o.window > 0 && cs->o.window < cs->window)
+		cs->window = (uint32_t)cs->o.window;
+	if (cs->o.batch < cs->max_batch)
+		cs->max_batch = (uint32_t)cs->o.batch;
+	if (cs->max_batch == 0)
+		cs->max_batch = 1;
+	log_info("welcome carrier=%s server=%s acked_seq=%llu max_batch=%u window=%u",
+	    cs->o.carrier, w->server_version ? w->server_version : "?",
+	    (unsigned long long)w->acked_seq, cs->max_batch, cs->window);
+	advance_mark(cs, w->acked_seq);
+	cs->next = cs->base;
+}
+
+static int
+handshake(struct csession *cs, char *err, size_t errlen, bool *final)
+{
+	Corridor__Hello h = CORRIDOR__HELLO__INIT;
+	Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
+	Corridor__ServerMessage *sm;
+	uint8_t *frame;
+	size_t len;
+	int rc = -1;
+
+	h.has_protocol_version = 1;
+	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.carrier = (char *)(uintptr_t)cs->o.carrier;
+	h.credential = (char *)(uintptr_t)cs->o.credential;
+	h.client_name = "corridorctl/" CORRIDOR_VERSION;
+	m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_HELLO;
+	m.hello = &h;
+	if (wire_pack(&m.base, &frame, &len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (io_exact(cs->fd, frame, len, 1) == -1) {
+		snprintf(err, errlen, "cannot send hello: %s", strerror(errno));
+		free(frame);
+		return -1;
+	}
+	free(frame);
+	if ((sm = read_welcome(cs, err, errlen)) == NULL)
+		return -1;
+	if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_WELCOME) {
+		take_welcome(cs, sm->welcome);
+		rc = 0;
+	} else if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
+		snprintf(err, errlen, "daemon refused the session: %s: %s",
+		    error_code_name(sm->error->code),
+		    sm->error->message ? sm->error->message : "");
+		*final = error_is_final(sm->error->code);
+	} else
+		snprintf(err, errlen, "expected a welcome, got message %d", sm->body_case);
+	corridor__server_message__free_unpacked(sm, NULL);
+	return rc;
+}
+
+static int
+open_session(struct csession *cs, char *err, size_t errlen, bool *final)
+{
+	struct timeval tv = { CS_HANDSHAKE_MS / 1000, 0 };
+
+	*final = false;
+	cs->fd = net_connect(cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err, errlen);
+	if (cs->fd == -1)
+		return -1;
+	setsockopt(cs->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(cs->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (handshake(cs, err, errlen, final) == -1) {
+		release_fd(cs);
+		return -1;
+	}
+	fcntl(cs->fd, F_SETFL, fcntl(cs->fd, F_GETFL) | O_NONBLOCK);
+	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
+		free(cs->in);
+		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;
+		if ((cs->in = malloc(cs->incap)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			release_fd(cs);
+			return -1;
+		}
+	}
+	cs->state = CS_STREAMING;
+	return 0;
+}
+
+int
+csession_open(struct csession *cs, char *err, size_t errlen)
+{
+	bool final;
+
+	if (open_session(cs, err, errlen, &final) == -1) {
+		cs->state = CS_FAILED;
+		snprintf(cs->err, sizeof cs->err, "%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection is gone: rewind to resend everything above the mark. */
+static void
+session_lost(struct csession *cs, int64_t now, const char *reason, bool final)
+{
+	release_fd(cs);
+	for (size_t i = cs->base; i < cs->next; i++)
+		if (cs->q[i].st == P_INFLIGHT || cs->q[i].st == P_RETRY)
+			cs->q[i].st = P_WAIT;
+	cs->nretry = 0;
+	cs->next = cs->base;
+	cs->attempts++;
+	if (final || cs->attempts > cs->o.retries) {
+		snprintf(cs->err, sizeof cs->err, "%s%s", reason,
+		    final ? "" : " (no more retries)");
+		log_warnx("session failed carrier=%s reason=\"%s\"", cs->o.carrier, reason);
+		cs->state = CS_FAILED;
+		return;
+	}
+	int64_t delay = 200LL << (cs->attempts > 5 ? 5 : cs->attempts - 1);
+	cs->backoff_until = now + (delay > CS_BACKOFF_MAX_MS ? CS_BACKOFF_MAX_MS : delay);
+	log_info("session lost carrier=%s reason=\"%s\" attempt=%d retry_in_ms=%lld",
+	    cs->o.carrier, reason, cs->attempts, (long long)(cs->backoff_until - now));
+	cs->state = CS_BACKOFF;
+}
+
+static struct pending *
+find_sent(struct csession *cs, uint64_t seq)
+{
+	size_t lo = cs->base, hi = cs->next;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (cs->q[mid].u->seq < seq)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < cs->next && cs->q[lo].u->seq == seq ? &cs->q[lo] : NULL;
+}
+
+static void
+on_rejection(struct csession *cs, const Corridor__Rejection *r, int64_t now)
+{
+	struct pending *p = find_sent(cs, r->seq);
+	const char *reason = reject_reason_name(r->reason);
+
+	if (p == NULL || p->st == P_REJECTED || p->st == P_RETRY)
+		return;
+	if (r->retryable) {
+		p->st = P_RETRY;
+		p->retry_at = now + CS_RETRY_MS;
+		cs->nretry++;
+		cs->st.retried++;
+		log_debug("retryable rejection carrier=%s seq=%llu reason=%s", cs->o.carrier,
+		    (unsigned long long)r->seq, reason);
+		return;
+	}
+	p->st = P_REJECTED;
+	cs->st.rejected++;
+	cs->st.by_reason[(unsigned)r->reason < CS_REASONS ? r->reason : 0]++;
+	if (p->expect_reject)
+		cs->st.rejected_expected++;
+	else
+		log_warnx("rejected carrier=%s seq=%llu reason=%s message=\"%s\"", cs->o.carrier,
+		    (unsigned long long)r->seq, reason, r->message ? r->message : "");
+}
+
+/* One answer from the daemon; -1 when the session is over. */
+static int
+on_message(struct csession *cs, const Corridor__ServerMessage *m, int64_t now)
+{
+	char why[300];
+
+	switch (m->body_case) {
+	case CORRIDOR__SERVER_MESSAGE__BODY_ACK:
+		advance_mark(cs, m->ack->acked_seq);
+		return 0;
+	case CORRIDOR__SERVER_MESSAGE__BODY_REJECTION:
+		on_rejection(cs, m->rejection, now);
+		return 0;
+	case CORRIDOR__SERVER_MESSAGE__BODY_ERROR:
+		snprintf(why, sizeof why, "daemon error %s: %s", error_code_name(m->error->code),
+		    m->error->message ? m->error->message : "");
+		session_lost(cs, now, why, error_is_final(m->error->code));
+		return -1;
+	default:
+		session_lost(cs, now, "unexpected message from the daemon", false);
+		return -1;
+	}
+}
+
+static void
+read_answers(struct csession *cs, int64_t now)
+{
+	Corridor__ServerMessage *m;
+	uint32_t len;
+	ssize_t k;
+
+	for (;;) {
+		k = recv(cs->fd, cs->in + cs->inlen, cs->incap - cs->inlen, 0);
+		if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (k <= 0) {
+			session_lost(cs, now, k == 0 ? "connection closed by the daemon" :
+			    strerror(errno), false);
+			return;
+		}
+		cs->inlen += (size_t)k;
+		cs->last_rx = now;
+		for (;;) {
+			enum frame_status fs = frame_parse_header(cs->in, cs->inlen,
+			    cs->max_frame, &len);
+
+			if (fs == FRAME_NEED_MORE)
+				break;
+			if (fs != FRAME_READY) {
+				session_lost(cs, now, frame_status_name(fs), false);
+				return;
+			}
+			m = corridor__server_message__unpack(NULL, len, cs->in + FRAME_HEADER_BYTES);
+			cs->inlen -= FRAME_HEADER_BYTES + len;
+			memmove(cs->in, cs->in + FRAME_HEADER_BYTES + len, cs->inlen);
+			if (m == NULL) {
+				session_lost(cs, now, "undecodable ServerMessage", false);
+				return;
+			}
+			k = on_message(cs, m, now);
+			corridor__server_message__free_unpacked(m, NULL);
+			if (k == -1)
+				return;
+		}
+	}
+}
+
+/* Adds p to the batch if it fits the frame; false when the batch is full. */
+static bool
+batch_add(struct csession *cs, Corridor__ShipmentUpdate **b, size_t *cnt, size_t *bytes,
+    struct pending *p)
+{
+	size_t sz = protobuf_c_message_get_packed_size(&p->u->base) + 6;
+
+	if (*cnt >= cs->max_batch || (*cnt > 0 && *bytes + sz + 16 > cs->max_frame))
+		return false;
+	b[(*cnt)++] = p->u;
+	*bytes += sz;
+	if (p->sent_once)
+		cs->st.resent++;
+	else
+		cs->st.sent++;
+	p->sent_once = 1;
+	if (p->st != P_REJECTED)
+		p->st = P_INFLIGHT;
+	return true;
+}
+
+static int
+fill_output(struct csession *cs, int64_t now)
+{
+	Corridor__ShipmentUpdate **b;
+	Corridor__Batch batch = CORRIDOR__BATCH__INIT;
+	Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
+	size_t cnt = 0, bytes = 0, need;
+
+	if (cs->outoff < cs->outlen)
+		return 0;
+	if ((b = malloc(cs->max_batch * sizeof *b)) == NULL)
+		return -1;
+	for (size_t i = cs->base; cs->nretry > 0 && i < cs->next; i++)
+		if (cs->q[i].st == P_RETRY && cs->q[i].retry_at <= now) {
+			cs->q[i].st = P_INFLIGHT;	/* batch_add keeps it so */
+			cs->nretry--;
+			if (!batch_add(cs, b, &cnt, &bytes, &cs->q[i])) {
+				cs->q[i].st = P_RETRY;
+				cs->nretry++;
+				break;
+			}
+		}
+	while (cs->next < cs->n && cs->next - cs->base < cs->window &&
+	    batch_add(cs, b, &cnt, &bytes, &cs->q[cs->next]))
+		cs->next++;
+	if (cnt > 0) {
+		batch.n_updates = cnt;
+		batch.updates = b;
+		m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_BATCH;
+		m.batch = &batch;
+		need = wire_frame_size(&m.base);
+		if (need > cs->outcap) {
+			free(cs->out);
+			if ((cs->out = malloc(need)) == NULL) {
+				free(b);
+				cs->outcap = 0;
+				return -1;
+			}
+			cs->outcap = need;
+		}
+		cs->outlen = wire_pack_into(&m.base, cs->out);
+		cs->outoff = 0;
+		if (cs->next - cs->base == cnt)
+			cs->last_rx = now;	/* the silence clock starts with the first unacked */
+	}
+	free(b);
+	return 0;
+}
+
+static void
+flush_output(struct csession *cs, int64_t now)
+{
+	while (cs->state == CS_STREAMING) {
+		if (cs->outoff == cs->outlen && (fill_output(cs, now) == -1 ||
+		    cs->outoff == cs->outlen))
+			return;
+		ssize_t k = send(cs->fd, cs->out + cs->outoff, cs->outlen - cs->outoff,
+		    MSG_NOSIGNAL);
+
+		if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		if (k <= 0) {
+			session_lost(cs, now, strerror(errno), false);
+			return;
+		}
+		cs->outoff += (size_t)k;
+	}
+}
+
+int
+csession_prepare(struct csession *cs, struct pollfd *pfd, int64_t now)
+{
+	pfd->fd = -1;
+	pfd->events = 0;
+	pfd->revents = 0;
+	if (cs->state == CS_BACKOFF)
+		return cs->backoff_until > now ? (int)(cs->backoff_until - now) : 0;
+	if (cs->state != CS_STREAMING)
+		return -1;
+	pfd->fd = cs->fd;
+	pfd->events = POLLIN | (cs->outoff < cs->outlen ? POLLOUT : 0);
+	return cs->nretry > 0 ? CS_RETRY_MS / 5 : 1000;
+}
+
+void
+csession_service(struct csession *cs, short revents, int64_t now)
+{
+	char err[256];
+	bool final;
+
+	if (cs->state == CS_BACKOFF && now >= cs->backoff_until) {
+		cs->st.reconnects++;
+		if (open_session(cs, err, sizeof err, &final) == -1) {
+			session_lost(cs, now, err, final);
+			return;
+		}
+	}
+	if (cs->state != CS_STREAMING)
+		return;
+	if (revents & (POLLIN | POLLHUP | POLLERR))
+		read_answers(cs, now);
+	flush_output(cs, now);
+	if (cs->state != CS_STREAMING)
+		return;
+	if (cs->base == cs->n) {
+		release_fd(cs);
+		cs->state = CS_DONE;
+	} else if (cs->next > cs->base && now - cs->last_rx > CS_SILENCE_MS)
+		session_lost(cs, now, "no answer from the daemon for 60 s", false);
+}

@@ -1,0 +1,173 @@
+/*
+ * corridorctl: the operators' client of corridord. main() takes the global
+ * options (wherever they stand), picks the subcommand and its default port,
+ * and hands over; each subcommand lives in its own file.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "log.h"
+
+struct command {
+	const char *name;
+	int (*fn)(struct ctl *, int, char **);
+	int ingest;		/* talks to the carrier port, not the query port */
+	const char *usage;
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "ping", cmd_ping, 0, "ping", "Asks the daemon for its version (PING)." },
+	{ "legs", cmd_legs, 0, "legs", "Lists the configured corridor legs (LEGS)." },
+	{ "stats", cmd_stats, 0,
+	    "stats <leg|*> [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Transit or dwell times (n, min, mean, p50, p90, p95, max) and volumes of the\n"
+	    "traversals that left the leg in [from, to). T is YYYY-MM-DD,\n"
+	    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds. '*' gives one row per leg." },
+	{ "intransit", cmd_intransit, 0, "intransit [leg]",
+	    "Units in a leg now, oldest first; without a leg, one row per leg." },
+	{ "shipment", cmd_shipment, 0, "shipment <unit>",
+	    "One unit's journey across the legs: a container number, or TRAIN:<id>,\n"
+	    "VESSEL:<imo>/<voyage>, WAGON:<id>, TRUCK:<plate>." },
+	{ "query", cmd_query, 0, "query \"<raw line>\"",
+	    "Sends one raw query-protocol line (see docs/query-protocol.md) and renders\n"
+	    "the answer, e.g. corridorctl query \"STATS KZ-PORT-AKT 2026-11-01 - W\"." },
+	{ "push", cmd_push, 1,
+	    "push --carrier CODE [--credential S] [--batch N] [--window N] [--retries N]\n"
+	    "       [--format jsonl|csv] FILE|-",
+	    "Sends shipment updates from a JSON-lines or CSV file as carrier CODE, with\n"
+	    "acknowledgements, resend of retryable rejections and reconnects.\n"
+	    "  --credential S  the carrier's secret (or env CORRIDOR_CREDENTIAL)\n"
+	    "  --batch N       updates per Batch (default 500, capped by the daemon)\n"
+	    "  --window N      most unacknowledged updates (default: the daemon's limit)\n"
+	    "  --retries N     reconnect attempts in a row before giving up (default 20)\n"
+	    "  --format F      jsonl or csv (default: csv for *.csv, else jsonl)\n"
+	    "Updates without seq get Welcome.acked_seq+1, +2, ... in file order; put seq\n"
+	    "in the file for exactly-once delivery across restarts of push. Without\n"
+	    "message_id, \"<carrier>-<seq>\" is used; without carrier, --carrier." },
+	{ "simulate", cmd_simulate, 1,
+	    "simulate [--days N] [--end T] [--seed S] [--trains-per-day N]\n"
+	    "       [--credential S] [--retries N] [--out FILE.jsonl]",
+	    "Simulates container block trains along the Middle Corridor and pushes the\n"
+	    "updates as the carriers would (one session per carrier, concurrently).\n"
+	    "  --days N            the window of activity before --end (default 1)\n"
+	    "  --end T             the end of the simulation (default now)\n"
+	    "  --seed S            random seed (default 1); same seed, same corridor\n"
+	    "  --trains-per-day N  both directions together (default 8)\n"
+	    "  --out FILE.jsonl    write files instead: FILE.<CARRIER>.jsonl, one per\n"
+	    "                      carrier, without seq, ready for push" },
+};
+#define NCOMMANDS (sizeof commands / sizeof commands[0])
+
+static void
+usage_all(FILE *out)
+{
+	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [-v] "
+	    "<command> [args]\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(out, "  %s\n", commands[i].usage);
+	fprintf(out, "\nglobal options (anywhere on the line):\n"
+	    "  --host H   daemon host (default 127.0.0.1, env CORRIDOR_HOST)\n"
+	    "  --port P   daemon port (default 7471 for queries, env CORRIDOR_QUERY_PORT;\n"
+	    "             7470 for push and simulate, env CORRIDOR_INGEST_PORT)\n"
+	    "  --json     query answers as a JSON array of objects\n"
+	    "  --csv      query answers as CSV (RFC 4180)\n"
+	    "  -v         more diagnostics on stderr (-vv for debug)\n"
+	    "  --help     this text; <command> --help for one command\n");
+}
+
+void
+ctl_usage_command(const char *name)
+{
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, name) == 0)
+			printf("usage: corridorctl [global options] %s\n\n%s\n",
+			    commands[i].usage, commands[i].help);
+}
+
+/* Takes a global option at argv[*i] (shifting it out); 1 taken, 0 not, -1 bad. */
+static int
+take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
+{
+	const char *a = argv[i], *val = NULL;
+	int used = 1;
+
+	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0) {
+		if (i + 1 >= *argc)
+			return -1;
+		val = argv[i + 1];
+		used = 2;
+	} else if (strncmp(a, "--host=", 7) == 0 || strncmp(a, "--port=", 7) == 0)
+		val = a + 7;
+	if (strncmp(a, "--host", 6) == 0 && val != NULL)
+		c->host = val;
+	else if (strncmp(a, "--port", 6) == 0 && val != NULL)
+		c->port = val;
+	else if (strcmp(a, "--json") == 0)
+		c->fmt = RENDER_JSON;
+	else if (strcmp(a, "--csv") == 0)
+		c->fmt = RENDER_CSV;
+	else if (strcmp(a, "-v") == 0 || strcmp(a, "-vv") == 0)
+		c->verbose += (int)strlen(a) - 1;
+	else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+		*help = 1;
+	else
+		return 0;
+	memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+	*argc -= used;
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl c = { NULL, NULL, RENDER_TABLE, 0 };
+	const struct command *cmd = NULL;
+	int help = 0, rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if ((rc = take_global(&c, &argc, argv, i, &help)) == -1) {
+			fprintf(stderr, "corridorctl: %s needs a value\n", argv[i]);
+			return 64;
+		}
+		i -= rc;
+	}
+	log_init(c.verbose >= 2 ? LOG_LEVEL_DEBUG : c.verbose ? LOG_LEVEL_INFO :
+	    LOG_LEVEL_WARN, "corridorctl");
+	if (argc < 2) {
+		usage_all(help ? stdout : stderr);
+		return help ? 0 : 64;
+	}
+	if (strcmp(argv[1], "help") == 0) {
+		if (argc > 2)
+			ctl_usage_command(argv[2]);
+		else
+			usage_all(stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			cmd = &commands[i];
+	if (cmd == NULL) {
+		fprintf(stderr, "corridorctl: unknown command %s\n", argv[1]);
+		usage_all(stderr);
+		return 64;
+	}
+	if (help) {
+		ctl_usage_command(cmd->name);
+		return 0;
+	}
+	if (c.host == NULL)
+		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
+	if (c.port == NULL) {
+		const char *env = getenv(cmd->ingest ? "CORRIDOR_INGEST_PORT" :
+		    "CORRIDOR_QUERY_PORT");
+
+		c.port = env ? env : cmd->ingest ? CTL_INGEST_PORT : CTL_QUERY_PORT;
+	}
+	return cmd->fn(&c, argc - 1, argv + 1);
+}

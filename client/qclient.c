@@ -1,0 +1,174 @@
+/*
+ * The operator side of the query protocol: connect, send one line, read
+ * "OK", the "# " header, tab-separated rows and "END n" (or one "ERR" line)
+ * into a struct qresult.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "qresult.h"
+
+#define QCLIENT_TIMEOUT_MS 10000
+
+static void
+chomp(char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+}
+
+/* Splits s at tabs into a new array of exactly want fields (missing ones empty). */
+static char **
+split_tabs(const char *s, size_t want, size_t *got)
+{
+	char **f = calloc(want ? want : 1, sizeof *f);
+	const char *p = s;
+	size_t n = 0;
+
+	if (f == NULL)
+		return NULL;
+	while (n < want) {
+		const char *t = strchr(p, '\t');
+		size_t len = t ? (size_t)(t - p) : strlen(p);
+
+		f[n++] = strndup(p, len);
+		if (t == NULL)
+			break;
+		p = t + 1;
+	}
+	*got = n;
+	while (n < want)
+		f[n++] = strdup("");
+	return f;
+}
+
+static size_t
+count_fields(const char *s)
+{
+	size_t n = 1;
+
+	for (; *s; s++)
+		n += *s == '\t';
+	return n;
+}
+
+static int
+add_row(struct qresult *r, const char *line)
+{
+	size_t got;
+
+	if (ctl_grow(&r->rows, &r->rows_cap, r->nrows, sizeof *r->rows) == -1)
+		return -1;
+	r->rows[r->nrows] = split_tabs(line, r->ncols, &got);
+	if (r->rows[r->nrows] == NULL)
+		return -1;
+	r->nrows++;
+	return 0;
+}
+
+static int
+read_answer(FILE *in, struct qresult *r, char *err, size_t errlen)
+{
+	char *line = NULL;
+	size_t cap = 0;
+	int rc = -1, state = 0;	/* 0: status, 1: header, 2: rows */
+
+	while (getline(&line, &cap, in) != -1) {
+		chomp(line);
+		if (state == 0 && strncmp(line, "ERR", 3) == 0) {
+			char *code = line + 3 + (line[3] == ' ');
+			char *sp = strchr(code, ' ');
+
+			if (sp != NULL)
+				*sp++ = '\0';
+			snprintf(r->err_code, sizeof r->err_code, "%s", code);
+			snprintf(r->err_msg, sizeof r->err_msg, "%s", sp ? sp : "");
+			rc = 0;
+			break;
+		} else if (state == 0 && strcmp(line, "OK") == 0) {
+			r->ok = 1;
+			state = 1;
+		} else if (state == 1 && strncmp(line, "# ", 2) == 0) {
+			r->ncols = count_fields(line + 2);
+			r->cols = split_tabs(line + 2, r->ncols, &r->ncols);
+			state = 2;
+		} else if (state >= 1 && strncmp(line, "END", 3) == 0) {
+			rc = 0;
+			break;
+		} else if (state == 2) {
+			if (add_row(r, line) == -1) {
+				snprintf(err, errlen, "out of memory");
+				break;
+			}
+		} else {
+			snprintf(err, errlen, "unexpected answer line: %.80s", line);
+			break;
+		}
+	}
+	if (rc == -1 && err[0] == '\0')
+		snprintf(err, errlen, "connection closed before the answer ended%s",
+		    ferror(in) ? " (read error or timeout)" : "");
+	free(line);
+	return rc;
+}
+
+int
+qclient_run(const char *host, const char *port, const char *line,
+    struct qresult *r, char *err, size_t errlen)
+{
+	struct timeval tv = { QCLIENT_TIMEOUT_MS / 1000, 0 };
+	FILE *f;
+	int fd, rc;
+
+	memset(r, 0, sizeof *r);
+	err[0] = '\0';
+	fd = net_connect(host, port, QCLIENT_TIMEOUT_MS, err, errlen);
+	if (fd == -1)
+		return -1;
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	f = fdopen(fd, "r+");
+	if (f == NULL) {
+		snprintf(err, errlen, "fdopen: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0) {
+		snprintf(err, errlen, "cannot send the request: %s", strerror(errno));
+		fclose(f);
+		return -1;
+	}
+	rc = read_answer(f, r, err, errlen);
+	if (rc == 0) {
+		fputs("QUIT\n", f);
+		fflush(f);
+	}
+	fclose(f);
+	return rc;
+}
+
+static void
+free_fields(char **f, size_t n)
+{
+	if (f == NULL)
+		return;
+	for (size_t i = 0; i < n; i++)
+		free(f[i]);
+	free(f);
+}
+
+void
+qresult_free(struct qresult *r)
+{
+	for (size_t i = 0; i < r->nrows; i++)
+		free_fields(r->rows[i], r->ncols);
+	free(r->rows);
+	free_fields(r->cols, r->ncols);
+	memset(r, 0, sizeof *r);
+}

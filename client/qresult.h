@@ -1,0 +1,33 @@
+/*
+ * One answer of the operator query protocol (docs/query-protocol.md) as the
+ * client holds it: OK with columns and rows, or ERR with a code and message;
+ * and its rendering as a table, JSON or CSV.
+ */
+#ifndef CORRIDORCTL_QRESULT_H
+#define CORRIDORCTL_QRESULT_H
+
+#include <stdio.h>
+
+#include "ctl.h"
+
+struct qresult {
+	int ok;
+	char err_code[32];
+	char err_msg[512];
+	size_t ncols;
+	char **cols;
+	size_t nrows;
+	char ***rows;		/* nrows rows of ncols fields each */
+	size_t rows_cap;
+};
+
+/* Sends one request line and reads its answer. 0 when an answer (OK or ERR)
+ * arrived; -1 with err filled when the connection or the answer failed. */
+int qclient_run(const char *host, const char *port, const char *line,
+    struct qresult *r, char *err, size_t errlen);
+void qresult_free(struct qresult *r);
+
+/* Writes r (an OK answer) to out. 0 or -1. */
+int render_result(const struct qresult *r, enum render_fmt fmt, FILE *out);
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * Rendering a query answer for people (an aligned table, numeric columns
+ * right-aligned), for programs (JSON through json-c: an array of objects
+ * keyed by column) or for spreadsheets (CSV quoted as RFC 4180 says).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "qresult.h"
+
+/* True when s is a whole number (*is_int) or a decimal number. */
+static int
+field_number(const char *s, int *is_int)
+{
+	char *end;
+
+	if (s[0] == '\0' || s[0] == ' ')
+		return 0;
+	errno = 0;
+	(void)strtoll(s, &end, 10);
+	if (*end == '\0' && errno == 0) {
+		*is_int = 1;
+		return 1;
+	}
+	*is_int = 0;
+	errno = 0;
+	(void)strtod(s, &end);
+	return *end == '\0' && errno == 0 && strpbrk(s, "xXnN") == NULL;
+}
+
+static int
+column_numeric(const struct qresult *r, size_t c)
+{
+	int any = 0, is_int;
+
+	for (size_t i = 0; i < r->nrows; i++) {
+		if (r->rows[i][c][0] == '\0')
+			continue;
+		if (!field_number(r->rows[i][c], &is_int))
+			return 0;
+		any = 1;
+	}
+	return any;
+}
+
+static int
+render_table(const struct qresult *r, FILE *out)
+{
+	size_t *w = calloc(r->ncols ? r->ncols : 1, sizeof *w);
+	int *num = calloc(r->ncols ? r->ncols : 1, sizeof *num);
+
+	if (w == NULL || num == NULL) {
+		free(w);
+		free(num);
+		return -1;
+	}
+	for (size_t c = 0; c < r->ncols; c++) {
+		w[c] = strlen(r->cols[c]);
+		num[c] = column_numeric(r, c);
+		for (size_t i = 0; i < r->nrows; i++)
+			if (strlen(r->rows[i][c]) > w[c])
+				w[c] = strlen(r->rows[i][c]);
+	}
+	for (size_t i = 0; i <= r->nrows; i++) {
+		char **f = i == 0 ? r->cols : r->rows[i - 1];
+
+		for (size_t c = 0; c < r->ncols; c++) {
+			const char *sep = c + 1 < r->ncols ? "  " : "";
+
+			if (num[c])
+				fprintf(out, "%*s%s", (int)w[c], f[c], sep);
+			else if (c + 1 < r->ncols)
+				fprintf(out, "%-*s%s", (int)w[c], f[c], sep);
+			else
+				fputs(f[c], out);
+		}
+		fputc('\n', out);
+	}
+	free(w);
+	free(num);
+	return ferror(out) ? -1 : 0;
+}
+
+static json_object *
+field_json(const char *s)
+{
+	int is_int;
+
+	if (s[0] == '\0')
+		return NULL;
+	if (field_number(s, &is_int))
+		return is_int ? json_object_new_int64(strtoll(s, NULL, 10)) :
+		    json_object_new_double_s(strtod(s, NULL), s);
+	return json_object_new_string(s);
+}
+
+static int
+render_json(const struct qresult *r, FILE *out)
+{
+	json_object *arr = json_object_new_array();
+
+	if (arr == NULL)
+		return -1;
+	for (size_t i = 0; i < r->nrows; i++) {
+		json_object *o = json_object_new_object();
+
+		for (size_t c = 0; c < r->ncols; c++)
+			json_object_object_add(o, r->cols[c], field_json(r->rows[i][c]));
+		json_object_array_add(arr, o);
+	}
+	fprintf(out, "%s\n", json_object_to_json_string_ext(arr,
+	    JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(arr);
+	return ferror(out) ? -1 : 0;
+}
+
+static void
+csv_field(const char *s, FILE *out)
+{
+	if (strpbrk(s, ",\"\r\n") == NULL) {
+		fputs(s, out);
+		return;
+	}
+	fputc('"', out);
+	for (; *s; s++) {
+		if (*s == '"')
+			fputc('"', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static int
+render_csv(const struct qresult *r, FILE *out)
+{
+	for (size_t i = 0; i <= r->nrows; i++) {
+		char **f = i == 0 ? r->cols : r->rows[i - 1];
+
+		for (size_t c = 0; c < r->ncols; c++) {
+			if (c > 0)
+				fputc(',', out);
+			csv_field(f[c], out);
+		}
+		fputs("\r\n", out);
+	}
+	return ferror(out) ? -1 : 0;
+}
+
+int
+render_result(const struct qresult *r, enum render_fmt fmt, FILE *out)
+{
+	switch (fmt) {
+	case RENDER_JSON:
+		return render_json(r, out);
+	case RENDER_CSV:
+		return render_csv(r, out);
+	default:
+		return render_table(r, out);
+	}
+}
