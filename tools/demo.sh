@@ -61,9 +61,15 @@ echo "== units in transit now"
 ctl intransit
 echo
 echo "== backlog waiting at the port of Aktau"
-ctl intransit KZ-PORT-AKT | head -n 12
-unit=$(ctl --csv intransit GE-RAIL-GAR-POT | awk -F, 'NR == 2 {print $1}')
-[ -n "$unit" ] || unit=$(ctl --csv intransit AZ-RAIL-ALT-BKS | awk -F, 'NR == 2 {print $1}')
+ctl intransit KZ-PORT-AKT >"$state/aktau.txt"
+head -n 12 "$state/aktau.txt"
+echo "($(($(wc -l <"$state/aktau.txt") - 1)) units in all)"
+# a westbound container that has come furthest: Georgia, else Azerbaijan
+unit=""
+for leg in GE-RAIL-GAR-POT AZGE-BRD-BKS AZ-RAIL-ALT-BKS AZ-PORT-ALT; do
+  unit=$(ctl --csv intransit "$leg" | awk -F, '$2 == "W" {print $1; exit}')
+  [ -n "$unit" ] && break
+done
 if [ -n "$unit" ]; then
   echo
   echo "== the journey of container $unit"
