@@ -287,6 +287,25 @@ def scenario(base_ms, now_ms=None):
     return phases
 
 
+def stats_cases(b):
+    """(leg, from, to, direction, carrier) filters worth asking about the
+    scenario with base b; None leaves a filter out."""
+    return [
+        (RAIL, None, None, None, None), (PORT, None, None, None, None),
+        (SEA, None, None, None, None), (AZPORT, None, None, None, None),
+        (RAIL, None, None, 'W', None), (RAIL, None, None, 'E', None),
+        (RAIL, None, None, None, 'KTZE'), (RAIL, None, None, None, 'MCML'),
+        (RAIL, None, None, 'W', 'KTZE'), (RAIL, None, None, 'E', 'MCML'),
+        (PORT, None, None, 'E', None), (PORT, None, None, None, 'PTCH'),
+        # windows by exit time: [from, to)
+        (RAIL, b + 95 * HOUR_MS, b + 125 * HOUR_MS, None, None),
+        (RAIL, b + 100 * HOUR_MS, None, None, None), (RAIL, None, b + 100 * HOUR_MS, None, None),
+        (RAIL, b + 128 * HOUR_MS, b + 171 * HOUR_MS, 'E', None),
+        (RAIL, b + 300 * HOUR_MS, None, None, None),
+        (PORT, b, b + 8 * DAY_MS, None, None),
+    ]
+
+
 def wire_fields(u):
     """The fields to send: without the test's own notes."""
     return {name: v for name, v in u.items() if not name.startswith('_')}

@@ -87,24 +87,6 @@ class EndToEnd(harness.DaemonTestCase):
             words.pop()
         return ' '.join(words)
 
-    def stats_cases(self):
-        b = self.base
-        rail, port = model.RAIL, model.PORT
-        return [
-            (rail, None, None, None, None), (port, None, None, None, None),
-            (model.SEA, None, None, None, None), (model.AZPORT, None, None, None, None),
-            (rail, None, None, 'W', None), (rail, None, None, 'E', None),
-            (rail, None, None, None, 'KTZE'), (rail, None, None, None, 'MCML'),
-            (rail, None, None, 'W', 'KTZE'), (rail, None, None, 'E', 'MCML'),
-            (port, None, None, 'E', None), (port, None, None, None, 'PTCH'),
-            # windows by exit time: [from, to), in each of the three time forms
-            (rail, b + 95 * H, b + 125 * H, None, None),
-            (rail, b + 100 * H, None, None, None), (rail, None, b + 100 * H, None, None),
-            (rail, b + 128 * H, b + 171 * H, 'E', None),
-            (rail, b + 300 * H, None, None, None),
-            (port, b, b + 8 * 24 * H, None, None),
-        ]
-
     def time_arg(self, ms, i):
         """from/to as ISO with seconds, ISO without, or Unix ms, in turn."""
         if ms is None:
@@ -117,7 +99,7 @@ class EndToEnd(harness.DaemonTestCase):
 
     def check_stats(self, q):
         answers = {}
-        for i, (leg, frm, to, d, c) in enumerate(self.stats_cases()):
+        for i, (leg, frm, to, d, c) in enumerate(model.stats_cases(self.base)):
             line = self.stats_line(leg, self.time_arg(frm, i), self.time_arg(to, i + 1), d, c)
             a = q.ok(line)
             self.assertEqual(a.columns, ['leg', 'direction', 'n', 'min_h', 'mean_h', 'p50_h',
