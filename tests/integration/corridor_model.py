@@ -259,6 +259,10 @@ def scenario(base_ms, now_ms=None):
             ev('PTCH', 'GTIN', 123, PORT, container=C2),
             ev('KMTF', 'ARRI', 221.5, SEA, vessel_imo='9301234', voyage='V102', mode='VESSEL',
                teu=150, container_count=75, gross_kg=1500000),
+            # late events that re-pair closed traversals: an earlier departure
+            # of C3 (91.25 h, not 90.25 h) and an earlier arrival of C6 (105 h)
+            ev(k, 'DEPA', 3, RAIL, container=C3, iso_type='45G1', gross_kg=26500),
+            ev(k, 'ARRI', 125, RAIL, 'E', container=C6),
             # bad ones
             ev(k, 'DEPA', 40, RAIL, container=BAD_DIGIT, _reject='BAD_CHECK_DIGIT'),
             ev(k, 'DEPA', 40, 'KZ-RAIL-NOWHERE', container=C5, _reject='UNKNOWN_LEG'),

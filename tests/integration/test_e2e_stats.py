@@ -3,9 +3,12 @@
 independent carrier, must give exactly the STATS, INTRANSIT and SHIPMENT answers
 computed here from the documented rules; the same after a restart, and after
 everything is sent again (nothing stored twice)."""
+import json
 import os
-import re
+import subprocess
 import sys
+import tempfile
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -135,9 +138,15 @@ class EndToEnd(harness.DaemonTestCase):
             self.assertEqual(row['oldest_h'] == '', not open_, row)
         seen = {}
         for leg in (model.RAIL, model.PORT, model.SEA, model.AZPORT):
+            t0 = time.time() * 1000
             a = q.ok('INTRANSIT ' + leg)
+            t1 = time.time() * 1000
             self.assertEqual(a.columns, ['unit', 'direction', 'carrier', 'entered', 'hours',
                                          'teu'])
+            # hours since entering, by the daemon's clock during the request
+            for r, t in zip(a.dicts(), model.in_transit(self.travs, leg)):
+                self.assertGreaterEqual(float(r['hours']), (t0 - t.enter) / H - 0.006, r)
+                self.assertLessEqual(float(r['hours']), (t1 - t.enter) / H + 0.006, r)
             want = [(t.unit, t.direction, t.carrier, model.iso(t.enter), str(t.teu))
                     for t in model.in_transit(self.travs, leg)]
             got = [(r['unit'], r['direction'], r['carrier'], r['entered'], r['teu'])
@@ -202,6 +211,29 @@ class EndToEnd(harness.DaemonTestCase):
             self.assertEqual(c.wait_ack_message(), self.last_seq[code], code)
             self.assertEqual(c.errors, [], code)
         self.assertEqual(self.check_all(), before, 'answers changed after resending everything')
+
+    def run_script(self, code, updates):
+        with tempfile.NamedTemporaryFile('w', suffix='.jsonl', dir=self.daemon.state_dir,
+                                         delete=False) as f:
+            f.write(''.join(json.dumps(u) + '\n' for u in updates))
+        p = subprocess.run([sys.executable, ic.__file__, '--port', str(self.daemon.carrier_port),
+                            '--carrier', code, f.name], capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        return p.stdout.strip().splitlines()
+
+    def test_script_mode(self):
+        # independent_carrier.py as a command: lines without seq are numbered
+        # from the mark; lines with seq at or below it are not resent
+        lines = [model.wire_fields(u) for u in model.stored(self.phases)
+                 if u['carrier'] == 'PTCH']
+        bare = [{k: v for k, v in u.items() if k not in ('seq', 'message_id', 'carrier')}
+                for u in lines]
+        self.assertEqual(self.run_script('PTCH', bare)[-1], 'acked_seq=%d' % len(lines))
+        self.assertEqual(self.run_script('PTCH', lines)[-1], 'acked_seq=%d' % len(lines))
+        with self.daemon.query() as q:
+            got = q.ok('STATS ' + model.PORT).dicts()[0]
+        self.assertEqual(model.stats_mismatches(got, model.stats(self.travs, model.PORT)), [])
 
     def test_stats_leg_filters_empty(self):
         # before any update: every leg answers n = 0 with empty times

@@ -214,6 +214,73 @@ class Framing(harness.DaemonTestCase):
         self.assertEqual(c.read_message().WhichOneof('body'), 'welcome')
         self.assertEqual(c.wait_acked(3), 3)
 
+    def raw_batch_with(self, c, seq, extra):
+        """A Batch of one good update whose encoding has extra appended: for a
+        repeated optional scalar the last value wins, so this overrides a field
+        with bytes Google's library would refuse to produce."""
+        u = good_update(seq).SerializeToString() + extra
+        batch = b'\x0a' + varint(len(u)) + u
+        c.send_raw(ic.frame(b'\x12' + varint(len(batch)) + batch))
+
+    def test_unknown_enum_value(self):
+        c = self.carrier()
+        c.hello()
+        self.raw_batch_with(c, 1, b'\x20\x63')    # event_class (4) = 99
+        self.raw_batch_with(c, 2, b'\x58\x07')    # direction (11) = 7
+        self.assertEqual(c.wait_acked(2), 2)
+        for seq in (1, 2):
+            r = c.rejections.get(seq)
+            self.assertIsNotNone(r, 'seq %d was stored' % seq)
+            self.assertEqual(c.pb.RejectReason.Name(r.reason), 'BAD_VALUE')
+            self.assertFalse(r.retryable)
+
+    def test_bad_utf8_remark(self):
+        c = self.carrier()
+        c.hello()
+        bad = b'\xc3\x28 ferry'
+        self.raw_batch_with(c, 1, b'\xca\x01' + varint(len(bad)) + bad)   # remark (25)
+        self.assertEqual(c.wait_acked(1), 1)
+        r = c.rejections.get(1)
+        self.assertIsNotNone(r, 'stored a remark that is not UTF-8')
+        self.assertEqual(c.pb.RejectReason.Name(r.reason), 'BAD_VALUE')
+
+    def test_stop_with_open_sessions(self):
+        c = self.carrier()
+        c.hello()
+        q = self.daemon.query()
+        self.addCleanup(q.close)
+        q.ok('PING')
+        self.stop_daemon()
+        # the carrier learns SHUTTING_DOWN, or at least sees the close
+        msg = c.read_message()
+        if msg is not None:
+            self.assertEqual(msg.WhichOneof('body'), 'error')
+            self.assertEqual(c.pb.ErrorCode.Name(msg.error.code), 'SHUTTING_DOWN')
+            self.assertIsNone(c.read_message())
+
+
+def varint(n):
+    out = b''
+    while True:
+        b = n & 0x7f
+        n >>= 7
+        if n:
+            out += bytes([b | 0x80])
+        else:
+            return out + bytes([b])
+
+
+class Handshake(harness.DaemonTestCase):
+    daemon_args = ('--limit', 'handshake_timeout_s=1')
+
+    def test_no_hello_times_out(self):
+        c = ic.Carrier(self.daemon.carrier_port, 'KTZE', timeout=30)
+        self.addCleanup(c.close)
+        code, closed = c.expect_error()
+        self.assertEqual(code, 'TIMEOUT')
+        self.assertTrue(closed)
+        self.assert_alive()
+
 
 if __name__ == '__main__':
     harness.main()
