@@ -282,5 +282,28 @@ class Handshake(harness.DaemonTestCase):
         self.assert_alive()
 
 
+class Connections(harness.DaemonTestCase):
+    daemon_args = ('--limit', 'max_connections=2')
+
+    def test_too_many_connections(self):
+        open_ = []
+        refused = None
+        for _ in range(4):
+            c = ic.Carrier(self.daemon.carrier_port, ('KTZE', 'ADYC', 'PTCH', 'KMTF')[len(open_)])
+            self.addCleanup(c.close)
+            try:
+                c.hello()
+                open_.append(c)
+            except ic.CarrierError as e:
+                refused = e.code
+                break
+        self.assertLessEqual(len(open_), 2)
+        self.assertTrue(self.daemon.alive())
+        harness.known_bug(self, refused == 'CLOSED',
+                          'daemon/server.c server_accept_allowed(): a connection above '
+                          'max_connections is closed without Error{TOO_MANY_CONNECTIONS}')
+        self.assertEqual(refused, 'TOO_MANY_CONNECTIONS')
+
+
 if __name__ == '__main__':
     harness.main()

@@ -136,5 +136,18 @@ class Queries(harness.DaemonTestCase):
         self.assert_alive()
 
 
+class RowLimit(harness.DaemonTestCase):
+    daemon_args = ('--limit', 'max_query_rows=5')
+
+    def test_too_many_rows(self):
+        with self.daemon.query() as q:
+            a = q.request('LEGS')
+            self.assertFalse(a.ok)
+            self.assertEqual(a.code, 'TOO_MANY_ROWS')
+            self.assertEqual(q.ok('PING').rows[0][0], 'PONG')
+            self.assertEqual(q.request('STATS *').code, 'TOO_MANY_ROWS')
+            self.assertEqual(len(q.ok('STATS KZ-PORT-AKT').rows), 1)
+
+
 if __name__ == '__main__':
     harness.main()
