@@ -109,6 +109,22 @@ class Corridorctl(harness.DaemonTestCase):
         self.push_all()    # the same seqs: acknowledged, not stored twice
         self.assertEqual(self.ctl_json('stats', '*'), before)
 
+    def test_push_rejections(self):
+        # the scenario's bad updates (all as KTZE): pushed, reported, not stored
+        bad = [u for phase in self.phases for u in phase if '_reject' in u]
+        path = os.path.join(self.tmp, 'bad.jsonl')
+        with open(path, 'w', encoding='utf-8') as f:
+            for i, u in enumerate(bad):
+                f.write(json.dumps(dict(model.wire_fields(u), seq=i + 1,
+                                        message_id='bad-%d' % i)) + '\n')
+        p = self.ctl('push', '--carrier', 'KTZE', path, port=self.daemon.carrier_port,
+                     check=False)
+        self.assertNotEqual(p.returncode, 0, 'push of rejected updates exited 0')
+        for u in bad:
+            self.assertIn(u['_reject'], p.stdout + p.stderr)
+        for got in self.ctl_json('stats', '*'):
+            self.assertEqual(int(got['n']), 0, got)
+
     def test_query_errors_exit_nonzero(self):
         p = self.ctl('stats', 'NOPE', check=False)
         self.assertNotEqual(p.returncode, 0)
