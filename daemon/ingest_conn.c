@@ -2,6 +2,7 @@
 #include "ingest_conn.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -419,6 +420,27 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 }
 
+/* Refuses a connection before a session exists: one Error frame, written
+ * without blocking (a frame this small fits in any socket buffer), then close. */
+static void
+ingest_refuse(evutil_socket_t fd, Corridor__ErrorCode code, const char *message)
+{
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Error err = CORRIDOR__ERROR__INIT;
+	uint8_t frame[INGEST_SMALL_FRAME];
+	size_t n;
+
+	err.has_code = 1;
+	err.code = code;
+	err.message = (char *)message;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ERROR;
+	msg.error = &err;
+	n = wire_pack_into(&msg.base, frame);
+	if (send(fd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
+		log_debug("refusal frame not sent fd=%d", (int)fd);
+	evutil_closesocket(fd);
+}
+
 void
 ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
@@ -427,7 +449,9 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 
 	(void)salen;
 	if (!server_accept_allowed(srv, "carrier")) {
-		evutil_closesocket(fd);
+		ingest_refuse(fd, srv->stopping ? CORRIDOR__ERROR_CODE__SHUTTING_DOWN :
+		    CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS, srv->stopping ?
+		    "the daemon is stopping" : "too many connections (max_connections); retry later");
 		return;
 	}
 	c = calloc(1, sizeof *c);

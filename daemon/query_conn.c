@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -142,6 +143,7 @@ query_start(struct query_conn *q, char *line)
 
 	if (sscanf(line, " %7s", word) == 1 && strcasecmp(word, "QUIT") == 0 &&
 	    strlen(word) == 4) {
+		free(line);
 		query_conn_close(q, "quit");
 		return -1;
 	}
@@ -243,6 +245,11 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 
 	(void)salen;
 	if (!server_accept_allowed(srv, "operator")) {
+		const char *msg = srv->stopping ? "ERR SHUTTING_DOWN the daemon is stopping\n" :
+		    "ERR TOO_MANY_CONNECTIONS too many connections (max_connections)\n";
+
+		if (send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			log_debug("refusal line not sent fd=%d", (int)fd);
 		evutil_closesocket(fd);
 		return;
 	}

@@ -53,10 +53,10 @@ parse_line(char *line, struct leg *leg, char *err, size_t errlen, int lineno)
 {
 	char *cols[COL_MIN_COUNT + 4];
 	int n = 0;
-	char *save = NULL;
+	char *tok;
 
-	for (char *tok = strtok_r(line, "\t", &save); tok != NULL && n < COL_MIN_COUNT + 4;
-	    tok = strtok_r(NULL, "\t", &save))
+	/* strsep keeps empty columns in their place */
+	while ((tok = strsep(&line, "\t")) != NULL && n < COL_MIN_COUNT + 4)
 		cols[n++] = tok;
 	if (n < COL_MIN_COUNT) {
 		snprintf(err, errlen, "line %d: %d columns, need at least %d", lineno, n,
@@ -66,6 +66,10 @@ parse_line(char *line, struct leg *leg, char *err, size_t errlen, int lineno)
 	memset(leg, 0, sizeof *leg);
 	if (!leg_code_valid(cols[COL_CODE])) {
 		snprintf(err, errlen, "line %d: bad leg code \"%.40s\"", lineno, cols[COL_CODE]);
+		return -1;
+	}
+	if (cols[COL_FROM][0] == '\0' || cols[COL_TO][0] == '\0') {
+		snprintf(err, errlen, "line %d: from and to must not be empty", lineno);
 		return -1;
 	}
 	snprintf(leg->code, sizeof leg->code, "%s", cols[COL_CODE]);
@@ -101,15 +105,14 @@ int
 legs_parse_tsv(struct leg_table *t, const char *text, char *err, size_t errlen)
 {
 	char *copy = strdup(text);
-	char *save = NULL;
+	char *rest = copy, *line;
 	int lineno = 0, rc = 0;
 
 	if (copy == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	for (char *line = strtok_r(copy, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save)) {
+	while ((line = strsep(&rest, "\n")) != NULL) {
 		struct leg leg;
 		int idx;
 

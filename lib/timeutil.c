@@ -85,7 +85,16 @@ time_parse_iso(const char *s, int64_t *ms)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = sec;
-	*ms = (int64_t)timegm(&tm) * 1000 + frac;
+	{
+		time_t t = timegm(&tm);
+		struct tm back;
+
+		/* timegm() rolls 2026-02-31 into March; a real date round-trips */
+		gmtime_r(&t, &back);
+		if (back.tm_mday != d || back.tm_mon != mo - 1)
+			return -1;
+		*ms = (int64_t)t * 1000 + frac;
+	}
 	return 0;
 }
 

@@ -105,7 +105,8 @@ text_is_clean_utf8(const char *s)
 				return false;
 			cp = cp << 6 | (*p & 0x3f);
 		}
-		if ((extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+		if ((extra == 1 && cp < 0xa0) ||	/* overlong or a C1 control */
+		    (extra == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
 		    (extra == 3 && (cp < 0x10000 || cp > 0x10ffff)))
 			return false;
 	}
@@ -189,8 +190,10 @@ check_enums(const Corridor__ShipmentUpdate *u, struct reject *rej)
 		    "an enum field has a value this protocol version does not define");
 	if (!code_in_class(u->event_class, u->event_code))
 		return fail(rej, CORRIDOR__REJECT_REASON__CODE_NOT_IN_CLASS,
-		    "event_code %s does not belong to event_class %d",
-		    event_code_name(u->event_code), u->event_class);
+		    "event_code %s does not belong to event_class %s",
+		    event_code_name(u->event_code),
+		    protobuf_c_enum_descriptor_get_value(&corridor__event_class__descriptor,
+		    (int)u->event_class)->name);
 	return 0;
 }
 
