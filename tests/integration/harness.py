@@ -252,14 +252,6 @@ class DaemonTestCase(unittest.TestCase):
         self.assertEqual(a.rows[0][0], 'PONG')
 
 
-def known_bug(test, cond, why):
-    """Skips test, with the bug named, while cond shows documented behaviour
-    that the daemon does not have yet (the C tests' KNOWN_BUG): the suite stays
-    green, the skip reason keeps the bug visible, and the check runs once fixed."""
-    if cond:
-        test.skipTest('KNOWN BUG: ' + why)
-
-
 def main():
     """unittest.main() that turns 'everything skipped' into meson's skip code."""
     prog = unittest.main(exit=False, verbosity=2)

@@ -299,9 +299,6 @@ class Connections(harness.DaemonTestCase):
                 break
         self.assertLessEqual(len(open_), 2)
         self.assertTrue(self.daemon.alive())
-        harness.known_bug(self, refused == 'CLOSED',
-                          'daemon/server.c server_accept_allowed(): a connection above '
-                          'max_connections is closed without Error{TOO_MANY_CONNECTIONS}')
         self.assertEqual(refused, 'TOO_MANY_CONNECTIONS')
 
 
