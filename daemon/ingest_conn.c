@@ -464,6 +464,7 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	c->id = ++srv->next_conn_id;
 	c->state = INGEST_HELLO;
 	net_format_peer(sa, c->peer, sizeof c->peer);
+	net_set_nodelay(fd);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (c->bev == NULL) {
 		evutil_closesocket(fd);

@@ -12,6 +12,14 @@
 extern const char *const leg_migrations[];
 extern const size_t leg_migrations_count;
 
+const char leg_store_insert_event_sql[] =
+	    "INSERT INTO events (carrier, seq, message_id, event_class, classifier, event_code,"
+	    " event_time_ms, record_time_ms, node, locode, direction, mode, unit, train_id,"
+	    " wagon_id, vessel_imo, voyage, truck_plate, container, iso_type, empty, gross_kg,"
+	    " teu, container_count, delay_reason, remark, next_eta_ms, retracts_message_id)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT (carrier, seq) DO NOTHING";
+
 enum stmt_id {
 	ST_INSERT_EVENT,
 	ST_RETRACT,
@@ -24,13 +32,7 @@ enum stmt_id {
 };
 
 static const char *const stmt_sql[ST_COUNT] = {
-	[ST_INSERT_EVENT] =
-	    "INSERT INTO events (carrier, seq, message_id, event_class, classifier, event_code,"
-	    " event_time_ms, record_time_ms, node, locode, direction, mode, unit, train_id,"
-	    " wagon_id, vessel_imo, voyage, truck_plate, container, iso_type, empty, gross_kg,"
-	    " teu, container_count, delay_reason, remark, next_eta_ms, retracts_message_id)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-	    " ON CONFLICT (carrier, seq) DO NOTHING",
+	[ST_INSERT_EVENT] = leg_store_insert_event_sql,
 	[ST_RETRACT] =
 	    "UPDATE events SET retracted = 1 WHERE message_id = ?1 AND carrier = ?2"
 	    " AND retracted = 0 RETURNING unit, direction",
@@ -131,12 +133,10 @@ bind_opt_int(sqlite3_stmt *st, int i, int64_t v, int present)
 		sqlite3_bind_null(st, i);
 }
 
-static int
-insert_event(struct leg_store *s, const struct update_rec *r, int *inserted)
+void
+leg_store_bind_event(sqlite3_stmt *st, const struct update_rec *r)
 {
-	sqlite3_stmt *st = s->st[ST_INSERT_EVENT];
 	char dir[2] = { r->direction, '\0' };
-	int rc;
 
 	bind_text(st, 1, r->carrier_code);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)r->seq);
@@ -166,6 +166,15 @@ insert_event(struct leg_store *s, const struct update_rec *r, int *inserted)
 	bind_text(st, 26, r->remark);
 	bind_opt_int(st, 27, r->next_eta_ms, r->has_next_eta);
 	bind_text(st, 28, r->retracts);
+}
+
+static int
+insert_event(struct leg_store *s, const struct update_rec *r, int *inserted)
+{
+	sqlite3_stmt *st = s->st[ST_INSERT_EVENT];
+	int rc;
+
+	leg_store_bind_event(st, r);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc != SQLITE_DONE)

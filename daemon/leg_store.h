@@ -26,4 +26,9 @@ int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
 
 const char *leg_store_path(const struct leg_store *s);
 
+/* The statement that stores one event row and how its values are bound;
+ * shared with the benchmark's single-file ceiling so both insert the same rows. */
+extern const char leg_store_insert_event_sql[];
+void leg_store_bind_event(sqlite3_stmt *st, const struct update_rec *r);
+
 #endif

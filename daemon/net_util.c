@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -40,4 +41,14 @@ net_is_loopback(const struct sockaddr *sa)
 		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
 	}
 	return 0;
+}
+
+void
+net_set_nodelay(int fd)
+{
+	int one = 1;
+
+	/* Acks are small and latency matters: do not let Nagle hold them back
+	 * waiting for the peer's delayed ACK. Unix sockets just refuse it. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }

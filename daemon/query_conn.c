@@ -262,6 +262,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 	q->id = ++srv->next_conn_id;
 	q->state = QUERY_READING;
 	net_format_peer(sa, q->peer, sizeof q->peer);
+	net_set_nodelay(fd);
 	q->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
 	if (q->bev == NULL) {
 		evutil_closesocket(fd);
