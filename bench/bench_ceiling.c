@@ -39,7 +39,8 @@ main(int argc, char **argv)
 	rows = strtoull(argv[2], NULL, 10);
 	if (argc > 3)
 		carriers = strtoull(argv[3], NULL, 10);
-	if (legs_load_default(&legs, err, sizeof err) == -1 ||
+	/* the same SQLite configuration as corridord */
+	if (db_global_init() == -1 || legs_load_default(&legs, err, sizeof err) == -1 ||
 	    (db = db_open_rw(argv[1], DB_SYNC_FULL, leg_migrations, leg_migrations_count, err,
 	    sizeof err)) == NULL) {
 		fprintf(stderr, "bench_ceiling: %s\n", err);

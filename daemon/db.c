@@ -6,6 +6,18 @@
 #define DB_BUSY_TIMEOUT_MS 5000
 
 int
+db_global_init(void)
+{
+	/* Each connection is used by one thread at a time, so SQLite's own
+	 * connection mutexes are not needed; and its memory statistics take a
+	 * global mutex on every allocation, which the writers would contend on. */
+	if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
+	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
+		return -1;
+	return sqlite3_initialize() == SQLITE_OK ? 0 : -1;
+}
+
+int
 db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 {
 	char *msg = NULL;

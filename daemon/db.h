@@ -12,6 +12,9 @@
 
 enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
 
+/* Configures SQLite for corridor's threading; call once before any open. */
+int db_global_init(void);
+
 /* Opens (creating) path read-write and applies migrations[0..count).
  * Returns NULL with err filled on failure. */
 sqlite3 *db_open_rw(const char *path, enum db_sync sync, const char *const *migrations,

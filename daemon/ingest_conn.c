@@ -279,7 +279,7 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
 	if (r != NULL) {
 		r->carrier = carrier;
-		if (writer_pool_submit(srv->writers, r) == 0) {
+		if (writer_pool_stage(srv->writers, r) == 0) {
 			carrier->inflight++;
 			return;
 		}
@@ -307,6 +307,7 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	}
 	for (size_t i = 0; i < b->n_updates; i++)
 		ingest_take_update(c, b->updates[i], now);
+	writer_pool_flush(c->srv->writers);
 	ingest_conn_send_ack(c);
 	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates && c->state ==
 	    INGEST_STREAMING) {
@@ -367,17 +368,21 @@ ingest_process_input(struct ingest_conn *c)
 			return;
 		}
 		evbuffer_drain(in, FRAME_HEADER_BYTES);
-		m = corridor__carrier_message__unpack(NULL, len, evbuffer_pullup(in, len));
+		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len,
+		    evbuffer_pullup(in, len));
 		evbuffer_drain(in, len);
 		if (m == NULL) {
-			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u",
-			    (unsigned long long)c->id, c->peer, len);
+			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u "
+			    "decoded_bytes=%zu", (unsigned long long)c->id, c->peer, len,
+			    c->srv->decode_arena.used);
+			arena_reset(&c->srv->decode_arena);
 			ingest_conn_close(c, "undecodable", CORRIDOR__ERROR_CODE__PROTOCOL,
-			    "the frame is not a valid CarrierMessage");
+			    "the frame is not a valid CarrierMessage (or decodes to more than "
+			    "max_decode_bytes)");
 			return;
 		}
 		ingest_handle_message(c, m);
-		corridor__carrier_message__free_unpacked(m, NULL);
+		arena_reset(&c->srv->decode_arena);	/* frees m */
 	}
 }
 

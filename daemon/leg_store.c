@@ -27,7 +27,10 @@ enum stmt_id {
 	ST_MARK_RETRACTED,
 	ST_UNIT_EVENTS,
 	ST_DELETE_TRAVERSALS,
-	ST_INSERT_TRAVERSAL,
+	ST_DELETE_TRAVERSAL,
+	ST_UPSERT_TRAVERSAL,
+	ST_MAX_ID,
+	ST_ORPHAN_RETRACTIONS,
 	ST_COUNT
 };
 
@@ -44,9 +47,29 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    " container_count, gross_kg FROM events WHERE unit = ?1 AND direction = ?2"
 	    " AND classifier = 1 AND retracted = 0 ORDER BY event_time_ms, id",
 	[ST_DELETE_TRAVERSALS] = "DELETE FROM traversals WHERE unit = ?1 AND direction = ?2",
-	[ST_INSERT_TRAVERSAL] =
-	    "INSERT OR REPLACE INTO traversals (unit, direction, enter_time_ms, exit_time_ms,"
-	    " duration_ms, carrier, teu, containers, gross_kg) VALUES (?,?,?,?,?,?,?,?,?)",
+	[ST_DELETE_TRAVERSAL] = "DELETE FROM traversals WHERE unit = ?1 AND direction = ?2"
+	    " AND enter_time_ms = ?3",
+	[ST_UPSERT_TRAVERSAL] =
+	    "INSERT INTO traversals (unit, direction, enter_time_ms, exit_time_ms, duration_ms,"
+	    " carrier, teu, containers, gross_kg) VALUES (?,?,?,?,?,?,?,?,?)"
+	    " ON CONFLICT (unit, direction, enter_time_ms) DO UPDATE SET"
+	    " exit_time_ms = excluded.exit_time_ms, duration_ms = excluded.duration_ms,"
+	    " carrier = excluded.carrier, teu = excluded.teu, containers = excluded.containers,"
+	    " gross_kg = excluded.gross_kg",
+	[ST_MAX_ID] = "SELECT coalesce(max(id), 0) FROM events",
+	/* retractions whose target has not arrived (yet) */
+	[ST_ORPHAN_RETRACTIONS] =
+	    "SELECT count(*) FROM events r WHERE r.retracts_message_id IS NOT NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = r.retracts_message_id"
+	    " AND e.carrier = r.carrier)",
+};
+
+/* One stored event of a unit being re-paired, with room for its carrier
+ * code (configured codes are shorter than CARRIER_CODE_BYTES). */
+#define CARRIER_CODE_BYTES 32
+struct unit_event {
+	struct trav_event ev;
+	char carrier[CARRIER_CODE_BYTES];
 };
 
 struct leg_store {
@@ -55,19 +78,43 @@ struct leg_store {
 	char code[LEG_CODE_MAX];
 	char path[4096];
 	sqlite3_stmt *st[ST_COUNT];
+	/* Events with an id below this were stored before the current batch. */
+	int64_t first_new_id;
+	/* Retractions waiting for their target: while 0, a new event need not
+	 * be checked against them. */
+	int64_t orphan_retractions;
+	/* scratch for re-pairing, reused from unit to unit */
+	struct unit_event *uev;
+	struct trav_event *ev, *ev_before;
+	struct traversal *tr, *tr_before;
+	size_t cap;
 };
 
 /* A (unit, direction) whose traversals must be re-paired after the batch;
- * the set may hold duplicates until it is sorted. */
+ * the set may hold duplicates until it is sorted. unit points into an
+ * update of the batch, or is owned when it came from a retraction. */
 struct unit_key {
-	char *unit;
+	const char *unit;
 	char direction[2];
+	bool owned;	/* from a retraction: its old pairing is not known, rebuild it */
 };
 
 struct unit_set {
 	struct unit_key *keys;
 	size_t count, cap;
 };
+
+/* Runs a statement that yields one integer. */
+static int
+query_int(sqlite3_stmt *st, int64_t *out)
+{
+	int rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? SQLITE_OK : rc;
+}
 
 struct leg_store *
 leg_store_open(const char *legs_dir, const struct leg *leg, enum db_sync sync, char *err,
@@ -95,6 +142,11 @@ leg_store_open(const char *legs_dir, const struct leg *leg, enum db_sync sync, c
 			leg_store_close(s);
 			return NULL;
 		}
+	if (query_int(s->st[ST_ORPHAN_RETRACTIONS], &s->orphan_retractions) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", s->path, sqlite3_errmsg(s->db));
+		leg_store_close(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -106,6 +158,11 @@ leg_store_close(struct leg_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	free(s->uev);
+	free(s->ev);
+	free(s->ev_before);
+	free(s->tr);
+	free(s->tr_before);
 	free(s);
 }
 
@@ -184,7 +241,7 @@ insert_event(struct leg_store *s, const struct update_rec *r, int *inserted)
 }
 
 static int
-unit_set_add(struct unit_set *set, const char *unit, const char *direction)
+unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool copy)
 {
 	if (set->count == set->cap) {
 		size_t cap = set->cap ? set->cap * 2 : 64;
@@ -195,7 +252,8 @@ unit_set_add(struct unit_set *set, const char *unit, const char *direction)
 		set->keys = k;
 		set->cap = cap;
 	}
-	set->keys[set->count].unit = strdup(unit);
+	set->keys[set->count].unit = copy ? strdup(unit) : unit;
+	set->keys[set->count].owned = copy;
 	if (set->keys[set->count].unit == NULL)
 		return -1;
 	set->keys[set->count].direction[0] = direction[0];
@@ -217,7 +275,8 @@ static void
 unit_set_free(struct unit_set *set)
 {
 	for (size_t i = 0; i < set->count; i++)
-		free(set->keys[i].unit);
+		if (set->keys[i].owned)
+			free((char *)set->keys[i].unit);
 	free(set->keys);
 }
 
@@ -230,23 +289,32 @@ apply_retractions(struct leg_store *s, const struct update_rec *r, struct unit_s
 	int rc;
 
 	if (r->retracts != NULL) {
+		int found = 0;
+
 		st = s->st[ST_RETRACT];
 		bind_text(st, 1, r->retracts);
 		bind_text(st, 2, r->carrier_code);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			found = 1;
 			if (unit_set_add(units, (const char *)sqlite3_column_text(st, 0),
-			    (const char *)sqlite3_column_text(st, 1)) == -1)
+			    (const char *)sqlite3_column_text(st, 1), true) == -1)
 				rc = SQLITE_NOMEM;
+		}
 		sqlite3_reset(st);
 		if (rc != SQLITE_DONE)
 			return rc;
+		if (!found)
+			s->orphan_retractions++;
 	}
+	if (s->orphan_retractions == 0)
+		return SQLITE_OK;
 	st = s->st[ST_IS_RETRACTED];
 	bind_text(st, 1, r->message_id);
 	bind_text(st, 2, r->carrier_code);
 	rc = sqlite3_step(st);
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW) {
+		s->orphan_retractions--;
 		st = s->st[ST_MARK_RETRACTED];
 		sqlite3_bind_int64(st, 1, sqlite3_last_insert_rowid(s->db));
 		rc = sqlite3_step(st);
@@ -263,18 +331,17 @@ column_u32(sqlite3_stmt *st, int col)
 }
 
 /* Reads one row of ST_UNIT_EVENTS into a traversal event. */
-static int
-read_unit_event(struct leg_store *s, sqlite3_stmt *st, struct trav_event *e)
+static void
+read_unit_event(struct leg_store *s, sqlite3_stmt *st, struct unit_event *ue)
 {
+	struct trav_event *e = &ue->ev;
 	const char *container = (const char *)sqlite3_column_text(st, 4);
 	int has_teu = sqlite3_column_type(st, 6) != SQLITE_NULL;
 
 	e->id = sqlite3_column_int64(st, 0);
 	e->time_ms = sqlite3_column_int64(st, 1);
 	e->role = leg_event_role(s->kind, 1, sqlite3_column_int(st, 2));
-	e->carrier = strdup((const char *)sqlite3_column_text(st, 3));
-	if (e->carrier == NULL)
-		return -1;
+	snprintf(ue->carrier, sizeof ue->carrier, "%s", (const char *)sqlite3_column_text(st, 3));
 	if (container != NULL) {
 		unsigned t = iso6346_teu((const char *)sqlite3_column_text(st, 5));
 
@@ -285,84 +352,130 @@ read_unit_event(struct leg_store *s, sqlite3_stmt *st, struct trav_event *e)
 		e->containers = column_u32(st, 7);
 	}
 	e->gross_kg = column_u32(st, 8);
+}
+
+/* Makes room for n events in the re-pairing scratch. */
+static int
+scratch_reserve(struct leg_store *s, size_t n)
+{
+	size_t cap = s->cap ? s->cap : 16;
+	struct unit_event *uev;
+	struct trav_event *ev;
+	struct traversal *tr;
+
+	if (n <= s->cap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if ((uev = realloc(s->uev, cap * sizeof *uev)) == NULL)
+		return -1;
+	s->uev = uev;
+	if ((ev = realloc(s->ev, cap * sizeof *ev)) == NULL)
+		return -1;
+	s->ev = ev;
+	if ((tr = realloc(s->tr, cap * sizeof *tr)) == NULL)
+		return -1;
+	s->tr = tr;
+	if ((ev = realloc(s->ev_before, cap * sizeof *ev)) == NULL)
+		return -1;
+	s->ev_before = ev;
+	if ((tr = realloc(s->tr_before, cap * sizeof *tr)) == NULL)
+		return -1;
+	s->tr_before = tr;
+	s->cap = cap;
 	return 0;
 }
 
-static int
-write_traversals(struct leg_store *s, const struct unit_key *k, const struct traversal *t,
-    size_t n)
-{
-	sqlite3_stmt *st = s->st[ST_INSERT_TRAVERSAL];
-	int rc = SQLITE_DONE;
+struct unit_change {
+	struct leg_store *s;
+	const struct unit_key *k;
+};
 
-	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
-		bind_text(st, 1, k->unit);
-		bind_text(st, 2, k->direction);
-		sqlite3_bind_int64(st, 3, t[i].enter_ms);
-		bind_opt_int(st, 4, t[i].exit_ms, t[i].exit_ms >= 0);
-		bind_opt_int(st, 5, t[i].exit_ms - t[i].enter_ms, t[i].exit_ms >= 0);
-		bind_text(st, 6, t[i].carrier);
-		sqlite3_bind_int64(st, 7, t[i].teu);
-		sqlite3_bind_int64(st, 8, t[i].containers);
-		sqlite3_bind_int64(st, 9, t[i].gross_kg);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
+/* Writes one traversal change: gone ones are deleted, others upserted. */
+static int
+change_traversal(void *arg, const struct traversal *t, bool gone)
+{
+	struct unit_change *ch = arg;
+	sqlite3_stmt *st = ch->s->st[gone ? ST_DELETE_TRAVERSAL : ST_UPSERT_TRAVERSAL];
+	int rc;
+
+	bind_text(st, 1, ch->k->unit);
+	bind_text(st, 2, ch->k->direction);
+	sqlite3_bind_int64(st, 3, t->enter_ms);
+	if (!gone) {
+		bind_opt_int(st, 4, t->exit_ms, t->exit_ms >= 0);
+		bind_opt_int(st, 5, t->exit_ms - t->enter_ms, t->exit_ms >= 0);
+		bind_text(st, 6, t->carrier);
+		sqlite3_bind_int64(st, 7, t->teu);
+		sqlite3_bind_int64(st, 8, t->containers);
+		sqlite3_bind_int64(st, 9, t->gross_kg);
 	}
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Rebuilds the traversals of one (unit, direction) from its events. */
+/* Loads the (unit, direction)'s live events into the scratch; their count. */
 static int
-repair_unit(struct leg_store *s, const struct unit_key *k)
+load_unit_events(struct leg_store *s, const struct unit_key *k, size_t *count)
 {
 	sqlite3_stmt *st = s->st[ST_UNIT_EVENTS];
-	struct trav_event *ev = NULL;
-	struct traversal *tr = NULL;
-	size_t n = 0, cap = 0, ntr;
+	size_t n = 0;
 	int rc;
 
 	bind_text(st, 1, k->unit);
 	bind_text(st, 2, k->direction);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct trav_event *grown;
-
-			cap = cap ? cap * 2 : 16;
-			grown = realloc(ev, cap * sizeof *ev);
-			if (grown == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			ev = grown;
-		}
-		if (read_unit_event(s, st, &ev[n]) == -1) {
+		if (scratch_reserve(s, n + 1) == -1) {
 			rc = SQLITE_NOMEM;
 			break;
 		}
+		read_unit_event(s, st, &s->uev[n]);
 		n++;
 	}
 	sqlite3_reset(st);
-	if (rc == SQLITE_DONE) {
-		st = s->st[ST_DELETE_TRAVERSALS];
+	/* carriers point into uev only now that it no longer moves */
+	for (size_t i = 0; i < n; i++) {
+		s->ev[i] = s->uev[i].ev;
+		s->ev[i].carrier = s->uev[i].carrier;
+	}
+	*count = n;
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+/*
+ * Re-pairs one (unit, direction) after the batch stored its events. The
+ * pairing of the events stored before the batch is what the traversals
+ * table holds, so only the difference is written: usually one insert (a
+ * unit entered) or one update (it left). A unit touched by a retraction is
+ * rebuilt whole, since its old pairing included the retracted event.
+ */
+static int
+repair_unit(struct leg_store *s, const struct unit_key *k)
+{
+	struct unit_change ch = { s, k };
+	size_t n, nb = 0, ntr, ntr_before = 0;
+	int rc;
+
+	if ((rc = load_unit_events(s, k, &n)) != SQLITE_OK)
+		return rc;
+	if (k->owned) {
+		sqlite3_stmt *st = s->st[ST_DELETE_TRAVERSALS];
+
 		bind_text(st, 1, k->unit);
 		bind_text(st, 2, k->direction);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
+		if (rc != SQLITE_DONE)
+			return rc;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (s->ev[i].id < s->first_new_id)
+				s->ev_before[nb++] = s->ev[i];
+		ntr_before = traversal_pair(s->ev_before, nb, s->tr_before);
 	}
-	if (rc == SQLITE_DONE) {
-		tr = calloc(n ? n : 1, sizeof *tr);
-		if (tr == NULL)
-			rc = SQLITE_NOMEM;
-		else {
-			ntr = traversal_pair(ev, n, tr);
-			rc = write_traversals(s, k, tr, ntr);
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		free((char *)ev[i].carrier);
-	free(ev);
-	free(tr);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+	ntr = traversal_pair(s->ev, n, s->tr);
+	return traversal_diff(s->tr_before, ntr_before, s->tr, ntr, change_traversal, &ch);
 }
 
 static int
@@ -382,16 +495,21 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 			continue;
 		if ((rc = apply_retractions(s, r, units)) != SQLITE_OK)
 			return rc;
-		if (unit_set_add(units, r->unit, dir) == -1)
+		if (unit_set_add(units, r->unit, dir, false) == -1)
 			return SQLITE_NOMEM;
 	}
-	/* A unit touched several times in the batch is re-paired once. */
+	/* A unit touched several times in the batch is re-paired once, and
+	 * rebuilt whole if any of its touches was a retraction. */
 	qsort(units->keys, units->count, sizeof units->keys[0], unit_key_cmp);
-	for (size_t i = 0; i < units->count; i++) {
-		if (i > 0 && unit_key_cmp(&units->keys[i - 1], &units->keys[i]) == 0)
-			continue;
-		if ((rc = repair_unit(s, &units->keys[i])) != SQLITE_OK)
+	for (size_t i = 0; i < units->count;) {
+		struct unit_key k = units->keys[i];
+		size_t j = i + 1;
+
+		for (; j < units->count && unit_key_cmp(&units->keys[i], &units->keys[j]) == 0; j++)
+			k.owned = k.owned || units->keys[j].owned;
+		if ((rc = repair_unit(s, &k)) != SQLITE_OK)
 			return rc;
+		i = j;
 	}
 	return SQLITE_OK;
 }
@@ -403,8 +521,10 @@ leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n)
 	int rc;
 
 	rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
-	if (rc == SQLITE_OK)
+	if (rc == SQLITE_OK && (rc = query_int(s->st[ST_MAX_ID], &s->first_new_id)) == SQLITE_OK) {
+		s->first_new_id++;
 		rc = append_all(s, recs, n, &units);
+	}
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	unit_set_free(&units);
@@ -414,6 +534,9 @@ leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n)
 	    sqlite3_errstr(rc), rc);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	/* the rolled-back batch may have counted retractions that are gone */
+	if (query_int(s->st[ST_ORPHAN_RETRACTIONS], &s->orphan_retractions) != SQLITE_OK)
+		s->orphan_retractions = 1;	/* unknown: keep checking */
 	for (size_t i = 0; i < n; i++) {
 		recs[i]->result = REC_FAILED;
 		recs[i]->fail_code = rc;

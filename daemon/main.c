@@ -13,6 +13,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "db.h"
 #include "log.h"
 #include "server.h"
 
@@ -154,6 +155,8 @@ main(int argc, char **argv)
 
 	log_init(cfg.log_level, "corridord");
 	signal(SIGPIPE, SIG_IGN);
+	if (db_global_init() == -1)
+		fatalx("cannot configure SQLite for threads");
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent has no pthreads support");
 	srv.base = event_base_new();

@@ -304,6 +304,7 @@ server_init(struct server *srv, struct config *cfg)
 	char path[CONFIG_PATH_MAX + 32], err[512];
 
 	srv->cfg = cfg;
+	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
 	TAILQ_INIT(&srv->ingest_conns);
 	TAILQ_INIT(&srv->query_conns);
 	log_versions(srv);
@@ -387,5 +388,6 @@ server_free(struct server *srv)
 	event_free(srv->sigint_ev);
 	catalog_close(srv->catalog);
 	carrier_table_free(&srv->cfg->carriers);
+	arena_free_all(&srv->decode_arena);
 	log_info("stopped");
 }

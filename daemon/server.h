@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "arena.h"
 #include "config.h"
 #include "corridor.pb-c.h"
 
@@ -49,6 +50,7 @@ struct server {
 	int64_t stop_deadline_ms;
 	bool checkpoint_running;
 	struct server_counters counters;
+	struct arena decode_arena;	/* one frame at a time, reset after each */
 };
 
 /* Opens the state, starts the threads and listeners. Exits on failure. */

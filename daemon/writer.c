@@ -18,8 +18,12 @@ struct writer {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct update_rec *head, **tail;
-	size_t queued;		/* under mu: waiting plus being stored */
+	size_t waiting;		/* under mu: updates on the list */
 	bool stopping;
+	/* loop thread only */
+	struct update_rec *staged, **staged_tail;
+	size_t nstaged;
+	size_t backlog;		/* staged, waiting or being stored */
 	struct update_rec **scratch;	/* the batch being stored, by leg */
 	size_t *leg_start;		/* nlegs + 1 counters for sorting it */
 };
@@ -52,6 +56,8 @@ writer_deliver(evutil_socket_t fd, short what, void *arg)
 	p->done_head = NULL;
 	p->done_tail = &p->done_head;
 	pthread_mutex_unlock(&p->done_mu);
+	for (struct update_rec *r = list; r != NULL; r = r->next)
+		p->writers[(size_t)r->leg_index % (size_t)p->nwriters].backlog--;
 	if (list != NULL)
 		p->done(list, p->done_arg);
 }
@@ -116,22 +122,21 @@ writer_thread(void *arg)
 			break;
 		}
 		/* Group commit: take whatever is queued, up to the batch bound. */
-		list = last = w->head;
-		while (last->next != NULL && n < p->batch_max) {
-			last = last->next;
-			n++;
-		}
-		w->head = last->next;
-		if (w->head == NULL)
+		list = w->head;
+		if (w->waiting <= p->batch_max) {
+			n = w->waiting;
+			w->head = NULL;
 			w->tail = &w->head;
-		last->next = NULL;
+		} else {
+			for (last = list; n < p->batch_max; n++)
+				last = last->next;
+			w->head = last->next;
+			last->next = NULL;
+		}
+		w->waiting -= n;
 		pthread_mutex_unlock(&w->mu);
 
 		writer_store(w, list, n);
-
-		pthread_mutex_lock(&w->mu);
-		w->queued -= n;
-		pthread_mutex_unlock(&w->mu);
 	}
 	return NULL;
 }
@@ -176,6 +181,7 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 		w->pool = p;
 		w->index = i;
 		w->tail = &w->head;
+		w->staged_tail = &w->staged;
 		w->scratch = calloc(p->batch_max, sizeof *w->scratch);
 		w->leg_start = calloc(p->nlegs + 1, sizeof *w->leg_start);
 		if (w->scratch == NULL || w->leg_start == NULL)
@@ -189,22 +195,39 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 }
 
 int
-writer_pool_submit(struct writer_pool *p, struct update_rec *r)
+writer_pool_stage(struct writer_pool *p, struct update_rec *r)
 {
 	struct writer *w = &p->writers[(size_t)r->leg_index % (size_t)p->nwriters];
 
-	pthread_mutex_lock(&w->mu);
-	if (w->queued >= p->queue_max) {
-		pthread_mutex_unlock(&w->mu);
+	if (w->backlog >= p->queue_max)
 		return -1;
-	}
 	r->next = NULL;
-	*w->tail = r;
-	w->tail = &r->next;
-	w->queued++;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
+	*w->staged_tail = r;
+	w->staged_tail = &r->next;
+	w->nstaged++;
+	w->backlog++;
 	return 0;
+}
+
+void
+writer_pool_flush(struct writer_pool *p)
+{
+	for (int i = 0; i < p->nwriters; i++) {
+		struct writer *w = &p->writers[i];
+
+		if (w->staged == NULL)
+			continue;
+		/* one lock and one wake-up per writer per batch, not per update */
+		pthread_mutex_lock(&w->mu);
+		*w->tail = w->staged;
+		w->tail = w->staged_tail;
+		w->waiting += w->nstaged;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		w->staged = NULL;
+		w->staged_tail = &w->staged;
+		w->nstaged = 0;
+	}
 }
 
 size_t
@@ -212,11 +235,8 @@ writer_pool_backlog(struct writer_pool *p)
 {
 	size_t total = 0;
 
-	for (int i = 0; i < p->nwriters; i++) {
-		pthread_mutex_lock(&p->writers[i].mu);
-		total += p->writers[i].queued;
-		pthread_mutex_unlock(&p->writers[i].mu);
-	}
+	for (int i = 0; i < p->nwriters; i++)
+		total += p->writers[i].backlog;
 	return total;
 }
 
@@ -233,6 +253,7 @@ writer_pool_stop(struct writer_pool *p)
 {
 	if (p == NULL)
 		return;
+	writer_pool_flush(p);
 	for (int i = 0; i < p->nwriters; i++) {
 		pthread_mutex_lock(&p->writers[i].mu);
 		p->writers[i].stopping = true;

@@ -33,10 +33,13 @@ struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_
     const char *legs_dir, enum db_sync sync, const struct limits *lim, writer_done_fn done,
     void *arg, char *err, size_t errlen);
 
-/* Queues r for its leg's writer. -1 when that writer's queue is full. */
-int writer_pool_submit(struct writer_pool *p, struct update_rec *r);
+/* Stages r for its leg's writer (loop thread). Nothing reaches the writers
+ * until writer_pool_flush(), so a batch costs one lock per writer.
+ * -1 when that writer's backlog is at writer_queue_updates. */
+int writer_pool_stage(struct writer_pool *p, struct update_rec *r);
+void writer_pool_flush(struct writer_pool *p);
 
-/* Updates queued or being stored, over all writers. */
+/* Updates staged, queued or being stored, over all writers (loop thread). */
 size_t writer_pool_backlog(struct writer_pool *p);
 void writer_pool_stats(struct writer_pool *p, struct writer_stats *out);
 

@@ -12,6 +12,8 @@
 const struct limit_def limit_defs[] = {
 	L(max_frame_bytes, 1048576, 1024, 16777216,
 	    "largest ingest frame; larger ones are refused before any allocation"),
+	L(max_decode_bytes, 16777216, 1048576, 1073741824,
+	    "memory one frame may take once decoded; a frame that needs more is refused"),
 	L(max_batch_updates, 1000, 1, 100000, "most updates in one Batch message"),
 	L(max_inflight_updates, 10000, 1, 1000000,
 	    "unacknowledged updates per carrier session; above it the daemon stops reading that socket"),

@@ -11,6 +11,7 @@
 
 struct limits {
 	int64_t max_frame_bytes;
+	int64_t max_decode_bytes;
 	int64_t max_batch_updates;
 	int64_t max_inflight_updates;
 	int64_t max_string_bytes;

@@ -2,6 +2,7 @@
 #include "traversal.h"
 
 #include <stdbool.h>
+#include <string.h>
 
 #include "corridor.pb-c.h"
 
@@ -50,4 +51,33 @@ traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out)
 		}
 	}
 	return count;
+}
+
+static bool
+traversal_same(const struct traversal *a, const struct traversal *b)
+{
+	return a->exit_ms == b->exit_ms && a->teu == b->teu && a->containers == b->containers &&
+	    a->gross_kg == b->gross_kg && strcmp(a->carrier, b->carrier) == 0;
+}
+
+int
+traversal_diff(const struct traversal *before, size_t nb, const struct traversal *after,
+    size_t na, traversal_emit_fn emit, void *arg)
+{
+	size_t i = 0, j = 0;
+	int rc = 0;
+
+	while (rc == 0 && (i < nb || j < na)) {
+		if (j == na || (i < nb && before[i].enter_ms < after[j].enter_ms))
+			rc = emit(arg, &before[i++], true);
+		else if (i == nb || after[j].enter_ms < before[i].enter_ms)
+			rc = emit(arg, &after[j++], false);
+		else {
+			if (!traversal_same(&before[i], &after[j]))
+				rc = emit(arg, &after[j], false);
+			i++;
+			j++;
+		}
+	}
+	return rc;
 }

@@ -9,6 +9,7 @@
 #ifndef CORRIDOR_TRAVERSAL_H
 #define CORRIDOR_TRAVERSAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,5 +43,15 @@ enum event_role leg_event_role(enum leg_kind kind, int classifier, int event_cod
  * and exits with nothing open are ignored. out must hold n entries.
  * Cargo figures come from the entry, gaps filled from the exit. */
 size_t traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out);
+
+/* Called by traversal_diff() for a traversal that is gone (gone = true) or
+ * new or changed (gone = false). A non-zero return stops the walk. */
+typedef int (*traversal_emit_fn)(void *arg, const struct traversal *t, bool gone);
+
+/* Compares a unit's pairing before and after new events (both as
+ * traversal_pair() returns them, by entry time) and emits the difference,
+ * so a store rewrites only what changed. Returns the first non-zero emit. */
+int traversal_diff(const struct traversal *before, size_t nb, const struct traversal *after,
+    size_t na, traversal_emit_fn emit, void *arg);
 
 #endif
