@@ -22,6 +22,9 @@
 #define CS_HANDSHAKE_MS 10000
 #define CS_SILENCE_MS 60000	/* unacknowledged updates and no word from the daemon */
 #define CS_RETRY_MS 500
+#define CS_RETRY_MAX_MS 10000
+#define CS_REPORT_MAX 20	/* rejections reported one by one, the rest counted */
+#define CS_TRIES_MAX 30	/* retryable rejections of one update before giving up */
 #define CS_BACKOFF_MAX_MS 5000
 
 enum pstate { P_WAIT, P_INFLIGHT, P_RETRY, P_REJECTED };
@@ -32,6 +35,7 @@ struct pending {
 	uint8_t st;
 	uint8_t expect_reject;
 	uint8_t sent_once;
+	uint8_t tries;		/* retryable rejections so far */
 };
 
 struct csession {
@@ -206,10 +210,18 @@ read_welcome(struct csession *cs, char *err, size_t errlen)
 	return m;
 }
 
-static void
-take_welcome(struct csession *cs, const Corridor__Welcome *w)
+static int
+take_welcome(struct csession *cs, const Corridor__Welcome *w, char *err, size_t errlen)
 {
 	const Corridor__Limits *l = w->limits;
+
+	if (w->acked_seq < cs->acked) {
+		/* what lies between was forgotten here when it was acknowledged */
+		snprintf(err, errlen, "the daemon's acknowledged mark went back from %llu to "
+		    "%llu; those updates are no longer held here, push them again from the file",
+		    (unsigned long long)cs->acked, (unsigned long long)w->acked_seq);
+		return -1;
+	}
 
 	cs->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
 	cs->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
@@ -225,6 +237,7 @@ take_welcome(struct csession *cs, const Corridor__Welcome *w)
 	    (unsigned long long)w->acked_seq, cs->max_batch, cs->window);
 	advance_mark(cs, w->acked_seq);
 	cs->next = cs->base;
+	return 0;
 }
 
 static int
@@ -257,8 +270,8 @@ handshake(struct csession *cs, char *err, size_t errlen, bool *final)
 	if ((sm = read_welcome(cs, err, errlen)) == NULL)
 		return -1;
 	if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_WELCOME) {
-		take_welcome(cs, sm->welcome);
-		rc = 0;
+		rc = take_welcome(cs, sm->welcome, err, errlen);
+		*final = rc == -1;
 	} else if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
 		snprintf(err, errlen, "daemon refused the session: %s: %s",
 		    error_code_name(sm->error->code),
@@ -362,8 +375,19 @@ on_rejection(struct csession *cs, const Corridor__Rejection *r, int64_t now)
 	if (p == NULL || p->st == P_REJECTED || p->st == P_RETRY)
 		return;
 	if (r->retryable) {
+		int64_t wait = (int64_t)CS_RETRY_MS << (p->tries < 5 ? p->tries : 5);
+
+		if (++p->tries > CS_TRIES_MAX) {
+			char why[300];
+
+			snprintf(why, sizeof why, "seq %llu was rejected %d times: %s: %s",
+			    (unsigned long long)r->seq, CS_TRIES_MAX, reason,
+			    r->message ? r->message : "");
+			session_lost(cs, now, why, true);
+			return;
+		}
 		p->st = P_RETRY;
-		p->retry_at = now + CS_RETRY_MS;
+		p->retry_at = now + (wait > CS_RETRY_MAX_MS ? CS_RETRY_MAX_MS : wait);
 		cs->nretry++;
 		cs->st.retried++;
 		log_debug("retryable rejection carrier=%s seq=%llu reason=%s", cs->o.carrier,
@@ -375,9 +399,11 @@ on_rejection(struct csession *cs, const Corridor__Rejection *r, int64_t now)
 	cs->st.by_reason[(unsigned)r->reason < CS_REASONS ? r->reason : 0]++;
 	if (p->expect_reject)
 		cs->st.rejected_expected++;
-	else
-		log_warnx("rejected carrier=%s seq=%llu reason=%s message=\"%s\"", cs->o.carrier,
-		    (unsigned long long)r->seq, reason, r->message ? r->message : "");
+	else if (cs->st.rejected - cs->st.rejected_expected <= CS_REPORT_MAX)
+		log_warnx("rejected carrier=%s seq=%llu reason=%s message=\"%s\"%s", cs->o.carrier,
+		    (unsigned long long)r->seq, reason, r->message ? r->message : "",
+		    cs->st.rejected - cs->st.rejected_expected == CS_REPORT_MAX ?
+		    " (further rejections are only counted)" : "");
 }
 
 /* One answer from the daemon; -1 when the session is over. */
@@ -392,7 +418,7 @@ on_message(struct csession *cs, const Corridor__ServerMessage *m, int64_t now)
 		return 0;
 	case CORRIDOR__SERVER_MESSAGE__BODY_REJECTION:
 		on_rejection(cs, m->rejection, now);
-		return 0;
+		return cs->state == CS_STREAMING ? 0 : -1;
 	case CORRIDOR__SERVER_MESSAGE__BODY_ERROR:
 		snprintf(why, sizeof why, "daemon error %s: %s", error_code_name(m->error->code),
 		    m->error->message ? m->error->message : "");

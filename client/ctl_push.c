@@ -58,12 +58,21 @@ complete_updates(struct updvec *uv, const char *carrier, uint64_t acked)
 			return -1;
 	}
 	qsort(uv->v, uv->n, sizeof *uv->v, by_seq);
-	for (size_t i = 1; i < uv->n; i++)
-		if (uv->v[i]->seq == uv->v[i - 1]->seq) {
-			fprintf(stderr, "corridorctl: push: seq %llu appears twice in the file\n",
-			    (unsigned long long)uv->v[i]->seq);
+	next = acked + 1;
+	for (size_t i = 0; i < uv->n; i++) {
+		uint64_t seq = uv->v[i]->seq;
+
+		if (seq > acked && seq != next) {
+			/* the daemon's mark could never pass a hole or a double */
+			fprintf(stderr, "corridorctl: push: seq %llu %s in the file; after "
+			    "the acknowledged %llu the file must go on without gaps\n",
+			    (unsigned long long)(seq < next ? seq : next),
+			    seq < next ? "appears twice" : "is missing", (unsigned long long)acked);
 			return -1;
 		}
+		if (seq > acked)
+			next++;
+	}
 	return 0;
 }
 
