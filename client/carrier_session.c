@@ -375,9 +375,12 @@ on_rejection(struct csession *cs, const Corridor__Rejection *r, int64_t now)
 	if (p == NULL || p->st == P_REJECTED || p->st == P_RETRY)
 		return;
 	if (r->retryable) {
-		int64_t wait = (int64_t)CS_RETRY_MS << (p->tries < 5 ? p->tries : 5);
+		bool window = r->reason == CORRIDOR__REJECT_REASON__SEQ_OUT_OF_WINDOW;
+		int64_t wait = window ? CS_RETRY_MS :
+		    (int64_t)CS_RETRY_MS << (p->tries < 5 ? p->tries : 5);
 
-		if (++p->tries > CS_TRIES_MAX) {
+		/* out of the window is a matter of waiting for the mark, not a fault */
+		if (!window && ++p->tries > CS_TRIES_MAX) {
 			char why[300];
 
 			snprintf(why, sizeof why, "seq %llu was rejected %d times: %s: %s",
@@ -385,6 +388,11 @@ on_rejection(struct csession *cs, const Corridor__Rejection *r, int64_t now)
 			    r->message ? r->message : "");
 			session_lost(cs, now, why, true);
 			return;
+		}
+		if (window && r->seq > cs->acked + 1 && r->seq - cs->acked - 1 < cs->window) {
+			/* the daemon's seq window is narrower than ours: keep within it */
+			cs->window = (uint32_t)(r->seq - cs->acked - 1);
+			log_info("window narrowed carrier=%s window=%u", cs->o.carrier, cs->window);
 		}
 		p->st = P_RETRY;
 		p->retry_at = now + (wait > CS_RETRY_MAX_MS ? CS_RETRY_MAX_MS : wait);
@@ -506,7 +514,7 @@ fill_output(struct csession *cs, int64_t now)
 		return 0;
 	if ((b = malloc(cs->max_batch * sizeof *b)) == NULL)
 		return -1;
-	for (size_t i = cs->base; cs->nretry > 0 && i < cs->next; i++)
+	for (size_t i = cs->base; cs->nretry > 0 && i < cs->next && i - cs->base < cs->window; i++)
 		if (cs->q[i].st == P_RETRY && cs->q[i].retry_at <= now) {
 			cs->q[i].st = P_INFLIGHT;	/* batch_add keeps it so */
 			cs->nretry--;
