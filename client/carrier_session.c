@@ -4,14 +4,13 @@
  * ack, [next, n) wait for the window. A reconnect rewinds next to base.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <unistd.h>
 
 #include "carrier_session.h"
+#include "carrier_session_priv.h"
 #include "ctl.h"
 #include "frame.h"
 #include "log.h"
@@ -19,42 +18,6 @@
 #include "validate.h"
 #include "wire.h"
 
-#define CS_HANDSHAKE_MS 10000
-#define CS_SILENCE_MS 60000	/* unacknowledged updates and no word from the daemon */
-#define CS_RETRY_MS 500
-#define CS_RETRY_MAX_MS 10000
-#define CS_REPORT_MAX 20	/* rejections reported one by one, the rest counted */
-#define CS_TRIES_MAX 30	/* retryable rejections of one update before giving up */
-#define CS_BACKOFF_MAX_MS 5000
-
-enum pstate { P_WAIT, P_INFLIGHT, P_RETRY, P_REJECTED };
-
-struct pending {
-	Corridor__ShipmentUpdate *u;
-	int64_t retry_at;
-	uint8_t st;
-	uint8_t expect_reject;
-	uint8_t sent_once;
-	uint8_t tries;		/* retryable rejections so far */
-};
-
-struct csession {
-	struct cs_opts o;
-	enum cs_state state;
-	int fd;
-	uint64_t acked;
-	struct pending *q;
-	size_t n, cap, base, next, nretry;
-	uint8_t *out;
-	size_t outlen, outoff, outcap;
-	uint8_t *in;
-	size_t inlen, incap;
-	uint32_t max_frame, max_batch, window;
-	int attempts;
-	int64_t backoff_until, last_rx;
-	struct cs_stats st;
-	char err[256];
-};
 
 struct csession *
 csession_new(const struct cs_opts *o)
@@ -73,8 +36,8 @@ csession_new(const struct cs_opts *o)
 	return cs;
 }
 
-static void
-release_fd(struct csession *cs)
+void
+cs_release_fd(struct csession *cs)
 {
 	if (cs->fd != -1)
 		close(cs->fd);
@@ -87,7 +50,7 @@ csession_free(struct csession *cs)
 {
 	if (cs == NULL)
 		return;
-	release_fd(cs);
+	cs_release_fd(cs);
 	for (size_t i = cs->base; i < cs->n; i++)
 		cs->o.free_update(cs->q[i].u);
 	free(cs->q);
@@ -103,8 +66,8 @@ const char *csession_error(const struct csession *cs) { return cs->err; }
 uint64_t csession_acked_seq(const struct csession *cs) { return cs->acked; }
 
 /* Everything at or below acked is done: count it and free it. */
-static void
-advance_mark(struct csession *cs, uint64_t acked)
+void
+cs_advance_mark(struct csession *cs, uint64_t acked)
 {
 	if (acked > cs->acked) {
 		cs->acked = acked;
@@ -143,181 +106,12 @@ csession_queue(struct csession *cs, Corridor__ShipmentUpdate *u, bool expect_rej
 	return 0;
 }
 
-static const char *
-error_code_name(int code)
-{
-	const ProtobufCEnumValue *v =
-	    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, code);
-
-	return v != NULL ? v->name : "UNKNOWN";
-}
-
-/* Session-ending errors that another attempt cannot fix. */
-static bool
-error_is_final(Corridor__ErrorCode code)
-{
-	return code == CORRIDOR__ERROR_CODE__BAD_HELLO ||
-	    code == CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER ||
-	    code == CORRIDOR__ERROR_CODE__AUTH_FAILED ||
-	    code == CORRIDOR__ERROR_CODE__VERSION_UNSUPPORTED ||
-	    code == CORRIDOR__ERROR_CODE__PROTOCOL ||
-	    code == CORRIDOR__ERROR_CODE__FRAME_TOO_LARGE;
-}
-
-static int
-io_exact(int fd, void *buf, size_t len, int writing)
-{
-	size_t done = 0;
-
-	while (done < len) {
-		ssize_t k = writing ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL) :
-		    recv(fd, (char *)buf + done, len - done, 0);
-
-		if (k == -1 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		done += (size_t)k;
-	}
-	return 0;
-}
-
-static Corridor__ServerMessage *
-read_welcome(struct csession *cs, char *err, size_t errlen)
-{
-	uint8_t hdr[FRAME_HEADER_BYTES], *body;
-	uint32_t len;
-	Corridor__ServerMessage *m;
-
-	if (io_exact(cs->fd, hdr, sizeof hdr, 0) == -1) {
-		snprintf(err, errlen, "no welcome from the daemon (closed or timed out)");
-		return NULL;
-	}
-	if (frame_parse_header(hdr, sizeof hdr, FRAME_DEFAULT_MAX_BYTES, &len) !=
-	    FRAME_NEED_MORE) {
-		snprintf(err, errlen, "bad frame header from the daemon");
-		return NULL;
-	}
-	if ((body = malloc(len)) == NULL || io_exact(cs->fd, body, len, 0) == -1) {
-		free(body);
-		snprintf(err, errlen, "the welcome frame was cut short");
-		return NULL;
-	}
-	m = corridor__server_message__unpack(NULL, len, body);
-	free(body);
-	if (m == NULL)
-		snprintf(err, errlen, "the daemon's answer is not a ServerMessage");
-	return m;
-}
-
-static int
-take_welcome(struct csession *cs, const Corridor__Welcome *w, char *err, size_t errlen)
-{
-	const Corridor__Limits *l = w->limits;
-
-	if (w->acked_seq < cs->acked) {
-		/* what lies between was forgotten here when it was acknowledged */
-		snprintf(err, errlen, "the daemon's acknowledged mark went back from %llu to "
-		    "%llu; those updates are no longer held here, push them again from the file",
-		    (unsigned long long)cs->acked, (unsigned long long)w->acked_seq);
-		return -1;
-	}
-
-	cs->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
-	cs->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
-	cs->window = l && l->has_max_inflight_updates ? l->max_inflight_updates : 10000;
-	if (cs->o.window > 0 && cs->o.window < cs->window)
-		cs->window = (uint32_t)cs->o.window;
-	if (cs->o.batch < cs->max_batch)
-		cs->max_batch = (uint32_t)cs->o.batch;
-	if (cs->max_batch == 0)
-		cs->max_batch = 1;
-	log_info("welcome carrier=%s server=%s acked_seq=%llu max_batch=%u window=%u",
-	    cs->o.carrier, w->server_version ? w->server_version : "?",
-	    (unsigned long long)w->acked_seq, cs->max_batch, cs->window);
-	advance_mark(cs, w->acked_seq);
-	cs->next = cs->base;
-	return 0;
-}
-
-static int
-handshake(struct csession *cs, char *err, size_t errlen, bool *final)
-{
-	Corridor__Hello h = CORRIDOR__HELLO__INIT;
-	Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
-	Corridor__ServerMessage *sm;
-	uint8_t *frame;
-	size_t len;
-	int rc = -1;
-
-	h.has_protocol_version = 1;
-	h.protocol_version = WIRE_PROTOCOL_VERSION;
-	h.carrier = (char *)(uintptr_t)cs->o.carrier;
-	h.credential = (char *)(uintptr_t)cs->o.credential;
-	h.client_name = "corridorctl/" CORRIDOR_VERSION;
-	m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_HELLO;
-	m.hello = &h;
-	if (wire_pack(&m.base, &frame, &len) == -1) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	if (io_exact(cs->fd, frame, len, 1) == -1) {
-		snprintf(err, errlen, "cannot send hello: %s", strerror(errno));
-		free(frame);
-		return -1;
-	}
-	free(frame);
-	if ((sm = read_welcome(cs, err, errlen)) == NULL)
-		return -1;
-	if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_WELCOME) {
-		rc = take_welcome(cs, sm->welcome, err, errlen);
-		*final = rc == -1;
-	} else if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
-		snprintf(err, errlen, "daemon refused the session: %s: %s",
-		    error_code_name(sm->error->code),
-		    sm->error->message ? sm->error->message : "");
-		*final = error_is_final(sm->error->code);
-	} else
-		snprintf(err, errlen, "expected a welcome, got message %d", sm->body_case);
-	corridor__server_message__free_unpacked(sm, NULL);
-	return rc;
-}
-
-static int
-open_session(struct csession *cs, char *err, size_t errlen, bool *final)
-{
-	struct timeval tv = { CS_HANDSHAKE_MS / 1000, 0 };
-
-	*final = false;
-	cs->fd = net_connect(cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err, errlen);
-	if (cs->fd == -1)
-		return -1;
-	setsockopt(cs->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(cs->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (handshake(cs, err, errlen, final) == -1) {
-		release_fd(cs);
-		return -1;
-	}
-	fcntl(cs->fd, F_SETFL, fcntl(cs->fd, F_GETFL) | O_NONBLOCK);
-	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
-		free(cs->in);
-		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;
-		if ((cs->in = malloc(cs->incap)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			release_fd(cs);
-			return -1;
-		}
-	}
-	cs->state = CS_STREAMING;
-	return 0;
-}
-
 int
 csession_open(struct csession *cs, char *err, size_t errlen)
 {
 	bool final;
 
-	if (open_session(cs, err, errlen, &final) == -1) {
+	if (cs_open_session(cs, err, errlen, &final) == -1) {
 		cs->state = CS_FAILED;
 		snprintf(cs->err, sizeof cs->err, "%s", err);
 		return -1;
@@ -329,7 +123,7 @@ csession_open(struct csession *cs, char *err, size_t errlen)
 static void
 session_lost(struct csession *cs, int64_t now, const char *reason, bool final)
 {
-	release_fd(cs);
+	cs_release_fd(cs);
 	for (size_t i = cs->base; i < cs->next; i++)
 		if (cs->q[i].st == P_INFLIGHT || cs->q[i].st == P_RETRY)
 			cs->q[i].st = P_WAIT;
@@ -422,15 +216,15 @@ on_message(struct csession *cs, const Corridor__ServerMessage *m, int64_t now)
 
 	switch (m->body_case) {
 	case CORRIDOR__SERVER_MESSAGE__BODY_ACK:
-		advance_mark(cs, m->ack->acked_seq);
+		cs_advance_mark(cs, m->ack->acked_seq);
 		return 0;
 	case CORRIDOR__SERVER_MESSAGE__BODY_REJECTION:
 		on_rejection(cs, m->rejection, now);
 		return cs->state == CS_STREAMING ? 0 : -1;
 	case CORRIDOR__SERVER_MESSAGE__BODY_ERROR:
-		snprintf(why, sizeof why, "daemon error %s: %s", error_code_name(m->error->code),
+		snprintf(why, sizeof why, "daemon error %s: %s", cs_error_code_name(m->error->code),
 		    m->error->message ? m->error->message : "");
-		session_lost(cs, now, why, error_is_final(m->error->code));
+		session_lost(cs, now, why, cs_error_is_final(m->error->code));
 		return -1;
 	default:
 		session_lost(cs, now, "unexpected message from the daemon", false);
@@ -594,7 +388,7 @@ csession_service(struct csession *cs, short revents, int64_t now)
 
 	if (cs->state == CS_BACKOFF && now >= cs->backoff_until) {
 		cs->st.reconnects++;
-		if (open_session(cs, err, sizeof err, &final) == -1) {
+		if (cs_open_session(cs, err, sizeof err, &final) == -1) {
 			session_lost(cs, now, err, final);
 			return;
 		}
@@ -607,7 +401,7 @@ csession_service(struct csession *cs, short revents, int64_t now)
 	if (cs->state != CS_STREAMING)
 		return;
 	if (cs->base == cs->n) {
-		release_fd(cs);
+		cs_release_fd(cs);
 		cs->state = CS_DONE;
 	} else if (cs->next > cs->base && now - cs->last_rx > CS_SILENCE_MS)
 		session_lost(cs, now, "no answer from the daemon for 60 s", false);

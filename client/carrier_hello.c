@@ -1,0 +1,187 @@
+/*
+ * Opening a carrier session: connect with a time limit, send Hello, read the
+ * Welcome (blocking, bounded by the handshake timeout), take the daemon's
+ * limits and acknowledged mark, then switch the socket to non-blocking.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "carrier_session_priv.h"
+#include "ctl.h"
+#include "frame.h"
+#include "log.h"
+#include "wire.h"
+
+const char *
+cs_error_code_name(int code)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, code);
+
+	return v != NULL ? v->name : "UNKNOWN";
+}
+
+/* Session-ending errors that another attempt cannot fix. */
+bool
+cs_error_is_final(Corridor__ErrorCode code)
+{
+	return code == CORRIDOR__ERROR_CODE__BAD_HELLO ||
+	    code == CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER ||
+	    code == CORRIDOR__ERROR_CODE__AUTH_FAILED ||
+	    code == CORRIDOR__ERROR_CODE__VERSION_UNSUPPORTED ||
+	    code == CORRIDOR__ERROR_CODE__PROTOCOL ||
+	    code == CORRIDOR__ERROR_CODE__FRAME_TOO_LARGE;
+}
+
+static int
+io_exact(int fd, void *buf, size_t len, int writing)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t k = writing ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL) :
+		    recv(fd, (char *)buf + done, len - done, 0);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		done += (size_t)k;
+	}
+	return 0;
+}
+
+static Corridor__ServerMessage *
+read_welcome(struct csession *cs, char *err, size_t errlen)
+{
+	uint8_t hdr[FRAME_HEADER_BYTES], *body;
+	uint32_t len;
+	Corridor__ServerMessage *m;
+
+	if (io_exact(cs->fd, hdr, sizeof hdr, 0) == -1) {
+		snprintf(err, errlen, "no welcome from the daemon (closed or timed out)");
+		return NULL;
+	}
+	if (frame_parse_header(hdr, sizeof hdr, FRAME_DEFAULT_MAX_BYTES, &len) !=
+	    FRAME_NEED_MORE) {
+		snprintf(err, errlen, "bad frame header from the daemon");
+		return NULL;
+	}
+	if ((body = malloc(len)) == NULL || io_exact(cs->fd, body, len, 0) == -1) {
+		free(body);
+		snprintf(err, errlen, "the welcome frame was cut short");
+		return NULL;
+	}
+	m = corridor__server_message__unpack(NULL, len, body);
+	free(body);
+	if (m == NULL)
+		snprintf(err, errlen, "the daemon's answer is not a ServerMessage");
+	return m;
+}
+
+static int
+take_welcome(struct csession *cs, const Corridor__Welcome *w, char *err, size_t errlen)
+{
+	const Corridor__Limits *l = w->limits;
+
+	if (w->acked_seq < cs->acked) {
+		/* what lies between was forgotten here when it was acknowledged */
+		snprintf(err, errlen, "the daemon's acknowledged mark went back from %llu to "
+		    "%llu; those updates are no longer held here, push them again from the file",
+		    (unsigned long long)cs->acked, (unsigned long long)w->acked_seq);
+		return -1;
+	}
+
+	cs->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
+	cs->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
+	cs->window = l && l->has_max_inflight_updates ? l->max_inflight_updates : 10000;
+	if (cs->o.window > 0 && cs->o.window < cs->window)
+		cs->window = (uint32_t)cs->o.window;
+	if (cs->o.batch < cs->max_batch)
+		cs->max_batch = (uint32_t)cs->o.batch;
+	if (cs->max_batch == 0)
+		cs->max_batch = 1;
+	log_info("welcome carrier=%s server=%s acked_seq=%llu max_batch=%u window=%u",
+	    cs->o.carrier, w->server_version ? w->server_version : "?",
+	    (unsigned long long)w->acked_seq, cs->max_batch, cs->window);
+	cs_advance_mark(cs, w->acked_seq);
+	cs->next = cs->base;
+	return 0;
+}
+
+static int
+handshake(struct csession *cs, char *err, size_t errlen, bool *final)
+{
+	Corridor__Hello h = CORRIDOR__HELLO__INIT;
+	Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
+	Corridor__ServerMessage *sm;
+	uint8_t *frame;
+	size_t len;
+	int rc = -1;
+
+	h.has_protocol_version = 1;
+	h.protocol_version = WIRE_PROTOCOL_VERSION;
+	h.carrier = (char *)(uintptr_t)cs->o.carrier;
+	h.credential = (char *)(uintptr_t)cs->o.credential;
+	h.client_name = "corridorctl/" CORRIDOR_VERSION;
+	m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_HELLO;
+	m.hello = &h;
+	if (wire_pack(&m.base, &frame, &len) == -1) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (io_exact(cs->fd, frame, len, 1) == -1) {
+		snprintf(err, errlen, "cannot send hello: %s", strerror(errno));
+		free(frame);
+		return -1;
+	}
+	free(frame);
+	if ((sm = read_welcome(cs, err, errlen)) == NULL)
+		return -1;
+	if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_WELCOME) {
+		rc = take_welcome(cs, sm->welcome, err, errlen);
+		*final = rc == -1;
+	} else if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
+		snprintf(err, errlen, "daemon refused the session: %s: %s",
+		    cs_error_code_name(sm->error->code),
+		    sm->error->message ? sm->error->message : "");
+		*final = cs_error_is_final(sm->error->code);
+	} else
+		snprintf(err, errlen, "expected a welcome, got message %d", sm->body_case);
+	corridor__server_message__free_unpacked(sm, NULL);
+	return rc;
+}
+
+int
+cs_open_session(struct csession *cs, char *err, size_t errlen, bool *final)
+{
+	struct timeval tv = { CS_HANDSHAKE_MS / 1000, 0 };
+
+	*final = false;
+	cs->fd = net_connect(cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err, errlen);
+	if (cs->fd == -1)
+		return -1;
+	setsockopt(cs->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(cs->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (handshake(cs, err, errlen, final) == -1) {
+		cs_release_fd(cs);
+		return -1;
+	}
+	fcntl(cs->fd, F_SETFL, fcntl(cs->fd, F_GETFL) | O_NONBLOCK);
+	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
+		free(cs->in);
+		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;
+		if ((cs->in = malloc(cs->incap)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			cs_release_fd(cs);
+			return -1;
+		}
+	}
+	cs->state = CS_STREAMING;
+	return 0;
+}
