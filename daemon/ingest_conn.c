@@ -13,6 +13,7 @@
 
 #include "carrier.h"
 #include "frame.h"
+#include "ingest_flow.h"
 #include "log.h"
 #include "net_util.h"
 #include "server.h"
@@ -26,7 +27,6 @@
 #define INGEST_CLOSE_FLUSH_S 5
 
 static void ingest_read_cb(struct bufferevent *bev, void *arg);
-static void ingest_process_input(struct ingest_conn *c);
 
 static void
 ingest_conn_free(struct ingest_conn *c)
@@ -38,6 +38,7 @@ ingest_conn_free(struct ingest_conn *c)
 	    c->close_reason != NULL ? c->close_reason : "unknown");
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
+	ingest_frame_release(c);
 	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
 	srv->nconns--;
 	bufferevent_free(c->bev);
@@ -45,7 +46,7 @@ ingest_conn_free(struct ingest_conn *c)
 }
 
 static void
-ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
+ingest_write_frame(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 {
 	uint8_t small[INGEST_SMALL_FRAME];
 	size_t n = wire_frame_size(&msg->base);
@@ -68,6 +69,24 @@ ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 	}
 }
 
+/* Queues a frame for the carrier, unless the connection is closing; a peer
+ * that lets output_buffer_bytes pile up unread is dropped. */
+static void
+ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
+{
+	size_t queued;
+
+	if (c->state == INGEST_CLOSING)
+		return;
+	ingest_write_frame(c, msg);
+	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
+	if (queued > (size_t)c->srv->cfg->limits.output_buffer_bytes) {
+		log_warnx("conn=%llu carrier=%s not reading its answers queued=%zu",
+		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", queued);
+		ingest_conn_close(c, "slow_reader", 0, NULL);
+	}
+}
+
 static void
 ingest_send_error(struct ingest_conn *c, Corridor__ErrorCode code, const char *message)
 {
@@ -79,7 +98,7 @@ ingest_send_error(struct ingest_conn *c, Corridor__ErrorCode code, const char *m
 	err.message = (char *)message;
 	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ERROR;
 	msg.error = &err;
-	ingest_send(c, &msg);
+	ingest_write_frame(c, &msg);	/* also while closing: it is the last word */
 }
 
 static void
@@ -279,16 +298,45 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
 	if (r != NULL) {
 		r->carrier = carrier;
-		if (writer_pool_stage(srv->writers, r) == 0) {
-			carrier->inflight++;
-			return;
-		}
-		free(r);
+		writer_pool_stage(srv->writers, r);
+		carrier->inflight++;
+		return;
 	}
 	rej.reason = CORRIDOR__REJECT_REASON__BUSY;
 	rej.retryable = true;
-	snprintf(rej.message, sizeof rej.message, "the writers are behind; resend later");
+	snprintf(rej.message, sizeof rej.message, "out of memory; resend later");
 	ingest_reject(c, seq, &rej);
+}
+
+/* The writers are max_queued_updates behind: every update of the batch gets
+ * a retryable BUSY (those already acknowledged just get the Ack again), and
+ * the connection is not read until the backlog has halved. */
+static void
+ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
+{
+	struct carrier *carrier = c->carrier;
+	struct reject rej = { CORRIDOR__REJECT_REASON__BUSY, true, "" };
+
+	snprintf(rej.message, sizeof rej.message, "the store is %zu updates behind; resend later",
+	    writer_pool_backlog(c->srv->writers));
+	c->srv->counters.busy_batches++;
+	log_info("conn=%llu carrier=%s busy updates=%zu backlog=%zu", (unsigned long long)c->id,
+	    carrier->code, b->n_updates, writer_pool_backlog(c->srv->writers));
+	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
+		const Corridor__ShipmentUpdate *u = b->updates[i];
+
+		c->srv->counters.updates_received++;
+		carrier->received++;
+		if (u->has_seq && u->seq != 0 && u->seq <= carrier->acked_seq) {
+			c->ack_wanted = true;
+			continue;
+		}
+		server_count_reject(c->srv, rej.reason);
+		ingest_send_rejection(c, u->has_seq ? u->seq : 0, &rej);
+	}
+	ingest_conn_send_ack(c);
+	if (c->state == INGEST_STREAMING)
+		ingest_pause(c, PAUSE_BACKLOG);
 }
 
 static void
@@ -305,17 +353,17 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 		ingest_conn_close(c, "batch_too_large", CORRIDOR__ERROR_CODE__PROTOCOL, msg);
 		return;
 	}
+	if (!ingest_backlog_has_room(c->srv, b->n_updates)) {
+		ingest_refuse_batch(c, b);
+		return;
+	}
 	for (size_t i = 0; i < b->n_updates; i++)
 		ingest_take_update(c, b->updates[i], now);
 	writer_pool_flush(c->srv->writers);
 	ingest_conn_send_ack(c);
-	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates && c->state ==
-	    INGEST_STREAMING) {
-		c->read_paused = true;
-		bufferevent_disable(c->bev, EV_READ);
-		log_debug("conn=%llu carrier=%s paused inflight=%llu", (unsigned long long)c->id,
-		    c->carrier->code, (unsigned long long)c->carrier->inflight);
-	}
+	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates &&
+	    c->state == INGEST_STREAMING)
+		ingest_pause(c, PAUSE_INFLIGHT);
 }
 
 static void
@@ -337,12 +385,12 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
 	ingest_handle_batch(c, m->batch);
 }
 
-/* Takes whole frames from the input buffer while the session may read. */
-static void
-ingest_process_input(struct ingest_conn *c)
+void
+ingest_conn_take_input(struct ingest_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
 	uint32_t max = (uint32_t)c->srv->cfg->limits.max_frame_bytes;
+	size_t read_buffer = (size_t)c->srv->cfg->limits.conn_read_buffer_bytes;
 
 	while (c->state == INGEST_HELLO || c->state == INGEST_STREAMING ||
 	    c->state == INGEST_DRAINING) {
@@ -353,12 +401,17 @@ ingest_process_input(struct ingest_conn *c)
 		Corridor__CarrierMessage *m;
 		char msg[128];
 
-		if (c->read_paused && c->state != INGEST_DRAINING)
+		if (c->paused != 0 && c->state != INGEST_DRAINING)
 			return;
 		evbuffer_copyout(in, hdr, avail < sizeof hdr ? avail : sizeof hdr);
 		st = frame_parse_header(hdr, avail, max, &len);
-		if (st == FRAME_NEED_MORE)
+		if (st == FRAME_NEED_MORE) {
+			/* a frame above the read buffer needs the shared budget */
+			if (avail >= FRAME_HEADER_BYTES && c->state != INGEST_DRAINING &&
+			    (size_t)len + FRAME_HEADER_BYTES > read_buffer)
+				ingest_frame_reserve(c, (size_t)len + FRAME_HEADER_BYTES);
 			return;
+		}
 		if (st != FRAME_READY) {
 			log_warnx("conn=%llu peer=%s bad frame reason=%s len=%u max=%u",
 			    (unsigned long long)c->id, c->peer, frame_status_name(st), len, max);
@@ -368,6 +421,7 @@ ingest_process_input(struct ingest_conn *c)
 			return;
 		}
 		evbuffer_drain(in, FRAME_HEADER_BYTES);
+		ingest_frame_release(c);	/* the whole frame is here now */
 		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len,
 		    evbuffer_pullup(in, len));
 		evbuffer_drain(in, len);
@@ -390,7 +444,7 @@ static void
 ingest_read_cb(struct bufferevent *bev, void *arg)
 {
 	(void)bev;
-	ingest_process_input(arg);
+	ingest_conn_take_input(arg);
 }
 
 static void
@@ -478,9 +532,9 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	}
 	TAILQ_INSERT_TAIL(&srv->ingest_conns, c, entry);
 	srv->nconns++;
-	/* Read at most one whole frame ahead: bounded memory per connection. */
-	bufferevent_setwatermark(c->bev, EV_READ, 0,
-	    (size_t)l->max_frame_bytes + FRAME_HEADER_BYTES);
+	/* Read ahead at most conn_read_buffer_bytes; larger frames reserve
+	 * from the shared budget (ingest_flow.c). */
+	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)l->conn_read_buffer_bytes);
 	bufferevent_setcb(c->bev, ingest_read_cb, ingest_write_cb, ingest_event_cb, c);
 	ingest_set_idle_timeout(c, l->handshake_timeout_s);
 	bufferevent_enable(c->bev, EV_READ);
@@ -500,7 +554,7 @@ ingest_conn_drain(struct ingest_conn *c)
 	/* Everything already read from the socket is taken in and will be
 	 * committed and acknowledged; nothing more is read. */
 	c->state = INGEST_DRAINING;
-	ingest_process_input(c);
+	ingest_conn_take_input(c);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 }
@@ -508,7 +562,6 @@ ingest_conn_drain(struct ingest_conn *c)
 void
 ingest_on_stored(struct server *srv, struct update_rec *list)
 {
-	const struct limits *l = &srv->cfg->limits;
 	struct ingest_conn *c;
 
 	for (struct update_rec *r = list; r != NULL; r = r->next) {
@@ -536,16 +589,8 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 	}
 	update_rec_free_list(list);
 
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
-		if (c->carrier == NULL || c->state == INGEST_CLOSING)
-			continue;
-		ingest_conn_send_ack(c);
-		if (c->read_paused && c->carrier->inflight < (uint64_t)l->max_inflight_updates / 2) {
-			c->read_paused = false;
-			if (c->state == INGEST_STREAMING) {
-				bufferevent_enable(c->bev, EV_READ);
-				ingest_process_input(c);
-			}
-		}
-	}
+	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
+		if (c->carrier != NULL && c->state != INGEST_CLOSING)
+			ingest_conn_send_ack(c);
+	ingest_flow_run(srv);
 }

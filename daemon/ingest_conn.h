@@ -33,7 +33,8 @@ struct ingest_conn {
 	enum ingest_state state;
 	struct carrier *carrier;
 	char peer[64];
-	bool read_paused;	/* backpressure: too much of this carrier in flight */
+	unsigned paused;	/* enum ingest_pause bits: why it is not read */
+	size_t frame_reserved;	/* bytes of the shared large-frame budget held */
 	bool ack_wanted;	/* a resend of acknowledged updates wants an Ack */
 	uint64_t ack_sent;
 	const char *close_reason;
@@ -47,6 +48,8 @@ void ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__Erro
     const char *message);
 /* Writers finished these updates: acknowledge, reject, resume readers. */
 void ingest_on_stored(struct server *srv, struct update_rec *list);
+/* Takes in the whole frames buffered, as far as flow control allows. */
+void ingest_conn_take_input(struct ingest_conn *c);
 /* Graceful stop: take in what was already read, then stop reading. */
 void ingest_conn_drain(struct ingest_conn *c);
 /* Sends an Ack if the carrier's mark moved past what this session was told. */

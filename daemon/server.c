@@ -22,6 +22,7 @@
 
 #include "catalog.h"
 #include "ingest_conn.h"
+#include "ingest_flow.h"
 #include "log.h"
 #include "query_conn.h"
 #include "timeutil.h"
@@ -67,6 +68,14 @@ make_dir(const char *path)
 {
 	if (mkdir(path, 0750) == -1 && errno != EEXIST)
 		fatal("cannot create %s", path);
+}
+
+static void
+on_flow(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	ingest_flow_run(arg);
 }
 
 static void
@@ -331,7 +340,9 @@ server_init(struct server *srv, struct config *cfg)
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
-	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->checkpoint_ev == NULL)
+	srv->flow_ev = event_new(srv->base, -1, 0, on_flow, srv);
+	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->checkpoint_ev == NULL ||
+	    srv->flow_ev == NULL)
 		fatalx("cannot create events");
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
@@ -384,6 +395,7 @@ server_free(struct server *srv)
 	if (srv->stop_ev != NULL)
 		event_free(srv->stop_ev);
 	event_free(srv->checkpoint_ev);
+	event_free(srv->flow_ev);
 	event_free(srv->sigterm_ev);
 	event_free(srv->sigint_ev);
 	catalog_close(srv->catalog);

@@ -27,6 +27,8 @@ struct server_counters {
 	uint64_t updates_duplicate;
 	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
 	uint64_t connections_refused;
+	uint64_t busy_batches;		/* refused whole because the store was behind */
+	uint64_t pauses;		/* times a carrier connection stopped being read */
 	uint64_t queries;
 };
 
@@ -40,6 +42,8 @@ struct server {
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
+	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
+	size_t frame_budget_used;	/* of large_frame_budget_bytes */
 
 	TAILQ_HEAD(, ingest_conn) ingest_conns;
 	TAILQ_HEAD(, query_conn) query_conns;

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -33,7 +34,8 @@ struct writer_pool {
 	int nwriters;
 	struct leg_store **stores;	/* by leg index */
 	size_t nlegs;
-	size_t batch_max, queue_max;
+	size_t batch_max;
+	unsigned commit_delay_ms;
 
 	pthread_mutex_t done_mu;
 	struct update_rec *done_head, **done_tail;
@@ -78,6 +80,8 @@ writer_store(struct writer *w, struct update_rec *list, size_t n)
 		w->leg_start[l + 1] += w->leg_start[l];
 	for (struct update_rec *r = list; r != NULL; r = r->next)
 		w->scratch[w->leg_start[r->leg_index]++] = r;
+	if (p->commit_delay_ms > 0)
+		usleep(p->commit_delay_ms * 1000u);	/* rehearsing a slow disk */
 	for (i = 0; i < n;) {
 		size_t j = i;
 
@@ -152,7 +156,7 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 		fatalx("writer pool: out of memory");
 	p->nlegs = legs->count;
 	p->batch_max = (size_t)lim->writer_batch_updates;
-	p->queue_max = (size_t)lim->writer_queue_updates;
+	p->commit_delay_ms = (unsigned)lim->writer_commit_delay_ms;
 	p->done = done;
 	p->done_arg = arg;
 	p->done_tail = &p->done_head;
@@ -194,19 +198,16 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 	return p;
 }
 
-int
+void
 writer_pool_stage(struct writer_pool *p, struct update_rec *r)
 {
 	struct writer *w = &p->writers[(size_t)r->leg_index % (size_t)p->nwriters];
 
-	if (w->backlog >= p->queue_max)
-		return -1;
 	r->next = NULL;
 	*w->staged_tail = r;
 	w->staged_tail = &r->next;
 	w->nstaged++;
 	w->backlog++;
-	return 0;
 }
 
 void

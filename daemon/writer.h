@@ -34,9 +34,9 @@ struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_
     void *arg, char *err, size_t errlen);
 
 /* Stages r for its leg's writer (loop thread). Nothing reaches the writers
- * until writer_pool_flush(), so a batch costs one lock per writer.
- * -1 when that writer's backlog is at writer_queue_updates. */
-int writer_pool_stage(struct writer_pool *p, struct update_rec *r);
+ * until writer_pool_flush(), so a batch costs one lock per writer. The
+ * caller bounds the backlog (max_queued_updates). */
+void writer_pool_stage(struct writer_pool *p, struct update_rec *r);
 void writer_pool_flush(struct writer_pool *p);
 
 /* Updates staged, queued or being stored, over all writers (loop thread). */

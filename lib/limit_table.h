@@ -14,6 +14,9 @@ struct limits {
 	int64_t max_decode_bytes;
 	int64_t max_batch_updates;
 	int64_t max_inflight_updates;
+	int64_t max_queued_updates;
+	int64_t conn_read_buffer_bytes;
+	int64_t large_frame_budget_bytes;
 	int64_t max_string_bytes;
 	int64_t max_remark_bytes;
 	int64_t max_connections;
@@ -31,7 +34,7 @@ struct limits {
 	int64_t seq_window;
 	int64_t writers;
 	int64_t writer_batch_updates;
-	int64_t writer_queue_updates;
+	int64_t writer_commit_delay_ms;
 	int64_t query_threads;
 	int64_t shutdown_deadline_s;
 	int64_t output_buffer_bytes;
