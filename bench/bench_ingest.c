@@ -48,7 +48,8 @@ struct loader {
 	pthread_t thread;
 	uint64_t n;		/* updates this carrier sends */
 	_Atomic uint64_t acked;
-	uint64_t rejected;
+	uint64_t rejected;	/* for good */
+	uint64_t busy;		/* retryable: sent again */
 	double *lat_ms;		/* one sample per batch */
 	unsigned *lat_w;	/* its weight: updates in the batch */
 	size_t nlat;
@@ -166,12 +167,15 @@ loader_run(void *arg)
 	struct pending *ring = calloc(nbatches, sizeof *ring);
 	int64_t base = time_now_ms() - 40LL * 86400 * 1000, start;
 	uint64_t first, sent = 0, acked = 0;
+	uint64_t *resend = calloc(o->window + o->batch, sizeof *resend);
+	size_t nresend = 0;
+	int64_t resend_after = 0;
 	double per_us = o->rate > 0 ? o->rate / o->carriers / 1e6 : 0;
 	int fd = connect_to(o->host, o->port);
 
 	l->lat_ms = calloc(nbatches, sizeof *l->lat_ms);
 	l->lat_w = calloc(nbatches, sizeof *l->lat_w);
-	if (fd < 0 || !out || !in || !bu || !ptrs || !ring || !l->lat_ms || !l->lat_w ||
+	if (fd < 0 || !out || !in || !bu || !ptrs || !ring || !l->lat_ms || !l->lat_w || !resend ||
 	    (first = hello(l, fd, out, cap)) == UINT64_MAX) {
 		if (l->error[0] == '\0')
 			snprintf(l->error, sizeof l->error, "cannot connect or say hello");
@@ -184,6 +188,29 @@ loader_run(void *arg)
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		int timeout = -1;
 
+		/* updates refused as BUSY go again, after a short pause */
+		if (nresend > 0 && now_us() >= resend_after) {
+			Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
+			Corridor__Batch b = CORRIDOR__BATCH__INIT;
+			unsigned n = (unsigned)(nresend < o->batch ? nresend : o->batch);
+
+			for (unsigned i = 0; i < n; i++) {
+				bench_make_update(&bu[i], l->legs, l->k, resend[nresend - 1 - i] - first,
+				    first, base);
+				ptrs[i] = &bu[i].u;
+			}
+			nresend -= n;
+			b.n_updates = n;
+			b.updates = ptrs;
+			m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_BATCH;
+			m.batch = &b;
+			if (write_all(fd, out, wire_pack_into(&m.base, out)) == -1) {
+				snprintf(l->error, sizeof l->error, "write failed");
+				l->failed = 1;
+				goto done;
+			}
+		} else if (nresend > 0)
+			timeout = (int)((resend_after - now_us()) / 1000) + 1;
 		while (sent < l->n && sent - acked + o->batch <= o->window) {
 			Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
 			Corridor__Batch b = CORRIDOR__BATCH__INIT;
@@ -232,8 +259,15 @@ loader_run(void *arg)
 					l->lat_w[l->nlat++] = ring[tail].n;
 					tail++;
 				}
-			} else if (s->body_case == CORRIDOR__SERVER_MESSAGE__BODY_REJECTION)
-				l->rejected++;
+			} else if (s->body_case == CORRIDOR__SERVER_MESSAGE__BODY_REJECTION) {
+				if (s->rejection->retryable && nresend < o->window + o->batch) {
+					if (nresend == 0)
+						resend_after = t + 20000;
+					resend[nresend++] = s->rejection->seq;
+					l->busy++;
+				} else
+					l->rejected++;
+			}
 			else if (s->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
 				snprintf(l->error, sizeof l->error, "error: %s",
 				    s->error->message ? s->error->message : "?");
@@ -252,6 +286,7 @@ done:
 	free(bu);
 	free(ptrs);
 	free(ring);
+	free(resend);
 	return NULL;
 }
 
@@ -292,12 +327,13 @@ main(int argc, char **argv)
 		{ "batch", required_argument, NULL, 'b' }, { "window", required_argument, NULL, 'w' },
 		{ "rate", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
 	};
-	struct opts o = { "127.0.0.1", "7470", 16, 2000000, 500, 8000, 0 };
+	/* 16 x 3000 in flight stays under corridord's default max_queued_updates */
+	struct opts o = { "127.0.0.1", "7470", 16, 2000000, 500, 3000, 0 };
 	struct leg_table legs = { .count = 0 };
 	struct loader *ls;
 	struct sample *samples;
 	size_t ns = 0;
-	uint64_t acked = 0, rejected = 0, weight = 0;
+	uint64_t acked = 0, rejected = 0, busy = 0, weight = 0;
 	int64_t t0, t1, last_report = 0;
 	int opt, failed = 0;
 	char err[128];
@@ -361,6 +397,7 @@ main(int argc, char **argv)
 	for (unsigned k = 0; k < o.carriers; k++) {
 		acked += atomic_load(&ls[k].acked);
 		rejected += ls[k].rejected;
+		busy += ls[k].busy;
 		if (ls[k].failed) {
 			fprintf(stderr, "bench_ingest: carrier %u: %s\n", k, ls[k].error);
 			failed = 1;
@@ -374,10 +411,10 @@ main(int argc, char **argv)
 		free(ls[k].lat_w);
 	}
 	qsort(samples, ns, sizeof *samples, sample_cmp);
-	printf("ingest: carriers=%u updates=%llu acked=%llu rejected=%llu seconds=%.2f "
+	printf("ingest: carriers=%u updates=%llu acked=%llu rejected=%llu busy=%llu seconds=%.2f "
 	    "updates_per_s=%.0f ack_p50_ms=%.2f ack_p99_ms=%.2f\n", o.carriers,
 	    (unsigned long long)o.updates, (unsigned long long)acked,
-	    (unsigned long long)rejected, (t1 - t0) / 1000.0,
+	    (unsigned long long)rejected, (unsigned long long)busy, (t1 - t0) / 1000.0,
 	    acked * 1000.0 / (double)(t1 - t0 > 0 ? t1 - t0 : 1),
 	    weighted_pct(samples, ns, weight, 50), weighted_pct(samples, ns, weight, 99));
 	free(samples);

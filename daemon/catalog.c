@@ -165,3 +165,54 @@ catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t
 	}
 	return db_exec(cat->db, "COMMIT", err, errlen);
 }
+
+int
+catalog_save_rejections(struct catalog *cat, const struct catalog_rejection *r, size_t n,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt *st;
+	int64_t now = time_now_ms();
+	int rc = SQLITE_DONE;
+
+	if (db_exec(cat->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(cat->db, "INSERT OR IGNORE INTO rejections (carrier, seq, reason,"
+	    " message, recorded_ms) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
+		rc = sqlite3_errcode(cat->db);
+	else {
+		for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+			sqlite3_bind_text(st, 1, r[i].code, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, (sqlite3_int64)r[i].seq);
+			sqlite3_bind_int(st, 3, r[i].reason);
+			sqlite3_bind_text(st, 4, r[i].message, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 5, now);
+			rc = sqlite3_step(st);
+			sqlite3_reset(st);
+		}
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "recording rejections: %s", sqlite3_errmsg(cat->db));
+		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return db_exec(cat->db, "COMMIT", err, errlen);
+}
+
+int
+catalog_each_rejection(struct catalog *cat, const char *carrier, uint64_t after,
+    void (*fn)(void *arg, uint64_t seq), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(cat->db, "SELECT seq FROM rejections WHERE carrier = ? AND seq > ?"
+	    " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, carrier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		fn(arg, (uint64_t)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}

@@ -31,4 +31,19 @@ struct catalog_mark {
 int catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t n,
     char *err, size_t errlen);
 
+struct catalog_rejection {
+	char code[CARRIER_CODE_MAX];
+	uint64_t seq;
+	int reason;
+	const char *message;
+};
+
+/* Records final rejections in one transaction (a repeat is kept once). */
+int catalog_save_rejections(struct catalog *cat, const struct catalog_rejection *r, size_t n,
+    char *err, size_t errlen);
+
+/* Calls fn for every recorded rejection of carrier with seq > after. */
+int catalog_each_rejection(struct catalog *cat, const char *carrier, uint64_t after,
+    void (*fn)(void *arg, uint64_t seq), void *arg);
+
 #endif

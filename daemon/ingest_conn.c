@@ -15,6 +15,7 @@
 #include "frame.h"
 #include "ingest_flow.h"
 #include "log.h"
+#include "marks.h"
 #include "net_util.h"
 #include "server.h"
 #include "timeutil.h"
@@ -101,8 +102,8 @@ ingest_send_error(struct ingest_conn *c, Corridor__ErrorCode code, const char *m
 	ingest_write_frame(c, &msg);	/* also while closing: it is the last word */
 }
 
-static void
-ingest_send_rejection(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
+void
+ingest_conn_send_rejection(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 {
 	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
 	Corridor__Rejection r = CORRIDOR__REJECTION__INIT;
@@ -258,9 +259,12 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 	log_info("conn=%llu carrier=%s rejected seq=%llu reason=%s retryable=%d msg=\"%s\"",
 	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
 	    reject_reason_name(rej->reason), rej->retryable, rej->message);
-	ingest_send_rejection(c, seq, rej);
+	/* A final rejection counts towards the mark, so it is recorded before the
+	 * carrier hears of it; the others (and one without a seq) go out now. */
 	if (!rej->retryable && seq != 0)
-		carrier_mark_done(carrier, seq);
+		marks_reject(c->srv, carrier, seq, rej);
+	else
+		ingest_conn_send_rejection(c, seq, rej);
 }
 
 /* One update of a batch: already done, rejected, or queued for a writer. */
@@ -332,7 +336,7 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 			continue;
 		}
 		server_count_reject(c->srv, rej.reason);
-		ingest_send_rejection(c, u->has_seq ? u->seq : 0, &rej);
+		ingest_conn_send_rejection(c, u->has_seq ? u->seq : 0, &rej);
 	}
 	ingest_conn_send_ack(c);
 	if (c->state == INGEST_STREAMING)
@@ -360,6 +364,7 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	for (size_t i = 0; i < b->n_updates; i++)
 		ingest_take_update(c, b->updates[i], now);
 	writer_pool_flush(c->srv->writers);
+	marks_flush(c->srv);
 	ingest_conn_send_ack(c);
 	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates &&
 	    c->state == INGEST_STREAMING)
@@ -562,7 +567,6 @@ ingest_conn_drain(struct ingest_conn *c)
 void
 ingest_on_stored(struct server *srv, struct update_rec *list)
 {
-	struct ingest_conn *c;
 
 	for (struct update_rec *r = list; r != NULL; r = r->next) {
 		struct carrier *carrier = r->carrier;
@@ -575,7 +579,7 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 			    sqlite3_errstr(r->fail_code));
 			server_count_reject(srv, rej.reason);
 			if (carrier->session != NULL)
-				ingest_send_rejection(carrier->session, r->seq, &rej);
+				ingest_conn_send_rejection(carrier->session, r->seq, &rej);
 			continue;
 		}
 		if (r->result == REC_STORED) {
@@ -589,8 +593,16 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 	}
 	update_rec_free_list(list);
 
+	ingest_ack_all(srv);
+	ingest_flow_run(srv);
+}
+
+void
+ingest_ack_all(struct server *srv)
+{
+	struct ingest_conn *c;
+
 	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
 		if (c->carrier != NULL && c->state != INGEST_CLOSING)
 			ingest_conn_send_ack(c);
-	ingest_flow_run(srv);
 }

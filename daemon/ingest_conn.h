@@ -54,5 +54,9 @@ void ingest_conn_take_input(struct ingest_conn *c);
 void ingest_conn_drain(struct ingest_conn *c);
 /* Sends an Ack if the carrier's mark moved past what this session was told. */
 void ingest_conn_send_ack(struct ingest_conn *c);
+/* The same for every carrier session. */
+void ingest_ack_all(struct server *srv);
+struct reject;
+void ingest_conn_send_rejection(struct ingest_conn *c, uint64_t seq, const struct reject *rej);
 
 #endif

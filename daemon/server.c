@@ -24,6 +24,7 @@
 #include "ingest_conn.h"
 #include "ingest_flow.h"
 #include "log.h"
+#include "marks.h"
 #include "query_conn.h"
 #include "timeutil.h"
 #include "workq.h"
@@ -33,14 +34,6 @@
 #define STOP_POLL_MS 20
 #define LISTEN_BACKLOG 512
 #define ACCEPT_PAUSE_S 1
-
-struct checkpoint_job {
-	struct workq_job base;
-	struct server *srv;
-	struct catalog_mark *marks;
-	size_t n;
-	int failed;
-};
 
 bool
 server_accept_allowed(struct server *srv, const char *what)
@@ -84,82 +77,12 @@ on_writers_done(struct update_rec *list, void *arg)
 	ingest_on_stored(arg, list);
 }
 
-/* ------------------------------------------------------------ checkpoints */
-
-static void
-checkpoint_run(struct workq_job *base, void *ctx)
-{
-	struct checkpoint_job *job = (struct checkpoint_job *)base;
-	char err[256];
-
-	(void)ctx;
-	if (catalog_save_marks(job->srv->catalog, job->marks, job->n, err, sizeof err) == -1) {
-		log_warnx("checkpoint failed error=\"%s\"", err);
-		job->failed = 1;
-	}
-}
-
-static void
-checkpoint_done(struct workq_job *base)
-{
-	struct checkpoint_job *job = (struct checkpoint_job *)base;
-	struct server *srv = job->srv;
-
-	if (!job->failed)
-		for (size_t i = 0; i < job->n; i++) {
-			struct carrier *c = carrier_find(&srv->cfg->carriers, job->marks[i].code);
-
-			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
-				c->saved_seq = job->marks[i].acked_seq;
-		}
-	srv->checkpoint_running = false;
-	free(job->marks);
-	free(job);
-}
-
-/* Marks that moved since the catalog last saved them; NULL when none. */
-static struct catalog_mark *
-collect_marks(struct server *srv, size_t *n)
-{
-	struct carrier_table *ct = &srv->cfg->carriers;
-	struct catalog_mark *marks = NULL;
-
-	*n = 0;
-	for (size_t i = 0; i < ct->count; i++) {
-		if (ct->items[i].acked_seq <= ct->items[i].saved_seq)
-			continue;
-		if (marks == NULL && (marks = calloc(ct->count, sizeof *marks)) == NULL)
-			return NULL;
-		snprintf(marks[*n].code, sizeof marks[*n].code, "%s", ct->items[i].code);
-		marks[*n].acked_seq = ct->items[i].acked_seq;
-		(*n)++;
-	}
-	return marks;
-}
-
 static void
 checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct server *srv = arg;
-	struct checkpoint_job *job;
-	size_t n;
-	struct catalog_mark *marks;
-
 	(void)fd;
 	(void)what;
-	if (srv->checkpoint_running || (marks = collect_marks(srv, &n)) == NULL)
-		return;
-	if ((job = calloc(1, sizeof *job)) == NULL) {
-		free(marks);
-		return;
-	}
-	job->base.run = checkpoint_run;
-	job->base.done = checkpoint_done;
-	job->srv = srv;
-	job->marks = marks;
-	job->n = n;
-	srv->checkpoint_running = true;
-	workq_submit(srv->checkpoints, &job->base);
+	marks_checkpoint(arg);
 }
 
 /* ------------------------------------------------------------ listeners */
@@ -249,7 +172,8 @@ stop_poll(evutil_socket_t fd, short what, void *arg)
 		event_base_loopexit(srv->base, NULL);
 		return;
 	}
-	if (!writes_settled(srv) || workq_pending(srv->queries) != 0)
+	if (!writes_settled(srv) || workq_pending(srv->queries) != 0 ||
+	    workq_pending(srv->checkpoints) != 0)
 		return;
 	/* Everything read is committed and acknowledged: say goodbye. Closing
 	 * frees later, from the loop, so walking the list here is safe. */
@@ -332,6 +256,8 @@ server_init(struct server *srv, struct config *cfg)
 	    &cfg->limits, on_writers_done, srv, err, sizeof err);
 	if (srv->writers == NULL)
 		fatalx("leg store: %s", err);
+	if (marks_recover(srv, err, sizeof err) == -1)
+		fatalx("recovering acknowledged marks: %s", err);
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 
@@ -365,19 +291,12 @@ server_free(struct server *srv)
 {
 	struct ingest_conn *c;
 	struct query_conn *q;
-	size_t n;
-	struct catalog_mark *marks;
-	char err[256];
 
 	writer_pool_stop(srv->writers);
 	workq_stop(srv->queries);
 	workq_stop(srv->checkpoints);
 	/* The last marks, now that nothing else writes the catalog. */
-	if ((marks = collect_marks(srv, &n)) != NULL) {
-		if (catalog_save_marks(srv->catalog, marks, n, err, sizeof err) == -1)
-			log_warnx("final checkpoint failed error=\"%s\"", err);
-		free(marks);
-	}
+	marks_final_checkpoint(srv);
 	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL) {
 		TAILQ_REMOVE(&srv->ingest_conns, c, entry);
 		bufferevent_free(c->bev);

@@ -20,6 +20,7 @@ struct event_base;
 struct evconnlistener;
 struct ingest_conn;
 struct query_conn;
+struct pending_reject;
 
 struct server_counters {
 	uint64_t updates_received;
@@ -44,6 +45,7 @@ struct server {
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
 	size_t frame_budget_used;	/* of large_frame_budget_bytes */
+	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
 
 	TAILQ_HEAD(, ingest_conn) ingest_conns;
 	TAILQ_HEAD(, query_conn) query_conns;

@@ -1,0 +1,291 @@
+/* Acknowledged marks: recovery, durable rejections, checkpoints; see marks.h. */
+#include "marks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "carrier.h"
+#include "catalog.h"
+#include "db.h"
+#include "ingest_conn.h"
+#include "ingest_flow.h"
+#include "log.h"
+#include "server.h"
+#include "workq.h"
+
+struct pending_reject {
+	struct pending_reject *next;
+	struct carrier *carrier;
+	uint64_t seq;
+	struct reject rej;
+};
+
+struct reject_job {
+	struct workq_job base;
+	struct server *srv;
+	struct pending_reject *list;
+	int failed;
+	char error[256];
+};
+
+struct checkpoint_job {
+	struct workq_job base;
+	struct server *srv;
+	struct catalog_mark *marks;
+	size_t n;
+	int failed;
+};
+
+/* ------------------------------------------------------------ recovery */
+
+static void
+recover_seq(void *arg, uint64_t seq)
+{
+	carrier_mark_done(arg, seq);
+}
+
+static int
+recover_from_leg(sqlite3 *db, struct carrier *c)
+{
+	sqlite3_stmt *st;
+	uint64_t from = c->acked_seq;
+	int rc;
+
+	/* the window beyond the mark is all the mark can use */
+	if (sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE carrier = ?1 AND seq > ?2"
+	    " AND seq <= ?3", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_text(st, 1, c->code, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)(from + c->window));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		carrier_mark_done(c, (uint64_t)sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+marks_recover(struct server *srv, char *err, size_t errlen)
+{
+	struct config *cfg = srv->cfg;
+	struct carrier_table *ct = &cfg->carriers;
+
+	for (size_t l = 0; l < cfg->legs.count; l++) {
+		char path[CONFIG_PATH_MAX + 64];
+		sqlite3 *db;
+
+		snprintf(path, sizeof path, "%s/%s.db", srv->legs_dir, cfg->legs.legs[l].code);
+		if ((db = db_open_ro(path, err, errlen)) == NULL)
+			return -1;
+		for (size_t i = 0; i < ct->count; i++)
+			if (recover_from_leg(db, &ct->items[i]) == -1) {
+				snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+				sqlite3_close(db);
+				return -1;
+			}
+		sqlite3_close(db);
+	}
+	for (size_t i = 0; i < ct->count; i++) {
+		struct carrier *c = &ct->items[i];
+
+		if (catalog_each_rejection(srv->catalog, c->code, c->acked_seq, recover_seq, c) == -1) {
+			snprintf(err, errlen, "reading recorded rejections of %s", c->code);
+			return -1;
+		}
+		if (c->acked_seq != c->saved_seq)
+			log_info("carrier=%s mark recovered acked_seq=%llu checkpoint=%llu", c->code,
+			    (unsigned long long)c->acked_seq, (unsigned long long)c->saved_seq);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ rejections */
+
+void
+marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct reject *rej)
+{
+	struct pending_reject *p = calloc(1, sizeof *p);
+
+	if (p == NULL) {
+		/* cannot remember it: let the carrier send it again later */
+		struct reject busy = { CORRIDOR__REJECT_REASON__BUSY, true, "out of memory" };
+
+		if (c->session != NULL)
+			ingest_conn_send_rejection(c->session, seq, &busy);
+		return;
+	}
+	p->carrier = c;
+	p->seq = seq;
+	p->rej = *rej;
+	p->next = srv->pending_rejects;
+	srv->pending_rejects = p;
+	c->inflight++;		/* settles like a stored update */
+}
+
+static void
+reject_run(struct workq_job *base, void *ctx)
+{
+	struct reject_job *job = (struct reject_job *)base;
+	struct catalog_rejection *rows;
+	size_t n = 0;
+
+	(void)ctx;
+	for (struct pending_reject *p = job->list; p != NULL; p = p->next)
+		n++;
+	if ((rows = calloc(n, sizeof *rows)) == NULL) {
+		job->failed = 1;
+		snprintf(job->error, sizeof job->error, "out of memory");
+		return;
+	}
+	n = 0;
+	for (struct pending_reject *p = job->list; p != NULL; p = p->next, n++) {
+		snprintf(rows[n].code, sizeof rows[n].code, "%s", p->carrier->code);
+		rows[n].seq = p->seq;
+		rows[n].reason = (int)p->rej.reason;
+		rows[n].message = p->rej.message;
+	}
+	if (catalog_save_rejections(job->srv->catalog, rows, n, job->error,
+	    sizeof job->error) == -1)
+		job->failed = 1;
+	free(rows);
+}
+
+static void
+reject_done(struct workq_job *base)
+{
+	struct reject_job *job = (struct reject_job *)base;
+	struct server *srv = job->srv;
+	struct pending_reject *p, *next;
+
+	if (job->failed)
+		log_warnx("recording rejections failed error=\"%s\"; carriers will resend",
+		    job->error);
+	for (p = job->list; p != NULL; p = next) {
+		struct carrier *c = p->carrier;
+
+		next = p->next;
+		c->inflight--;
+		if (job->failed) {
+			struct reject busy = { CORRIDOR__REJECT_REASON__STORE_FAILED, true,
+			    "the daemon could not record this rejection; resend" };
+
+			if (c->session != NULL)
+				ingest_conn_send_rejection(c->session, p->seq, &busy);
+		} else {
+			if (c->session != NULL)
+				ingest_conn_send_rejection(c->session, p->seq, &p->rej);
+			carrier_mark_done(c, p->seq);
+		}
+		free(p);
+	}
+	free(job);
+	ingest_ack_all(srv);
+	ingest_flow_run(srv);
+}
+
+void
+marks_flush(struct server *srv)
+{
+	struct reject_job *job;
+
+	if (srv->pending_rejects == NULL)
+		return;
+	if ((job = calloc(1, sizeof *job)) == NULL)
+		return;		/* tried again after the next batch */
+	job->base.run = reject_run;
+	job->base.done = reject_done;
+	job->srv = srv;
+	job->list = srv->pending_rejects;
+	srv->pending_rejects = NULL;
+	workq_submit(srv->checkpoints, &job->base);
+}
+
+/* ------------------------------------------------------------ checkpoints */
+
+/* Marks that moved since the catalog last saved them; NULL when none. */
+static struct catalog_mark *
+collect_marks(struct server *srv, size_t *n)
+{
+	struct carrier_table *ct = &srv->cfg->carriers;
+	struct catalog_mark *marks = NULL;
+
+	*n = 0;
+	for (size_t i = 0; i < ct->count; i++) {
+		if (ct->items[i].acked_seq <= ct->items[i].saved_seq)
+			continue;
+		if (marks == NULL && (marks = calloc(ct->count, sizeof *marks)) == NULL)
+			return NULL;
+		snprintf(marks[*n].code, sizeof marks[*n].code, "%s", ct->items[i].code);
+		marks[*n].acked_seq = ct->items[i].acked_seq;
+		(*n)++;
+	}
+	return marks;
+}
+
+static void
+checkpoint_run(struct workq_job *base, void *ctx)
+{
+	struct checkpoint_job *job = (struct checkpoint_job *)base;
+	char err[256];
+
+	(void)ctx;
+	if (catalog_save_marks(job->srv->catalog, job->marks, job->n, err, sizeof err) == -1) {
+		log_warnx("checkpoint failed error=\"%s\"", err);
+		job->failed = 1;
+	}
+}
+
+static void
+checkpoint_done(struct workq_job *base)
+{
+	struct checkpoint_job *job = (struct checkpoint_job *)base;
+	struct server *srv = job->srv;
+
+	if (!job->failed)
+		for (size_t i = 0; i < job->n; i++) {
+			struct carrier *c = carrier_find(&srv->cfg->carriers, job->marks[i].code);
+
+			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
+				c->saved_seq = job->marks[i].acked_seq;
+		}
+	srv->checkpoint_running = false;
+	free(job->marks);
+	free(job);
+}
+
+void
+marks_checkpoint(struct server *srv)
+{
+	struct checkpoint_job *job;
+	struct catalog_mark *marks;
+	size_t n;
+
+	if (srv->checkpoint_running || (marks = collect_marks(srv, &n)) == NULL)
+		return;
+	if ((job = calloc(1, sizeof *job)) == NULL) {
+		free(marks);
+		return;
+	}
+	job->base.run = checkpoint_run;
+	job->base.done = checkpoint_done;
+	job->srv = srv;
+	job->marks = marks;
+	job->n = n;
+	srv->checkpoint_running = true;
+	workq_submit(srv->checkpoints, &job->base);
+}
+
+void
+marks_final_checkpoint(struct server *srv)
+{
+	struct catalog_mark *marks;
+	size_t n;
+	char err[256];
+
+	if ((marks = collect_marks(srv, &n)) == NULL)
+		return;
+	if (catalog_save_marks(srv->catalog, marks, n, err, sizeof err) == -1)
+		log_warnx("final checkpoint failed error=\"%s\"", err);
+	free(marks);
+}

@@ -1,0 +1,36 @@
+/*
+ * Carriers' acknowledged marks and their durability. The mark only ever
+ * grows and every seq at or below it is stored or rejected for good, so:
+ * a final rejection is recorded in the catalog before the carrier hears of
+ * it; at start-up each mark is recovered from the catalog's last checkpoint,
+ * the updates stored in the leg files and the recorded rejections; and the
+ * marks are checkpointed to the catalog about once a second, which only
+ * shortens that recovery. All catalog writes run on the checkpoint thread.
+ */
+#ifndef CORRIDOR_MARKS_H
+#define CORRIDOR_MARKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "validate.h"
+
+struct server;
+struct carrier;
+
+/* Recovers every configured carrier's mark (before listening). */
+int marks_recover(struct server *srv, char *err, size_t errlen);
+
+/* A final rejection: recorded durably (with the batch, see marks_flush),
+ * then sent to the carrier's session and counted towards its mark. */
+void marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct reject *rej);
+/* Hands the rejections gathered while taking a batch to the catalog. */
+void marks_flush(struct server *srv);
+
+/* The timer's checkpoint of moved marks. */
+void marks_checkpoint(struct server *srv);
+/* The last checkpoint, run on the caller's thread once the workers stopped. */
+void marks_final_checkpoint(struct server *srv);
+
+#endif
