@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "iso6346.h"
 #include "log.h"
 #include "traversal.h"
 
@@ -16,8 +15,9 @@ const char leg_store_insert_event_sql[] =
 	    "INSERT INTO events (carrier, seq, message_id, event_class, classifier, event_code,"
 	    " event_time_ms, record_time_ms, node, locode, direction, mode, unit, train_id,"
 	    " wagon_id, vessel_imo, voyage, truck_plate, container, iso_type, empty, gross_kg,"
-	    " teu, container_count, delay_reason, remark, next_eta_ms, retracts_message_id)"
-	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+	    " teu, container_count, delay_reason, remark, next_eta_ms, retracts_message_id,"
+	    " unit_teu, unit_containers)"
+	    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 	    " ON CONFLICT (carrier, seq) DO NOTHING";
 
 enum stmt_id {
@@ -43,8 +43,8 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT 1 FROM events WHERE retracts_message_id = ?1 AND carrier = ?2 LIMIT 1",
 	[ST_MARK_RETRACTED] = "UPDATE events SET retracted = 1 WHERE id = ?1",
 	[ST_UNIT_EVENTS] =
-	    "SELECT id, event_time_ms, event_code, carrier, container, iso_type, teu,"
-	    " container_count, gross_kg FROM events WHERE unit = ?1 AND direction = ?2"
+	    "SELECT id, event_time_ms, event_code, carrier, unit_teu, unit_containers, gross_kg"
+	    " FROM events INDEXED BY events_by_unit WHERE unit = ?1 AND direction = ?2"
 	    " AND classifier = 1 AND retracted = 0 ORDER BY event_time_ms, id",
 	[ST_DELETE_TRAVERSALS] = "DELETE FROM traversals WHERE unit = ?1 AND direction = ?2",
 	[ST_DELETE_TRAVERSAL] = "DELETE FROM traversals WHERE unit = ?1 AND direction = ?2"
@@ -223,6 +223,8 @@ leg_store_bind_event(sqlite3_stmt *st, const struct update_rec *r)
 	bind_text(st, 26, r->remark);
 	bind_opt_int(st, 27, r->next_eta_ms, r->has_next_eta);
 	bind_text(st, 28, r->retracts);
+	sqlite3_bind_int64(st, 29, r->unit_teu);
+	sqlite3_bind_int64(st, 30, r->unit_containers);
 }
 
 static int
@@ -335,23 +337,14 @@ static void
 read_unit_event(struct leg_store *s, sqlite3_stmt *st, struct unit_event *ue)
 {
 	struct trav_event *e = &ue->ev;
-	const char *container = (const char *)sqlite3_column_text(st, 4);
-	int has_teu = sqlite3_column_type(st, 6) != SQLITE_NULL;
 
 	e->id = sqlite3_column_int64(st, 0);
 	e->time_ms = sqlite3_column_int64(st, 1);
 	e->role = leg_event_role(s->kind, 1, sqlite3_column_int(st, 2));
 	snprintf(ue->carrier, sizeof ue->carrier, "%s", (const char *)sqlite3_column_text(st, 3));
-	if (container != NULL) {
-		unsigned t = iso6346_teu((const char *)sqlite3_column_text(st, 5));
-
-		e->teu = has_teu ? column_u32(st, 6) : t != 0 ? t : 1;
-		e->containers = 1;
-	} else {
-		e->teu = column_u32(st, 6);
-		e->containers = column_u32(st, 7);
-	}
-	e->gross_kg = column_u32(st, 8);
+	e->teu = column_u32(st, 4);
+	e->containers = column_u32(st, 5);
+	e->gross_kg = column_u32(st, 6);
 }
 
 /* Makes room for n events in the re-pairing scratch. */

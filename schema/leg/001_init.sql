@@ -32,9 +32,13 @@ CREATE TABLE events (
   next_eta_ms   INTEGER,
   retracts_message_id TEXT,
   retracted     INTEGER NOT NULL DEFAULT 0,  -- 1 once a later update retracts it
+  unit_teu      INTEGER NOT NULL,  -- what the unit carries: TEU from teu or iso_type
+  unit_containers INTEGER NOT NULL,  -- 1 for a container, else container_count
   UNIQUE (carrier, seq)
 );
-CREATE INDEX events_by_unit ON events (unit, direction, event_time_ms);
+-- Covers the re-pairing of a unit's traversals, so it never reads the rows.
+CREATE INDEX events_by_unit ON events (unit, direction, event_time_ms, id, classifier, retracted,
+  event_code, carrier, unit_teu, unit_containers, gross_kg);
 CREATE INDEX events_by_message ON events (message_id);
 CREATE INDEX events_retracting ON events (retracts_message_id)
   WHERE retracts_message_id IS NOT NULL;
