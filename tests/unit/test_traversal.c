@@ -227,6 +227,125 @@ test_pair_cargo_from_exit(void **state)
 	assert_int_equal(t[1].gross_kg, 9000);	/* the gap is filled */
 }
 
+/* What traversal_diff() emitted, for checking. */
+struct emitted {
+	struct traversal t[8];
+	bool gone[8];
+	size_t n;
+};
+
+static int
+record(void *arg, const struct traversal *t, bool gone)
+{
+	struct emitted *e = arg;
+
+	assert_true(e->n < 8);
+	e->t[e->n] = *t;
+	e->gone[e->n++] = gone;
+	return 0;
+}
+
+static struct traversal
+tr(int64_t enter, int64_t exit, const char *carrier)
+{
+	struct traversal t = { .enter_ms = enter, .exit_ms = exit, .carrier = carrier,
+		.teu = 1, .containers = 1, .gross_kg = 10 };
+
+	return t;
+}
+
+static void
+test_diff_new_open(void **state)
+{
+	struct traversal after[] = { tr(H(1), -1, "KTZE") };
+	struct emitted e = { .n = 0 };
+
+	(void)state;
+	assert_int_equal(traversal_diff(NULL, 0, after, 1, record, &e), 0);
+	assert_int_equal(e.n, 1);
+	assert_false(e.gone[0]);
+	assert_int_equal(e.t[0].enter_ms, H(1));
+}
+
+static void
+test_diff_close_and_unchanged(void **state)
+{
+	struct traversal before[] = { tr(H(1), H(2), "KTZE"), tr(H(5), -1, "KTZE") };
+	struct traversal after[] = { tr(H(1), H(2), "KTZE"), tr(H(5), H(9), "KTZE") };
+	struct emitted e = { .n = 0 };
+
+	(void)state;
+	traversal_diff(before, 2, after, 2, record, &e);
+	/* only the traversal that changed is written */
+	assert_int_equal(e.n, 1);
+	assert_false(e.gone[0]);
+	assert_int_equal(e.t[0].exit_ms, H(9));
+}
+
+static void
+test_diff_late_event_moves_entry(void **state)
+{
+	/* a late, earlier entry replaces the traversal that started later */
+	struct traversal before[] = { tr(H(5), H(9), "KTZE") };
+	struct traversal after[] = { tr(H(3), H(9), "KTZE") };
+	struct emitted e = { .n = 0 };
+
+	(void)state;
+	traversal_diff(before, 1, after, 1, record, &e);
+	assert_int_equal(e.n, 2);
+	assert_false(e.gone[0]);
+	assert_int_equal(e.t[0].enter_ms, H(3));
+	assert_true(e.gone[1]);
+	assert_int_equal(e.t[1].enter_ms, H(5));
+}
+
+static void
+test_diff_cargo_and_carrier_changes(void **state)
+{
+	struct traversal before[] = { tr(H(1), H(2), "KTZE"), tr(H(3), H(4), "KTZE") };
+	struct traversal after[] = { tr(H(1), H(2), "ADYC"), tr(H(3), H(4), "KTZE") };
+	struct emitted e = { .n = 0 };
+
+	(void)state;
+	after[1].gross_kg = 11;
+	traversal_diff(before, 2, after, 2, record, &e);
+	assert_int_equal(e.n, 2);
+	assert_string_equal(e.t[0].carrier, "ADYC");
+	assert_int_equal(e.t[1].gross_kg, 11);
+}
+
+static void
+test_diff_all_gone(void **state)
+{
+	struct traversal before[] = { tr(H(1), H(2), "KTZE"), tr(H(3), -1, "KTZE") };
+	struct emitted e = { .n = 0 };
+
+	(void)state;
+	traversal_diff(before, 2, NULL, 0, record, &e);
+	assert_int_equal(e.n, 2);
+	assert_true(e.gone[0] && e.gone[1]);
+}
+
+static int
+stop_at_first(void *arg, const struct traversal *t, bool gone)
+{
+	(void)t;
+	(void)gone;
+	++*(int *)arg;
+	return 7;
+}
+
+static void
+test_diff_stops_on_error(void **state)
+{
+	struct traversal after[] = { tr(H(1), -1, "KTZE"), tr(H(3), -1, "KTZE") };
+	int calls = 0;
+
+	(void)state;
+	assert_int_equal(traversal_diff(NULL, 0, after, 2, stop_at_first, &calls), 7);
+	assert_int_equal(calls, 1);
+}
+
 int
 main(void)
 {
@@ -242,6 +361,12 @@ main(void)
 		cmocka_unit_test(test_pair_open),
 		cmocka_unit_test(test_pair_ignores_none),
 		cmocka_unit_test(test_pair_cargo_from_exit),
+		cmocka_unit_test(test_diff_new_open),
+		cmocka_unit_test(test_diff_close_and_unchanged),
+		cmocka_unit_test(test_diff_late_event_moves_entry),
+		cmocka_unit_test(test_diff_cargo_and_carrier_changes),
+		cmocka_unit_test(test_diff_all_gone),
+		cmocka_unit_test(test_diff_stops_on_error),
 	};
 
 	return UNIT_RUN(tests);
