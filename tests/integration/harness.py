@@ -3,8 +3,8 @@ a temporary state directory, talks the query protocol (docs/query-protocol.md)
 and finds the binaries. Python standard library only.
 
 Paths come from the environment that tests/meson.build sets (CORRIDORD,
-CORRIDORCTL, CORRIDOR_SOURCE_DIR); without it they are guessed from this
-file's place in the source tree (build/ beside tests/)."""
+CORRIDORCTL, BENCH_INGEST, CORRIDOR_SOURCE_DIR); without it they are guessed
+from this file's place in the source tree (build/ beside tests/)."""
 import os
 import shutil
 import signal
@@ -20,6 +20,8 @@ SOURCE_DIR = os.environ.get('CORRIDOR_SOURCE_DIR') or os.path.dirname(os.path.di
 CORRIDORD = os.environ.get('CORRIDORD') or os.path.join(SOURCE_DIR, 'build', 'daemon', 'corridord')
 CORRIDORCTL = os.environ.get('CORRIDORCTL') or os.path.join(SOURCE_DIR, 'build', 'client',
                                                              'corridorctl')
+BENCH_INGEST = os.environ.get('BENCH_INGEST') or os.path.join(SOURCE_DIR, 'build', 'bench',
+                                                               'bench_ingest')
 SYSTEM_PYTHON = '/usr/bin/python3'
 
 START_TIMEOUT_S = 15
@@ -44,6 +46,62 @@ def ensure_protobuf():
 def require_binary(path, what):
     if not os.access(path, os.X_OK):
         raise unittest.SkipTest('%s not built: %s' % (what, path))
+
+
+def sanitized():
+    """True when the binaries are built with AddressSanitizer: tests/meson.build
+    sets CORRIDOR_SANITIZE from b_sanitize; run by hand, corridord's symbols
+    tell (ASan's shadow memory and redzones inflate its RSS several times)."""
+    env = os.environ.get('CORRIDOR_SANITIZE')
+    if env is not None:
+        return 'address' in env
+    try:
+        with open(CORRIDORD, 'rb') as f:
+            return b'__asan_init' in f.read()
+    except OSError:
+        return False
+
+
+def proc_status_kib(pid, field):
+    """A kB figure of /proc/<pid>/status, e.g. 'VmHWM' (peak RSS) or 'VmRSS'."""
+    with open('/proc/%d/status' % pid, encoding='ascii') as f:
+        for line in f:
+            if line.startswith(field + ':'):
+                return int(line.split()[1])
+    raise KeyError(field)
+
+
+def tcp_queues(local_port):
+    """{remote port: (tx_queue, rx_queue)} of the loopback TCP sockets bound to
+    local_port, from /proc/net/tcp: rx_queue is what the kernel holds that the
+    process has not read yet."""
+    out = {}
+    with open('/proc/net/tcp', encoding='ascii') as f:
+        next(f)
+        for line in f:
+            parts = line.split()
+            local, remote, queues = parts[1], parts[2], parts[4]
+            if int(local.split(':')[1], 16) != local_port:
+                continue
+            tx, rx = queues.split(':')
+            out[int(remote.split(':')[1], 16)] = (int(tx, 16), int(rx, 16))
+    return out
+
+
+def write_config(path, carriers=None, limits=None, daemon=None):
+    """An INI file for corridord -c: [daemon] settings, a [carriers] section
+    (it replaces the built-in list) and [limits]."""
+    with open(path, 'w', encoding='utf-8') as f:
+        for section, items in (('daemon', daemon), ('limits', limits)):
+            if items:
+                f.write('[%s]\n' % section)
+                for k, v in items.items():
+                    f.write('%s = %s\n' % (k, v))
+        if carriers:
+            f.write('[carriers]\n')
+            for code in carriers:
+                f.write('%s = test carrier %s\n' % (code, code))
+    return path
 
 
 def free_port():
@@ -151,10 +209,13 @@ class Daemon:
         self.log_path = os.path.join(self.state_dir, 'corridord.log')
         self.carrier_port = self.query_port = None
 
-    def start(self):
-        self.carrier_port, self.query_port = free_port(), free_port()
-        while self.query_port == self.carrier_port:
-            self.query_port = free_port()
+    def start(self, same_ports=False):
+        """Starts on fresh free ports, or (same_ports) on the previous run's,
+        as a restarted service would be."""
+        if not (same_ports and self.carrier_port):
+            self.carrier_port, self.query_port = free_port(), free_port()
+            while self.query_port == self.carrier_port:
+                self.query_port = free_port()
         args = [CORRIDORD, '--state-dir', self.state_dir,
                 '--carrier-listen', '127.0.0.1:%d' % self.carrier_port,
                 '--query-listen', '127.0.0.1:%d' % self.query_port] + self.extra_args
@@ -198,9 +259,14 @@ class Daemon:
         return rc
 
     def kill(self):
+        """SIGKILL and waitpid: the process is gone when this returns."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
+
+    @property
+    def pid(self):
+        return self.proc.pid if self.proc is not None else None
 
     def restart(self):
         rc = self.stop()
@@ -215,13 +281,16 @@ class Daemon:
     def query(self):
         return QueryClient(self.query_port)
 
-    def log_tail(self, n=40):
+    def log_text(self):
         try:
             with open(self.log_path, 'rb') as f:
-                lines = f.read().decode('utf-8', 'replace').splitlines()
-            return '\n'.join(lines[-n:])
+                return f.read().decode('utf-8', 'replace')
         except OSError:
-            return '(no log)'
+            return ''
+
+    def log_tail(self, n=40):
+        lines = self.log_text().splitlines()
+        return '\n'.join(lines[-n:]) if lines else '(no log)'
 
 
 class DaemonTestCase(unittest.TestCase):
