@@ -64,13 +64,36 @@ writer_deliver(evutil_socket_t fd, short what, void *arg)
 		p->done(list, p->done_arg);
 }
 
+/* Hands one leg's stored updates (scratch[i..j)) back to the loop at once,
+ * so their acks need not wait for the writer's other legs. */
+static void
+writer_complete(struct writer_pool *p, struct update_rec **recs, size_t n)
+{
+	struct writer_stats st = { .batches = 1 };
+
+	for (size_t k = 0; k < n; k++) {
+		st.stored += recs[k]->result == REC_STORED;
+		st.duplicates += recs[k]->result == REC_DUPLICATE;
+		st.failed += recs[k]->result == REC_FAILED;
+		recs[k]->next = k + 1 < n ? recs[k + 1] : NULL;
+	}
+	pthread_mutex_lock(&p->done_mu);
+	*p->done_tail = recs[0];
+	p->done_tail = &recs[n - 1]->next;
+	p->stats.batches += st.batches;
+	p->stats.stored += st.stored;
+	p->stats.duplicates += st.duplicates;
+	p->stats.failed += st.failed;
+	pthread_mutex_unlock(&p->done_mu);
+	event_active(p->done_ev, EV_READ, 0);
+}
+
 /* Stores one taken batch: one transaction per leg it touches. */
 static void
-writer_store(struct writer *w, struct update_rec *list, size_t n)
+writer_store(struct writer *w, struct update_rec *list)
 {
 	struct writer_pool *p = w->pool;
-	struct writer_stats st = { 0 };
-	size_t i = 0;
+	size_t n;
 
 	/* A stable counting sort by leg keeps each carrier's arrival order. */
 	memset(w->leg_start, 0, (p->nlegs + 1) * sizeof *w->leg_start);
@@ -78,34 +101,17 @@ writer_store(struct writer *w, struct update_rec *list, size_t n)
 		w->leg_start[r->leg_index + 1]++;
 	for (size_t l = 0; l < p->nlegs; l++)
 		w->leg_start[l + 1] += w->leg_start[l];
+	n = w->leg_start[p->nlegs];
 	for (struct update_rec *r = list; r != NULL; r = r->next)
 		w->scratch[w->leg_start[r->leg_index]++] = r;
 	if (p->commit_delay_ms > 0)
 		usleep(p->commit_delay_ms * 1000u);	/* rehearsing a slow disk */
-	for (i = 0; i < n;) {
-		size_t j = i;
-
-		while (j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index)
-			j++;
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i; j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index; j++)
+			;
 		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i);
-		st.batches++;
-		for (size_t k = i; k < j; k++) {
-			st.stored += w->scratch[k]->result == REC_STORED;
-			st.duplicates += w->scratch[k]->result == REC_DUPLICATE;
-			st.failed += w->scratch[k]->result == REC_FAILED;
-		}
-		i = j;
+		writer_complete(p, &w->scratch[i], j - i);
 	}
-	pthread_mutex_lock(&p->done_mu);
-	*p->done_tail = list;
-	for (struct update_rec *r = list; r != NULL; r = r->next)
-		p->done_tail = &r->next;
-	p->stats.batches += st.batches;
-	p->stats.stored += st.stored;
-	p->stats.duplicates += st.duplicates;
-	p->stats.failed += st.failed;
-	pthread_mutex_unlock(&p->done_mu);
-	event_active(p->done_ev, EV_READ, 0);
 }
 
 static void *
@@ -140,7 +146,7 @@ writer_thread(void *arg)
 		w->waiting -= n;
 		pthread_mutex_unlock(&w->mu);
 
-		writer_store(w, list, n);
+		writer_store(w, list);
 	}
 	return NULL;
 }
