@@ -311,24 +311,42 @@ class ResendingCarrier(threading.Thread):
                 if c.closed:
                     return False
                 continue
-            kind = msg.WhichOneof('body')
-            if kind == 'ack':
-                self.acks.append(msg.ack.acked_seq)
-                self.last_session_ack = msg.ack.acked_seq
-                self._note_mark(msg.ack.acked_seq, 'Ack')
-            elif kind == 'rejection':
-                r = msg.rejection
-                name = c.pb.RejectReason.Name(r.reason)
-                self.rejections.append((r.seq, name, r.retryable, r.message))
-                if not r.retryable:
-                    self.violations.append('seq %d rejected for good: %s %s' % (
-                        r.seq, name, r.message))
-                elif r.seq > self.mark:
-                    nxt = min(nxt, r.seq)     # go back to it after a pause
-                    retry_at = time.monotonic() + self.retry_pause_s
-            elif kind == 'error':
-                self.error_codes.append(c.pb.ErrorCode.Name(msg.error.code))
+            back = self._note(c, msg)
+            if back is not None:
+                nxt = min(nxt, back)          # go back to it after a pause
+                retry_at = time.monotonic() + self.retry_pause_s
         return True
+
+    def _read_rest(self, c):
+        try:
+            while c.buf or select.select([c.sock], [], [], 0.5)[0]:
+                msg = c.read_message(timeout=2)
+                if msg is None:
+                    return
+                self._note(c, msg)
+        except (OSError, socket.timeout, ValueError):
+            pass
+
+    def _note(self, c, msg):
+        """Records an Ack, Rejection or Error; returns the seq to go back to
+        after a retryable rejection, else None."""
+        kind = msg.WhichOneof('body')
+        if kind == 'ack':
+            self.acks.append(msg.ack.acked_seq)
+            self.last_session_ack = msg.ack.acked_seq
+            self._note_mark(msg.ack.acked_seq, 'Ack')
+        elif kind == 'rejection':
+            r = msg.rejection
+            name = c.pb.RejectReason.Name(r.reason)
+            self.rejections.append((r.seq, name, r.retryable, r.message))
+            if not r.retryable:
+                self.violations.append('seq %d rejected for good: %s %s' % (
+                    r.seq, name, r.message))
+            elif r.seq > self.mark:
+                return r.seq
+        elif kind == 'error':
+            self.error_codes.append(c.pb.ErrorCode.Name(msg.error.code))
+        return None
 
     def run(self):
         try:
@@ -342,7 +360,9 @@ class ResendingCarrier(threading.Thread):
                     if self._session(c, w):
                         break
                 except (OSError, socket.timeout, ic.CarrierError):
-                    pass
+                    # e.g. a send refused as the daemon closed: what it sent
+                    # before (Acks, an Error) may still wait to be read
+                    self._read_rest(c)
                 finally:
                     c.close()
                     self.connected.clear()

@@ -6,6 +6,7 @@ Paths come from the environment that tests/meson.build sets (CORRIDORD,
 CORRIDORCTL, BENCH_INGEST, CORRIDOR_SOURCE_DIR); without it they are guessed
 from this file's place in the source tree (build/ beside tests/)."""
 import os
+import random
 import shutil
 import signal
 import socket
@@ -104,8 +105,30 @@ def write_config(path, carriers=None, limits=None, daemon=None):
     return path
 
 
+def _ephemeral_range():
+    try:
+        with open('/proc/sys/net/ipv4/ip_local_port_range', encoding='ascii') as f:
+            lo, hi = (int(x) for x in f.read().split())
+        return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    """A port nobody listens on right now (the kernel's pick)."""
+    """A port nobody listens on right now, below the kernel's ephemeral range:
+    a carrier reconnecting while the daemon is down (a restart on the same
+    port) can then never be given that port as its own source port and
+    connect to itself, nor hold it when the daemon binds it again."""
+    lo, _ = _ephemeral_range()
+    rng = random.SystemRandom()
+    for _ in range(50):
+        port = rng.randrange(10000, lo) if lo > 10100 else 0
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(('127.0.0.1', 0))
         return s.getsockname()[1]
