@@ -54,6 +54,12 @@ class Overload(unittest.TestCase):
         self.addCleanup(d.cleanup)
         return d.start()
 
+    @staticmethod
+    def log_lines(d, needles, most=40):
+        lines = [line for line in d.log_text().splitlines()
+                 if any(n in line for n in needles)]
+        return '\n'.join(lines[:most // 2] + ['...'] + lines[-most // 2:])
+
     def test_flood_of_1000_carriers(self):
         harness.require_binary(harness.BENCH_INGEST, 'bench_ingest')
         bench_codes = ['B%04d' % k for k in range(FLOOD_CARRIERS)]
@@ -102,7 +108,10 @@ class Overload(unittest.TestCase):
               'carrier sockets' % (hwm, hwm / 1024.0, RSS_BOUND_KIB // 1024, FLOOD_CARRIERS,
                                    FLOOD_UPDATES, flood_s, slowest_query, unread_max,
                                    unread_conns))
-        self.assertEqual(bench.returncode, 0, err[-3000:])
+        failed = re.findall(r'carrier (\d+): ', err)
+        self.assertEqual(bench.returncode, 0, '%s\ncorridord on those carriers:\n%s' % (
+            err[-3000:], self.log_lines(d, ['carrier=B%04d ' % int(k) for k in failed[:5]] +
+                                        ['timeout'])))
         m = re.search(r'acked=(\d+) rejected=(\d+) busy=(\d+)', out)
         self.assertIsNotNone(m, out)
         acked, rejected, busy = (int(x) for x in m.groups())
