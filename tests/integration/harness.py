@@ -311,9 +311,32 @@ class Daemon:
         except OSError:
             return ''
 
+    SANITIZER_MARKS = ('runtime error:', 'ERROR: AddressSanitizer', 'ERROR: LeakSanitizer')
+
+    def sanitizer_reports(self):
+        """Lines of ASan/UBSan reports in the log (UBSan goes on after one
+        unless UBSAN_OPTIONS says halt_on_error, so look)."""
+        return [line for line in self.log_text().splitlines()
+                if any(m in line for m in self.SANITIZER_MARKS)]
+
+    def check_sanitizer(self):
+        reports = self.sanitizer_reports()
+        if reports:
+            raise AssertionError('sanitizer reports in the corridord log:\n%s\n%s' % (
+                '\n'.join(reports[:5]), self.log_tail(20)))
+
     def log_tail(self, n=40):
         lines = self.log_text().splitlines()
         return '\n'.join(lines[-n:]) if lines else '(no log)'
+
+
+def new_daemon(test, **kwargs):
+    """A Daemon (not started) whose log is checked for sanitizer reports and
+    which is killed and removed when the test ends."""
+    d = Daemon(**kwargs)
+    test.addCleanup(d.cleanup)
+    test.addCleanup(d.check_sanitizer)   # runs first: the log is still there
+    return d
 
 
 class DaemonTestCase(unittest.TestCase):
@@ -323,8 +346,7 @@ class DaemonTestCase(unittest.TestCase):
     daemon_args = ()
 
     def setUp(self):
-        self.daemon = Daemon(extra_args=self.daemon_args)
-        self.addCleanup(self.daemon.cleanup)
+        self.daemon = new_daemon(self, extra_args=self.daemon_args)
         self.daemon.start()
 
     def stop_daemon(self):

@@ -32,8 +32,7 @@ class CrashRecovery(unittest.TestCase):
     def setUp(self):
         self.pb = ic.load_pb2()
         self.legs = [code for code, _ in model.load_legs(harness.SOURCE_DIR)]
-        self.daemon = harness.Daemon()
-        self.addCleanup(self.daemon.cleanup)
+        self.daemon = harness.new_daemon(self)
 
     def check_after_kill(self, carriers, n):
         """The daemon is dead: what each carrier heard acknowledged is stored."""

@@ -69,8 +69,7 @@ class DiskFull(unittest.TestCase):
     def test_store_failed_then_resume(self):
         pb = ic.load_pb2()
         legs = [code for code, _ in model.load_legs(harness.SOURCE_DIR)]
-        d = harness.Daemon(state_dir=os.path.join(self.mnt, 'state'))
-        self.addCleanup(d.cleanup)
+        d = harness.new_daemon(self, state_dir=os.path.join(self.mnt, 'state'))
         os.mkdir(d.state_dir)
         d.start()
         t0 = int(time.time() * 1000)

@@ -36,8 +36,7 @@ class GracefulStop(unittest.TestCase):
         args = []
         for name, value in limits.items():
             args += ['--limit', '%s=%s' % (name, value)]
-        d = harness.Daemon(extra_args=args)
-        self.addCleanup(d.cleanup)
+        d = harness.new_daemon(self, extra_args=args)
         d.start()
         self.t0 = int(time.time() * 1000)
         carriers = [dur.ResendingCarrier(lambda: d.carrier_port, code, SEED, self.legs,

@@ -32,8 +32,7 @@ class SynchronousSetting(unittest.TestCase):
         self.addCleanup(shutil.rmtree, self.tmp, True)
 
     def started(self, *args):
-        d = harness.Daemon(extra_args=list(args))
-        self.addCleanup(d.cleanup)
+        d = harness.new_daemon(self, extra_args=list(args))
         return d.start()
 
     def mode(self, d):
