@@ -194,11 +194,12 @@ loader_run(void *arg)
 			Corridor__Batch b = CORRIDOR__BATCH__INIT;
 			unsigned n = (unsigned)(nresend < o->batch ? nresend : o->batch);
 
+			/* lowest seqs first: they are what holds the mark back */
 			for (unsigned i = 0; i < n; i++) {
-				bench_make_update(&bu[i], l->legs, l->k, resend[nresend - 1 - i] - first,
-				    first, base);
+				bench_make_update(&bu[i], l->legs, l->k, resend[i] - first, first, base);
 				ptrs[i] = &bu[i].u;
 			}
+			memmove(resend, resend + n, (nresend - n) * sizeof *resend);
 			nresend -= n;
 			b.n_updates = n;
 			b.updates = ptrs;
@@ -209,8 +210,13 @@ loader_run(void *arg)
 				l->failed = 1;
 				goto done;
 			}
-		} else if (nresend > 0)
-			timeout = (int)((resend_after - now_us()) / 1000) + 1;
+			resend_after = now_us() + 20000;
+		}
+		if (nresend > 0) {
+			int64_t wait_ms = (resend_after - now_us()) / 1000 + 1;
+
+			timeout = wait_ms > 0 ? (int)wait_ms : 0;
+		}
 		while (sent < l->n && sent - acked + o->batch <= o->window) {
 			Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
 			Corridor__Batch b = CORRIDOR__BATCH__INIT;

@@ -493,6 +493,8 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 	}
 	/* A unit touched several times in the batch is re-paired once, and
 	 * rebuilt whole if any of its touches was a retraction. */
+	if (units->count == 0)
+		return SQLITE_OK;	/* only duplicates: nothing to re-pair */
 	qsort(units->keys, units->count, sizeof units->keys[0], unit_key_cmp);
 	for (size_t i = 0; i < units->count;) {
 		struct unit_key k = units->keys[i];

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -16,6 +17,12 @@
 #include "db.h"
 #include "log.h"
 #include "server.h"
+
+/* Descriptors besides connections: each leg file, its log and shared memory
+ * for the writer and the query threads; listeners, epoll,
+ * the catalog and slack. */
+#define FD_RESERVE_PER_LEG 12
+#define FD_RESERVE_FIXED 64
 
 enum {
 	OPT_STATE_DIR = 256, OPT_CARRIER_LISTEN, OPT_QUERY_LISTEN, OPT_SYNC, OPT_LEGS_FILE,
@@ -101,6 +108,28 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 	return 0;
 }
 
+/* Carrier connections, leg files and their logs all take descriptors: raise
+ * the soft limit to the hard one and say when max_connections cannot fit. */
+static void
+raise_fd_limit(const struct config *cfg)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)cfg->limits.max_connections + FD_RESERVE_PER_LEG * cfg->legs.count +
+	    FD_RESERVE_FIXED;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
+			log_warn("cannot raise the descriptor limit");
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+		log_warnx("descriptor limit %llu is below what max_connections=%lld needs (%llu); "
+		    "accepting will pause when it runs out", (unsigned long long)rl.rlim_cur,
+		    (long long)cfg->limits.max_connections, (unsigned long long)want);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -155,6 +184,7 @@ main(int argc, char **argv)
 
 	log_init(cfg.log_level, "corridord");
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(&cfg);
 	if (db_global_init() == -1)
 		fatalx("cannot configure SQLite for threads");
 	if (evthread_use_pthreads() == -1)
