@@ -43,6 +43,7 @@ struct pending {
 
 struct loader {
 	const struct opts *o;
+	pthread_barrier_t *barrier;
 	const struct leg_table *legs;
 	unsigned k;
 	pthread_t thread;
@@ -180,8 +181,10 @@ loader_run(void *arg)
 		if (l->error[0] == '\0')
 			snprintf(l->error, sizeof l->error, "cannot connect or say hello");
 		l->failed = 1;
+		pthread_barrier_wait(l->barrier);
 		goto done;
 	}
+	pthread_barrier_wait(l->barrier);
 	first++;
 	start = now_us();
 	while (acked < l->n) {
@@ -335,6 +338,9 @@ main(int argc, char **argv)
 	};
 	/* 16 x 3000 in flight stays under corridord's default max_queued_updates */
 	struct opts o = { "127.0.0.1", "7470", 16, 2000000, 500, 3000, 0 };
+	/* every session says hello before any pushes, so a slow start of one
+	 * thread never races the others' flood */
+	static pthread_barrier_t all_welcomed;
 	struct leg_table legs = { .count = 0 };
 	struct loader *ls;
 	struct sample *samples;
@@ -364,10 +370,12 @@ main(int argc, char **argv)
 		return 2;
 	}
 	legs_load_default(&legs, err, sizeof err);
+	pthread_barrier_init(&all_welcomed, NULL, o.carriers);
 	ls = calloc(o.carriers, sizeof *ls);
 	t0 = time_mono_ms();
 	for (unsigned k = 0; k < o.carriers; k++) {
 		ls[k].o = &o;
+		ls[k].barrier = &all_welcomed;
 		ls[k].legs = &legs;
 		ls[k].k = k;
 		ls[k].n = o.updates / o.carriers + (k < o.updates % o.carriers);

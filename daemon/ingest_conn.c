@@ -472,9 +472,15 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		ingest_schedule_free(c);
 		return;
 	}
-	if (what & BEV_EVENT_TIMEOUT)
+	if (what & BEV_EVENT_TIMEOUT) {
+		/* what was waiting says whether the peer or the daemon stalled */
+		log_info("conn=%llu carrier=%s timeout state=%d buffered=%zu reading=%d paused=%u",
+		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
+		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)),
+		    (bufferevent_get_enabled(c->bev) & EV_READ) != 0, c->paused);
 		ingest_conn_close(c, c->state == INGEST_HELLO ? "handshake_timeout" : "idle_timeout",
 		    CORRIDOR__ERROR_CODE__TIMEOUT, "no message within the time limit");
+	}
 	else {
 		c->close_reason = what & BEV_EVENT_EOF ? "peer_closed" : "socket_error";
 		c->state = INGEST_CLOSING;
