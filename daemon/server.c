@@ -32,7 +32,6 @@
 
 #define CHECKPOINT_INTERVAL_MS 1000
 #define STOP_POLL_MS 20
-#define LISTEN_BACKLOG 512
 #define ACCEPT_PAUSE_S 1
 
 bool
@@ -136,7 +135,8 @@ listen_on(struct server *srv, const char *addr, evconnlistener_cb cb)
 	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) == -1)
 		fatalx("cannot parse listen address %s (use host:port or [v6]:port)", addr);
 	l = evconnlistener_new_bind(srv->base, cb, srv, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, LISTEN_BACKLOG, (struct sockaddr *)&ss, sslen);
+	    LEV_OPT_CLOSE_ON_EXEC, (int)srv->cfg->limits.listen_backlog, (struct sockaddr *)&ss,
+	    sslen);
 	if (l == NULL)
 		fatal("cannot listen on %s", addr);
 	evconnlistener_set_error_cb(l, accept_error);

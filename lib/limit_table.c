@@ -26,6 +26,10 @@ const struct limit_def limit_defs[] = {
 	L(max_string_bytes, 64, 8, 1024, "longest identifier field of an update"),
 	L(max_remark_bytes, 512, 0, 8192, "longest remark of an update"),
 	L(max_connections, 1024, 1, 100000, "carrier plus operator connections at once"),
+	L(listen_backlog, 4096, 16, 65535,
+	    "connections the kernel queues until corridord accepts them (capped by "
+	    "net.core.somaxconn); too small, and a burst of carriers has its Hellos dropped "
+	    "and retransmitted for seconds"),
 	L(max_query_line_bytes, 1024, 64, 65536, "longest query line an operator may send"),
 	L(max_query_rows, 100000, 1, 10000000, "most rows in one query answer"),
 	L(handshake_timeout_s, 10, 1, 3600, "seconds a carrier has to send its Hello"),

@@ -20,6 +20,7 @@ struct limits {
 	int64_t max_string_bytes;
 	int64_t max_remark_bytes;
 	int64_t max_connections;
+	int64_t listen_backlog;
 	int64_t max_query_line_bytes;
 	int64_t max_query_rows;
 	int64_t handshake_timeout_s;
