@@ -352,29 +352,24 @@ static int
 scratch_reserve(struct leg_store *s, size_t n)
 {
 	size_t cap = s->cap ? s->cap : 16;
-	struct unit_event *uev;
-	struct trav_event *ev;
-	struct traversal *tr;
 
 	if (n <= s->cap)
 		return 0;
 	while (cap < n)
 		cap *= 2;
-	if ((uev = realloc(s->uev, cap * sizeof *uev)) == NULL)
-		return -1;
-	s->uev = uev;
-	if ((ev = realloc(s->ev, cap * sizeof *ev)) == NULL)
-		return -1;
-	s->ev = ev;
-	if ((tr = realloc(s->tr, cap * sizeof *tr)) == NULL)
-		return -1;
-	s->tr = tr;
-	if ((ev = realloc(s->ev_before, cap * sizeof *ev)) == NULL)
-		return -1;
-	s->ev_before = ev;
-	if ((tr = realloc(s->tr_before, cap * sizeof *tr)) == NULL)
-		return -1;
-	s->tr_before = tr;
+	/* each array keeps its old block when realloc fails */
+#define SCRATCH_GROW(field) do {					\
+	void *grown = realloc(s->field, cap * sizeof *s->field);	\
+	if (grown == NULL)						\
+		return -1;						\
+	s->field = grown;						\
+} while (0)
+	SCRATCH_GROW(uev);
+	SCRATCH_GROW(ev);
+	SCRATCH_GROW(ev_before);
+	SCRATCH_GROW(tr);
+	SCRATCH_GROW(tr_before);
+#undef SCRATCH_GROW
 	s->cap = cap;
 	return 0;
 }
