@@ -583,6 +583,7 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 
 			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
 			    sqlite3_errstr(r->fail_code));
+			srv->counters.store_failures++;
 			server_count_reject(srv, rej.reason);
 			if (carrier->session != NULL)
 				ingest_conn_send_rejection(carrier->session, r->seq, &rej);

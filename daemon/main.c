@@ -16,6 +16,7 @@
 #include "config.h"
 #include "db.h"
 #include "log.h"
+#include "sd_notify.h"
 #include "server.h"
 
 /* Descriptors besides connections: each leg file, its log and shared memory
@@ -185,6 +186,7 @@ main(int argc, char **argv)
 	log_init(cfg.log_level, "corridord");
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(&cfg);
+	sd_notify_init();
 	if (db_global_init() == -1)
 		fatalx("cannot configure SQLite for threads");
 	if (evthread_use_pthreads() == -1)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "marks.h"
 #include "query_conn.h"
+#include "sd_notify.h"
 #include "timeutil.h"
 #include "workq.h"
 #include "writer.h"
@@ -79,9 +80,38 @@ on_writers_done(struct update_rec *list, void *arg)
 static void
 checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
+	struct server *srv = arg;
+	uint64_t stored = srv->counters.updates_stored;
+
 	(void)fd;
 	(void)what;
-	marks_checkpoint(arg);
+	marks_checkpoint(srv);
+	/* the tick is a second: stored since the last one is the rate */
+	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s", srv->nconns,
+	    (unsigned long long)(stored - srv->status_last_stored),
+	    writer_pool_backlog(srv->writers), srv->stopping ? " stopping" : "");
+	srv->status_last_stored = stored;
+}
+
+/* Pets systemd's watchdog only while the writers make progress: with work
+ * waiting and nothing settled since the last ping, a stuck writer lets the
+ * watchdog fire and systemd restart the daemon. */
+static void
+watchdog_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct server *srv = arg;
+	uint64_t settled = srv->counters.updates_stored + srv->counters.updates_duplicate +
+	    srv->counters.store_failures;
+
+	(void)fd;
+	(void)what;
+	if (writer_pool_backlog(srv->writers) > 0 && settled == srv->watchdog_seen_done) {
+		log_warnx("writers made no progress backlog=%zu; not petting the watchdog",
+		    writer_pool_backlog(srv->writers));
+		return;
+	}
+	srv->watchdog_seen_done = settled;
+	sd_notify_send("WATCHDOG=1");
 }
 
 /* ------------------------------------------------------------ listeners */
@@ -196,6 +226,7 @@ server_begin_stop(struct server *srv, const char *why)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	sd_notify_send("STOPPING=1\nSTATUS=stopping: committing and acknowledging what was read");
 	srv->stop_deadline_ms = time_mono_ms() + srv->cfg->limits.shutdown_deadline_s * 1000;
 	log_info("stopping reason=%s connections=%zu backlog=%zu", why, srv->nconns,
 	    writer_pool_backlog(srv->writers));
@@ -273,6 +304,17 @@ server_init(struct server *srv, struct config *cfg)
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
 	event_add(srv->checkpoint_ev, &tick);
+	if (sd_notify_watchdog_usec() > 0) {
+		uint64_t half = sd_notify_watchdog_usec() / 2;
+		struct timeval every = { (time_t)(half / 1000000), (suseconds_t)(half % 1000000) };
+
+		srv->watchdog_ev = event_new(srv->base, -1, EV_PERSIST, watchdog_tick, srv);
+		if (srv->watchdog_ev == NULL)
+			fatalx("cannot create the watchdog event");
+		event_add(srv->watchdog_ev, &every);
+	}
+	sd_notify_send("READY=1\nSTATUS=listening carriers=%s operators=%s legs=%zu",
+	    cfg->carrier_listen, cfg->query_listen, cfg->legs.count);
 	log_info("ready state_dir=%s carriers=%s operators=%s legs=%zu carriers_known=%zu "
 	    "writers=%lld synchronous=%s", cfg->state_dir, cfg->carrier_listen, cfg->query_listen,
 	    cfg->legs.count, cfg->carriers.count, (long long)cfg->limits.writers,
@@ -315,6 +357,8 @@ server_free(struct server *srv)
 		event_free(srv->stop_ev);
 	event_free(srv->checkpoint_ev);
 	event_free(srv->flow_ev);
+	if (srv->watchdog_ev != NULL)
+		event_free(srv->watchdog_ev);
 	event_free(srv->sigterm_ev);
 	event_free(srv->sigint_ev);
 	catalog_close(srv->catalog);

@@ -26,6 +26,7 @@ struct server_counters {
 	uint64_t updates_received;
 	uint64_t updates_stored;
 	uint64_t updates_duplicate;
+	uint64_t store_failures;	/* updates whose transaction failed (retryable) */
 	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
 	uint64_t connections_refused;
 	uint64_t busy_batches;		/* refused whole because the store was behind */
@@ -44,6 +45,9 @@ struct server {
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
+	struct event *watchdog_ev;	/* systemd watchdog and status, when asked for */
+	uint64_t watchdog_seen_done;	/* updates settled at the last watchdog ping */
+	uint64_t status_last_stored;
 	size_t frame_budget_used;	/* of large_frame_budget_bytes */
 	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
 
