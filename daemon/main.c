@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "listen_fds.h"
 #include "log.h"
 #include "sd_notify.h"
 #include "server.h"
@@ -187,6 +188,8 @@ main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(&cfg);
 	sd_notify_init();
+	if (listen_fds_init(err, sizeof err) == -1)
+		fatalx("%s", err);
 	if (db_global_init() == -1)
 		fatalx("cannot configure SQLite for threads");
 	if (evthread_use_pthreads() == -1)

@@ -23,6 +23,7 @@
 #include "catalog.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
+#include "listen_fds.h"
 #include "log.h"
 #include "marks.h"
 #include "query_conn.h"
@@ -155,20 +156,31 @@ accept_error(struct evconnlistener *l, void *arg)
 }
 
 static struct evconnlistener *
-listen_on(struct server *srv, const char *addr, evconnlistener_cb cb)
+listen_on(struct server *srv, const char *name, const char *addr, evconnlistener_cb cb)
 {
+	const unsigned flags = LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC;
+	const int backlog = (int)srv->cfg->limits.listen_backlog;
 	struct sockaddr_storage ss;
-	int sslen = sizeof ss;
+	int sslen = sizeof ss, fd;
 	struct evconnlistener *l;
 
-	memset(&ss, 0, sizeof ss);
-	if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) == -1)
-		fatalx("cannot parse listen address %s (use host:port or [v6]:port)", addr);
-	l = evconnlistener_new_bind(srv->base, cb, srv, LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_CLOSE_ON_EXEC, (int)srv->cfg->limits.listen_backlog, (struct sockaddr *)&ss,
-	    sslen);
-	if (l == NULL)
-		fatal("cannot listen on %s", addr);
+	/* Socket-activated: systemd holds the port; the address is only its default. */
+	if ((fd = listen_fds_take(name)) != -1) {
+		if ((l = evconnlistener_new(srv->base, cb, srv, flags, backlog, fd)) == NULL)
+			fatal("cannot listen on the socket systemd passed listener=%s fd=%d",
+			    name, fd);
+		log_info("listening listener=%s source=systemd fd=%d", name, fd);
+	} else {
+		memset(&ss, 0, sizeof ss);
+		if (evutil_parse_sockaddr_port(addr, (struct sockaddr *)&ss, &sslen) == -1)
+			fatalx("cannot parse listen address %s (use host:port or [v6]:port)",
+			    addr);
+		l = evconnlistener_new_bind(srv->base, cb, srv, flags, backlog,
+		    (struct sockaddr *)&ss, sslen);
+		if (l == NULL)
+			fatal("cannot listen on %s", addr);
+		log_info("listening listener=%s bind=%s", name, addr);
+	}
 	evconnlistener_set_error_cb(l, accept_error);
 	return l;
 }
@@ -292,8 +304,8 @@ server_init(struct server *srv, struct config *cfg)
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 
-	srv->carrier_listener = listen_on(srv, cfg->carrier_listen, accept_carrier);
-	srv->query_listener = listen_on(srv, cfg->query_listen, accept_operator);
+	srv->carrier_listener = listen_on(srv, "carriers", cfg->carrier_listen, accept_carrier);
+	srv->query_listener = listen_on(srv, "operators", cfg->query_listen, accept_operator);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
