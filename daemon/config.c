@@ -26,6 +26,8 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->carrier_listen, sizeof cfg->carrier_listen, "%s",
 	    CONFIG_DEFAULT_CARRIER_LISTEN);
 	snprintf(cfg->query_listen, sizeof cfg->query_listen, "%s", CONFIG_DEFAULT_QUERY_LISTEN);
+	snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "%s",
+	    CONFIG_DEFAULT_METRICS_LISTEN);
 	cfg->sync = DB_SYNC_FULL;
 	cfg->log_level = LOG_LEVEL_INFO;
 	limits_set_defaults(&cfg->limits);
@@ -80,6 +82,14 @@ set_daemon(struct config *cfg, const char *key, const char *value, char *err, si
 		}
 		return set_string(key[0] == 'c' ? cfg->carrier_listen : cfg->query_listen,
 		    CONFIG_ADDR_MAX, key, value, err, errlen);
+	}
+	if (strcmp(key, "metrics_listen") == 0) {
+		if (value[0] != '\0' && config_split_addr(value, host, sizeof host, &port) == -1) {
+			snprintf(err, errlen, "%s: \"%s\" is not host:port (or empty)", key, value);
+			return -1;
+		}
+		return set_string(cfg->metrics_listen, sizeof cfg->metrics_listen, key, value, err,
+		    errlen);
 	}
 	if (strcmp(key, "synchronous") == 0) {
 		if (strcmp(value, "full") == 0)

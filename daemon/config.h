@@ -18,6 +18,7 @@
 #define CONFIG_ADDR_MAX 128
 #define CONFIG_DEFAULT_CARRIER_LISTEN "127.0.0.1:7470"
 #define CONFIG_DEFAULT_QUERY_LISTEN "127.0.0.1:7471"
+#define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:7472"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/corridor"
 
 struct config {
@@ -25,6 +26,7 @@ struct config {
 	char state_dir[CONFIG_PATH_MAX];
 	char carrier_listen[CONFIG_ADDR_MAX];
 	char query_listen[CONFIG_ADDR_MAX];
+	char metrics_listen[CONFIG_ADDR_MAX];	/* "" disables the endpoint */
 	char legs_file[CONFIG_PATH_MAX];
 	enum db_sync sync;
 	enum log_level log_level;

@@ -592,6 +592,7 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 		if (r->result == REC_STORED) {
 			carrier->stored++;
 			srv->counters.updates_stored++;
+			srv->counters.leg_stored[r->leg_index]++;
 		} else {
 			carrier->duplicates++;
 			srv->counters.updates_duplicate++;

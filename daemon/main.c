@@ -28,7 +28,7 @@
 
 enum {
 	OPT_STATE_DIR = 256, OPT_CARRIER_LISTEN, OPT_QUERY_LISTEN, OPT_SYNC, OPT_LEGS_FILE,
-	OPT_LIMIT, OPT_CHECK, OPT_LOG_LEVEL, OPT_VERSION,
+	OPT_LIMIT, OPT_CHECK, OPT_LOG_LEVEL, OPT_VERSION, OPT_METRICS_LISTEN,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +36,7 @@ static const struct option long_options[] = {
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "carrier-listen", required_argument, NULL, OPT_CARRIER_LISTEN },
 	{ "query-listen", required_argument, NULL, OPT_QUERY_LISTEN },
+	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "synchronous", required_argument, NULL, OPT_SYNC },
 	{ "legs-file", required_argument, NULL, OPT_LEGS_FILE },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
@@ -57,6 +58,7 @@ usage(FILE *f)
 	    "      --state-dir DIR       where the SQLite files live [%s]\n"
 	    "      --carrier-listen H:P  carriers' protobuf port [%s]\n"
 	    "      --query-listen H:P    operators' query port [%s]\n"
+	    "      --metrics-listen H:P  HTTP /metrics and /health [%s]; \"\" disables it\n"
 	    "      --synchronous MODE    full (default): an ack survives power loss;\n"
 	    "                            normal: it survives a crash of the process\n"
 	    "      --legs-file FILE      TSV of legs to add to or override the defaults\n"
@@ -67,7 +69,8 @@ usage(FILE *f)
 	    "      --version             print the version and exit\n"
 	    "  -h, --help                this text\n\n"
 	    "limits (name default min..max):\n",
-	    CONFIG_DEFAULT_STATE_DIR, CONFIG_DEFAULT_CARRIER_LISTEN, CONFIG_DEFAULT_QUERY_LISTEN);
+	    CONFIG_DEFAULT_STATE_DIR, CONFIG_DEFAULT_CARRIER_LISTEN, CONFIG_DEFAULT_QUERY_LISTEN,
+	    CONFIG_DEFAULT_METRICS_LISTEN);
 	for (size_t i = 0; i < limit_defs_count; i++)
 		fprintf(f, "  %-24s %10lld  %lld..%lld\n      %s\n", limit_defs[i].name,
 		    (long long)limit_defs[i].def, (long long)limit_defs[i].min,
@@ -88,6 +91,8 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 		return config_set(cfg, "daemon", "carrier_listen", arg, err, errlen);
 	case OPT_QUERY_LISTEN:
 		return config_set(cfg, "daemon", "query_listen", arg, err, errlen);
+	case OPT_METRICS_LISTEN:
+		return config_set(cfg, "daemon", "metrics_listen", arg, err, errlen);
 	case OPT_SYNC:
 		return config_set(cfg, "daemon", "synchronous", arg, err, errlen);
 	case OPT_LEGS_FILE:

@@ -26,6 +26,7 @@
 #include "listen_fds.h"
 #include "log.h"
 #include "marks.h"
+#include "metrics.h"
 #include "query_conn.h"
 #include "sd_notify.h"
 #include "timeutil.h"
@@ -316,6 +317,12 @@ server_init(struct server *srv, struct config *cfg)
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
 	event_add(srv->checkpoint_ev, &tick);
+	/* Monitoring is not worth refusing to store updates for: a port in use
+	 * leaves the daemon running without it. */
+	if (cfg->metrics_listen[0] != '\0' &&
+	    (srv->metrics = metrics_start(srv, cfg->metrics_listen, err, sizeof err)) == NULL)
+		log_warnx("metrics endpoint disabled listen=%s reason=\"%s\"", cfg->metrics_listen,
+		    err);
 	if (sd_notify_watchdog_usec() > 0) {
 		uint64_t half = sd_notify_watchdog_usec() / 2;
 		struct timeval every = { (time_t)(half / 1000000), (suseconds_t)(half % 1000000) };
@@ -346,6 +353,7 @@ server_free(struct server *srv)
 	struct ingest_conn *c;
 	struct query_conn *q;
 
+	metrics_stop(srv->metrics);
 	writer_pool_stop(srv->writers);
 	workq_stop(srv->queries);
 	workq_stop(srv->checkpoints);

@@ -21,6 +21,7 @@ struct evconnlistener;
 struct ingest_conn;
 struct query_conn;
 struct pending_reject;
+struct metrics;
 
 struct server_counters {
 	uint64_t updates_received;
@@ -32,6 +33,7 @@ struct server_counters {
 	uint64_t busy_batches;		/* refused whole because the store was behind */
 	uint64_t pauses;		/* times a carrier connection stopped being read */
 	uint64_t queries;
+	uint64_t leg_stored[LEGS_MAX];	/* updates stored, by leg index */
 };
 
 struct server {
@@ -43,6 +45,7 @@ struct server {
 	struct workq *checkpoints;
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
+	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
 	struct event *watchdog_ev;	/* systemd watchdog and status, when asked for */

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -45,6 +46,19 @@ struct writer_pool {
 	void *done_arg;
 };
 
+const double writer_commit_bounds[WRITER_COMMIT_BUCKETS] = {
+	0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+};
+
+static double
+writer_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
 static void
 writer_deliver(evutil_socket_t fd, short what, void *arg)
 {
@@ -65,11 +79,16 @@ writer_deliver(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Hands one leg's stored updates (scratch[i..j)) back to the loop at once,
- * so their acks need not wait for the writer's other legs. */
+ * so their acks need not wait for the writer's other legs; secs is the time
+ * their transaction took. */
 static void
-writer_complete(struct writer_pool *p, struct update_rec **recs, size_t n)
+writer_complete(struct writer_pool *p, struct update_rec **recs, size_t n, double secs)
 {
 	struct writer_stats st = { .batches = 1 };
+	size_t b = 0;
+
+	while (b < WRITER_COMMIT_BUCKETS && secs > writer_commit_bounds[b])
+		b++;
 
 	for (size_t k = 0; k < n; k++) {
 		st.stored += recs[k]->result == REC_STORED;
@@ -84,6 +103,8 @@ writer_complete(struct writer_pool *p, struct update_rec **recs, size_t n)
 	p->stats.stored += st.stored;
 	p->stats.duplicates += st.duplicates;
 	p->stats.failed += st.failed;
+	p->stats.commit_buckets[b]++;
+	p->stats.commit_seconds += secs;
 	pthread_mutex_unlock(&p->done_mu);
 	event_active(p->done_ev, EV_READ, 0);
 }
@@ -107,10 +128,13 @@ writer_store(struct writer *w, struct update_rec *list)
 	if (p->commit_delay_ms > 0)
 		usleep(p->commit_delay_ms * 1000u);	/* rehearsing a slow disk */
 	for (size_t i = 0, j; i < n; i = j) {
+		double start;
+
 		for (j = i; j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index; j++)
 			;
+		start = writer_clock();
 		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i);
-		writer_complete(p, &w->scratch[i], j - i);
+		writer_complete(p, &w->scratch[i], j - i, writer_clock() - start);
 	}
 }
 

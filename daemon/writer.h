@@ -20,11 +20,19 @@ struct writer_pool;
 
 typedef void (*writer_done_fn)(struct update_rec *completed, void *arg);
 
+/* Upper bounds (seconds) of the commit latency histogram's buckets. */
+#define WRITER_COMMIT_BUCKETS 13
+extern const double writer_commit_bounds[WRITER_COMMIT_BUCKETS];
+
 struct writer_stats {
 	uint64_t batches;	/* transactions committed or failed */
 	uint64_t stored;
 	uint64_t duplicates;
 	uint64_t failed;
+	/* transactions by time taken: [i] in (bounds[i-1], bounds[i]], the last
+	 * one above every bound; they add up to batches */
+	uint64_t commit_buckets[WRITER_COMMIT_BUCKETS + 1];
+	double commit_seconds;	/* the sum of those times */
 };
 
 /* Opens every leg's file (migrating it) and starts the threads. NULL with

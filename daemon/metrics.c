@@ -1,0 +1,302 @@
+/*
+ * /metrics and /health over evhttp; see metrics.h. Reads the loop's counters
+ * and the writer pool's statistics when scraped, so a scrape costs nothing
+ * in between and never changes the daemon's state.
+ */
+#include "metrics.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <protobuf-c/protobuf-c.h>
+#include <sqlite3.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+#include "validate.h"
+#include "writer.h"
+
+#define METRICS_MAX_CONNS 16		/* scrapers at once */
+#define METRICS_MAX_HEADERS 8192
+#define METRICS_MAX_BODY 1024		/* GET and HEAD have none */
+#define METRICS_TIMEOUT_S 10		/* to send a request, or idle between them */
+#define LABEL_MAX 256
+
+struct metrics {
+	struct server *srv;
+	struct evhttp *http;
+	struct evhttp_connection *conns[METRICS_MAX_CONNS];
+	size_t nconns;
+};
+
+/* ------------------------------------------------------------ rendering */
+
+/* A label value with \, " and newline escaped as the text format wants. */
+static const char *
+metrics_label(char *buf, size_t len, const char *s)
+{
+	size_t o = 0;
+
+	for (; *s != '\0' && o + 3 < len; s++) {
+		if (*s == '\\' || *s == '"')
+			buf[o++] = '\\';
+		if (*s == '\n') {
+			buf[o++] = '\\';
+			buf[o++] = 'n';
+			continue;
+		}
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void
+metrics_head(struct evbuffer *b, const char *name, const char *type, const char *help)
+{
+	evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void
+metrics_one(struct evbuffer *b, const char *name, const char *type, const char *help,
+    uint64_t v)
+{
+	metrics_head(b, name, type, help);
+	evbuffer_add_printf(b, "%s %llu\n", name, (unsigned long long)v);
+}
+
+static const struct {
+	const char *name, *type, *help;
+	size_t off;
+} carrier_metrics[] = {
+	{ "corridor_carrier_updates_received_total", "counter",
+	    "Updates received from the carrier.", offsetof(struct carrier, received) },
+	{ "corridor_carrier_updates_stored_total", "counter",
+	    "Updates of the carrier stored.", offsetof(struct carrier, stored) },
+	{ "corridor_carrier_updates_duplicate_total", "counter",
+	    "Resent updates of the carrier already stored.", offsetof(struct carrier, duplicates) },
+	{ "corridor_carrier_updates_rejected_total", "counter",
+	    "Updates of the carrier rejected.", offsetof(struct carrier, rejected) },
+	{ "corridor_carrier_acked_seq", "gauge",
+	    "The carrier's acknowledged high-water mark.", offsetof(struct carrier, acked_seq) },
+};
+
+static void
+metrics_carriers(struct evbuffer *b, const struct carrier_table *ct)
+{
+	char label[LABEL_MAX];
+
+	for (size_t m = 0; m < sizeof carrier_metrics / sizeof carrier_metrics[0]; m++) {
+		metrics_head(b, carrier_metrics[m].name, carrier_metrics[m].type,
+		    carrier_metrics[m].help);
+		for (size_t i = 0; i < ct->count; i++) {
+			const struct carrier *c = &ct->items[i];
+			uint64_t v = *(const uint64_t *)(const void *)((const char *)c +
+			    carrier_metrics[m].off);
+
+			evbuffer_add_printf(b, "%s{carrier=\"%s\"} %llu\n", carrier_metrics[m].name,
+			    metrics_label(label, sizeof label, c->code), (unsigned long long)v);
+		}
+	}
+}
+
+static void
+metrics_histogram(struct evbuffer *b, const struct writer_stats *ws)
+{
+	uint64_t cum = 0;
+
+	metrics_head(b, "corridor_commit_seconds", "histogram",
+	    "Time one writer transaction (one leg's group commit) took.");
+	for (size_t i = 0; i < WRITER_COMMIT_BUCKETS; i++) {
+		cum += ws->commit_buckets[i];
+		evbuffer_add_printf(b, "corridor_commit_seconds_bucket{le=\"%g\"} %llu\n",
+		    writer_commit_bounds[i], (unsigned long long)cum);
+	}
+	cum += ws->commit_buckets[WRITER_COMMIT_BUCKETS];
+	evbuffer_add_printf(b, "corridor_commit_seconds_bucket{le=\"+Inf\"} %llu\n"
+	    "corridor_commit_seconds_sum %.6f\ncorridor_commit_seconds_count %llu\n",
+	    (unsigned long long)cum, ws->commit_seconds, (unsigned long long)cum);
+}
+
+static void
+metrics_render(struct server *srv, struct evbuffer *b)
+{
+	const struct server_counters *k = &srv->counters;
+	const struct leg_table *legs = &srv->cfg->legs;
+	struct writer_stats ws;
+	char l1[LABEL_MAX], l2[LABEL_MAX], l3[LABEL_MAX], l4[LABEL_MAX];
+
+	writer_pool_stats(srv->writers, &ws);
+	metrics_head(b, "corridor_build_info", "gauge",
+	    "Versions of corridord and the libraries it runs with.");
+	evbuffer_add_printf(b, "corridor_build_info{version=\"%s\",libevent=\"%s\",sqlite=\"%s\","
+	    "protobuf_c=\"%s\"} 1\n", metrics_label(l1, sizeof l1, CORRIDOR_VERSION),
+	    metrics_label(l2, sizeof l2, event_get_version()),
+	    metrics_label(l3, sizeof l3, sqlite3_libversion()),
+	    metrics_label(l4, sizeof l4, protobuf_c_version()));
+	metrics_one(b, "corridor_updates_received_total", "counter",
+	    "Updates received from carriers.", k->updates_received);
+	metrics_one(b, "corridor_updates_stored_total", "counter",
+	    "Updates stored (committed).", k->updates_stored);
+	metrics_one(b, "corridor_updates_duplicate_total", "counter",
+	    "Resent updates that were stored already.", k->updates_duplicate);
+	metrics_head(b, "corridor_updates_rejected_total", "counter",
+	    "Updates rejected, by reason (RejectReason of the wire protocol).");
+	for (int r = 1; r < SERVER_REJECT_REASONS; r++)
+		if (protobuf_c_enum_descriptor_get_value(&corridor__reject_reason__descriptor, r) !=
+		    NULL)
+			evbuffer_add_printf(b, "corridor_updates_rejected_total{reason=\"%s\"} %llu\n",
+			    reject_reason_name((Corridor__RejectReason)r),
+			    (unsigned long long)k->updates_rejected[r]);
+	metrics_one(b, "corridor_store_failures_total", "counter",
+	    "Updates whose transaction failed (rejected as retryable).", k->store_failures);
+	metrics_one(b, "corridor_busy_batches_total", "counter",
+	    "Batches refused whole because the writers were behind.", k->busy_batches);
+	metrics_one(b, "corridor_pauses_total", "counter",
+	    "Times a carrier connection stopped being read (flow control).", k->pauses);
+	metrics_one(b, "corridor_connections", "gauge",
+	    "Carrier and operator connections open.", srv->nconns);
+	metrics_one(b, "corridor_connections_refused_total", "counter",
+	    "Connections refused at max_connections.", k->connections_refused);
+	metrics_one(b, "corridor_queries_total", "counter", "Operator queries answered.",
+	    k->queries);
+	metrics_one(b, "corridor_writer_batches_total", "counter",
+	    "Writer transactions (one leg's group commit), committed or failed.", ws.batches);
+	metrics_one(b, "corridor_writer_failures_total", "counter",
+	    "Updates whose writer transaction failed.", ws.failed);
+	metrics_one(b, "corridor_writer_backlog", "gauge",
+	    "Updates queued to the writers or being stored.", writer_pool_backlog(srv->writers));
+	metrics_histogram(b, &ws);
+	metrics_head(b, "corridor_leg_updates_stored_total", "counter", "Updates stored, by leg.");
+	for (size_t i = 0; i < legs->count; i++)
+		evbuffer_add_printf(b, "corridor_leg_updates_stored_total{leg=\"%s\"} %llu\n",
+		    metrics_label(l1, sizeof l1, legs->legs[i].code),
+		    (unsigned long long)k->leg_stored[i]);
+	metrics_carriers(b, &srv->cfg->carriers);
+}
+
+/* ------------------------------------------------------------ requests */
+
+static void
+metrics_conn_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct metrics *m = arg;
+
+	for (size_t i = 0; i < m->nconns; i++)
+		if (m->conns[i] == evcon) {
+			m->conns[i] = m->conns[--m->nconns];
+			return;
+		}
+}
+
+/* evhttp in libevent 2.1 cannot refuse at accept, so a connection counts from
+ * its first request until it closes; beyond the bound it gets 503 and is
+ * closed. Connections that never send a request end at the timeout. */
+static bool
+metrics_admit(struct metrics *m, struct evhttp_request *req)
+{
+	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
+
+	for (size_t i = 0; i < m->nconns; i++)
+		if (m->conns[i] == evcon)
+			return true;
+	if (m->nconns == METRICS_MAX_CONNS)
+		return false;
+	m->conns[m->nconns++] = evcon;
+	evhttp_connection_set_closecb(evcon, metrics_conn_closed, m);
+	return true;
+}
+
+static void
+metrics_handle(struct evhttp_request *req, void *arg)
+{
+	struct metrics *m = arg;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const char *path = uri != NULL ? evhttp_uri_get_path(uri) : NULL;
+	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
+	struct evbuffer *out = evhttp_request_get_output_buffer(req);
+
+	if (!metrics_admit(m, req)) {
+		log_warnx("metrics request refused reason=max_connections limit=%d",
+		    METRICS_MAX_CONNS);
+		evhttp_send_error(req, HTTP_SERVUNAVAIL, "Too many connections");
+		return;
+	}
+	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
+		evhttp_add_header(hdr, "Allow", "GET, HEAD");
+		evhttp_send_error(req, HTTP_BADMETHOD, "Method Not Allowed");
+		return;
+	}
+	if (path != NULL && strcmp(path, "/metrics") == 0) {
+		metrics_render(m->srv, out);
+		evhttp_add_header(hdr, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+		evhttp_send_reply(req, HTTP_OK, "OK", NULL);
+	} else if (path != NULL && strcmp(path, "/health") == 0) {
+		bool ok = !m->srv->stopping;
+
+		evbuffer_add_printf(out, "%s\n", ok ? "ok" : "stopping");
+		evhttp_add_header(hdr, "Content-Type", "text/plain; charset=utf-8");
+		evhttp_send_reply(req, ok ? HTTP_OK : HTTP_SERVUNAVAIL,
+		    ok ? "OK" : "Service Unavailable", NULL);
+	} else
+		evhttp_send_error(req, HTTP_NOTFOUND, NULL);
+}
+
+/* ------------------------------------------------------------ life cycle */
+
+struct metrics *
+metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
+{
+	char host[CONFIG_ADDR_MAX];
+	size_t hl;
+	int port;
+	struct metrics *m;
+
+	if (config_split_addr(addr, host, sizeof host, &port) == -1) {
+		snprintf(err, errlen, "\"%s\" is not host:port", addr);
+		return NULL;
+	}
+	hl = strlen(host);
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {	/* [v6]:port */
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = '\0';
+	}
+	if ((m = calloc(1, sizeof *m)) == NULL || (m->http = evhttp_new(srv->base)) == NULL) {
+		free(m);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->srv = srv;
+	/* every method reaches the handler, which answers 405 to all but GET and HEAD */
+	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_max_headers_size(m->http, METRICS_MAX_HEADERS);
+	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
+	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
+	evhttp_set_gencb(m->http, metrics_handle, m);
+	if (evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port) == NULL) {
+		snprintf(err, errlen, "cannot listen on %s", addr);
+		evhttp_free(m->http);
+		free(m);
+		return NULL;
+	}
+	log_info("listening listener=metrics bind=%s", addr);
+	return m;
+}
+
+void
+metrics_stop(struct metrics *m)
+{
+	if (m == NULL)
+		return;
+	evhttp_free(m->http);	/* calls metrics_conn_closed for each connection */
+	free(m);
+}
