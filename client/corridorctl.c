@@ -13,7 +13,7 @@
 struct command {
 	const char *name;
 	int (*fn)(struct ctl *, int, char **);
-	int ingest;		/* talks to the carrier port, not the query port */
+	int port_kind;		/* 0 the query port, 1 the carrier port, 2 the metrics port */
 	const char *usage;
 	const char *help;
 };
@@ -58,6 +58,11 @@ static const struct command commands[] = {
 	    "  --trains-per-day N  both directions together (default 8)\n"
 	    "  --out FILE.jsonl    write files instead: FILE.<CARRIER>.jsonl, one per\n"
 	    "                      carrier, without seq, ready for push" },
+	{ "info", cmd_info, 2, "info",
+	    "Summarises the daemon's /metrics: updates received, stored, duplicates,\n"
+	    "rejections by reason, writer backlog, connections, commit latency p50/p99\n"
+	    "(estimated from the histogram) and one row per carrier; --json for JSON.\n"
+	    "Talks HTTP to the metrics port (default 7472, env CORRIDOR_METRICS_PORT)." },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -71,7 +76,8 @@ usage_all(FILE *out)
 	fprintf(out, "\nglobal options (anywhere on the line):\n"
 	    "  --host H   daemon host (default 127.0.0.1, env CORRIDOR_HOST)\n"
 	    "  --port P   daemon port (default 7471 for queries, env CORRIDOR_QUERY_PORT;\n"
-	    "             7470 for push and simulate, env CORRIDOR_INGEST_PORT)\n"
+	    "             7470 for push and simulate, env CORRIDOR_INGEST_PORT;\n"
+	    "             7472 for info, env CORRIDOR_METRICS_PORT)\n"
 	    "  --json     query answers as a JSON array of objects\n"
 	    "  --csv      query answers as CSV (RFC 4180)\n"
 	    "  -v         more diagnostics on stderr (-vv for debug)\n"
@@ -164,10 +170,13 @@ main(int argc, char **argv)
 	if (c.host == NULL)
 		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
 	if (c.port == NULL) {
-		const char *env = getenv(cmd->ingest ? "CORRIDOR_INGEST_PORT" :
-		    "CORRIDOR_QUERY_PORT");
+		static const char *const envs[] = { "CORRIDOR_QUERY_PORT", "CORRIDOR_INGEST_PORT",
+		    "CORRIDOR_METRICS_PORT" };
+		static const char *const defaults[] = { CTL_QUERY_PORT, CTL_INGEST_PORT,
+		    CTL_METRICS_PORT };
+		const char *env = getenv(envs[cmd->port_kind]);
 
-		c.port = env ? env : cmd->ingest ? CTL_INGEST_PORT : CTL_QUERY_PORT;
+		c.port = env ? env : defaults[cmd->port_kind];
 	}
 	return cmd->fn(&c, argc - 1, argv + 1);
 }

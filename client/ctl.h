@@ -11,6 +11,7 @@
 
 #define CTL_QUERY_PORT "7471"
 #define CTL_INGEST_PORT "7470"
+#define CTL_METRICS_PORT "7472"
 
 enum render_fmt { RENDER_TABLE, RENDER_JSON, RENDER_CSV };
 
@@ -30,6 +31,7 @@ int cmd_shipment(struct ctl *c, int argc, char **argv);
 int cmd_query(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
 int cmd_simulate(struct ctl *c, int argc, char **argv);
+int cmd_info(struct ctl *c, int argc, char **argv);
 
 /* Prints the subcommand's --help text to stdout. */
 void ctl_usage_command(const char *name);
