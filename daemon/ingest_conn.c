@@ -2,6 +2,7 @@
 #include "ingest_conn.h"
 
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
@@ -473,11 +474,15 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_TIMEOUT) {
-		/* what was waiting says whether the peer or the daemon stalled */
-		log_info("conn=%llu carrier=%s timeout state=%d buffered=%zu reading=%d paused=%u",
-		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
-		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)),
-		    (bufferevent_get_enabled(c->bev) & EV_READ) != 0, c->paused);
+		/* what was waiting, in the daemon and in the kernel, says whether
+		 * the peer or the daemon stalled */
+		int queued = -1;
+
+		(void)ioctl(bufferevent_getfd(c->bev), FIONREAD, &queued);
+		log_info("conn=%llu carrier=%s timeout state=%d buffered=%zu kernel_queued=%d "
+		    "paused=%u", (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
+		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)), queued,
+		    c->paused);
 		ingest_conn_close(c, c->state == INGEST_HELLO ? "handshake_timeout" : "idle_timeout",
 		    CORRIDOR__ERROR_CODE__TIMEOUT, "no message within the time limit");
 	}
