@@ -31,6 +31,10 @@ static const struct command commands[] = {
 	{ "shipment", cmd_shipment, 0, "shipment <unit>",
 	    "One unit's journey across the legs: a container number, or TRAIN:<id>,\n"
 	    "VESSEL:<imo>/<voyage>, WAGON:<id>, TRUCK:<plate>." },
+	{ "backup", cmd_backup, 0, "backup <name>",
+	    "Has the daemon copy the catalog and every leg file, online, into\n"
+	    "<backup_dir>/<name> (default backup_dir: <state_dir>/backups) and lists the\n"
+	    "files. Each file is one consistent snapshot; the catalog is copied first." },
 	{ "query", cmd_query, 0, "query \"<raw line>\"",
 	    "Sends one raw query-protocol line (see docs/query-protocol.md) and renders\n"
 	    "the answer, e.g. corridorctl query \"STATS KZ-PORT-AKT 2026-11-01 - W\"." },

@@ -28,6 +28,7 @@ int cmd_legs(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
 int cmd_intransit(struct ctl *c, int argc, char **argv);
 int cmd_shipment(struct ctl *c, int argc, char **argv);
+int cmd_backup(struct ctl *c, int argc, char **argv);
 int cmd_query(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
 int cmd_simulate(struct ctl *c, int argc, char **argv);

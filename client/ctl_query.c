@@ -6,6 +6,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "log.h"
@@ -88,6 +89,19 @@ cmd_shipment(struct ctl *c, int argc, char **argv)
 	if (plain_args(argc, argv, 1, 1) == -1)
 		return 64;
 	snprintf(line, sizeof line, "SHIPMENT %s", argv[1]);
+	return query_render(c, line);
+}
+
+int
+cmd_backup(struct ctl *c, int argc, char **argv)
+{
+	char line[256];
+
+	if (plain_args(argc, argv, 1, 1) == -1)
+		return 64;
+	snprintf(line, sizeof line, "BACKUP %s", argv[1]);
+	if (isatty(2))
+		fprintf(stderr, "corridorctl: backing up every database (ingest goes on)...\n");
 	return query_render(c, line);
 }
 

@@ -75,6 +75,8 @@ set_daemon(struct config *cfg, const char *key, const char *value, char *err, si
 		return set_string(cfg->state_dir, sizeof cfg->state_dir, key, value, err, errlen);
 	if (strcmp(key, "legs_file") == 0)
 		return set_string(cfg->legs_file, sizeof cfg->legs_file, key, value, err, errlen);
+	if (strcmp(key, "backup_dir") == 0)
+		return set_string(cfg->backup_dir, sizeof cfg->backup_dir, key, value, err, errlen);
 	if (strcmp(key, "carrier_listen") == 0 || strcmp(key, "query_listen") == 0) {
 		if (config_split_addr(value, host, sizeof host, &port) == -1) {
 			snprintf(err, errlen, "%s: \"%s\" is not host:port", key, value);

@@ -28,6 +28,7 @@ struct config {
 	char query_listen[CONFIG_ADDR_MAX];
 	char metrics_listen[CONFIG_ADDR_MAX];	/* "" disables the endpoint */
 	char legs_file[CONFIG_PATH_MAX];
+	char backup_dir[CONFIG_PATH_MAX];	/* "" = <state_dir>/backups */
 	enum db_sync sync;
 	enum log_level log_level;
 	struct limits limits;

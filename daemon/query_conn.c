@@ -33,7 +33,7 @@ query_worker_init(void *arg)
 {
 	struct server *srv = arg;
 
-	return query_ctx_new(&srv->cfg->legs, &srv->cfg->limits, srv->legs_dir);
+	return query_ctx_new(srv->cfg, srv->legs_dir);
 }
 
 void

@@ -2,6 +2,8 @@
 #include "query_exec.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,8 @@
 #include <event2/buffer.h>
 #include <sqlite3.h>
 
+#include "backup.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "qproto.h"
@@ -19,6 +23,7 @@
 #define MS_PER_HOUR 3600000.0
 
 struct query_ctx {
+	const struct config *cfg;
 	const struct leg_table *legs;
 	const struct limits *lim;
 	char legs_dir[1100];
@@ -42,14 +47,15 @@ struct command {
 };
 
 struct query_ctx *
-query_ctx_new(const struct leg_table *legs, const struct limits *lim, const char *legs_dir)
+query_ctx_new(const struct config *cfg, const char *legs_dir)
 {
 	struct query_ctx *ctx = calloc(1, sizeof *ctx);
 
 	if (ctx == NULL)
 		return NULL;
-	ctx->legs = legs;
-	ctx->lim = lim;
+	ctx->cfg = cfg;
+	ctx->legs = &cfg->legs;
+	ctx->lim = &cfg->limits;
 	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
 	return ctx;
 }
@@ -449,6 +455,43 @@ cmd_shipment(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct an
 	free(steps);
 }
 
+static void
+cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
+{
+	const struct config *cfg = ctx->cfg;
+	struct backup_file files[LEGS_MAX + 1];
+	char dir[CONFIG_PATH_MAX + 16], dest[CONFIG_PATH_MAX + BACKUP_NAME_MAX + 16], err[512];
+	size_t n;
+
+	(void)now;
+	if (!backup_name_valid(req->argv[1])) {
+		answer_err(a, "BAD_ARGUMENT", "a backup name is 1-%d letters, digits, '.', '_' or "
+		    "'-', not starting with '.'", BACKUP_NAME_MAX);
+		return;
+	}
+	if (cfg->backup_dir[0] != '\0')
+		snprintf(dir, sizeof dir, "%s", cfg->backup_dir);
+	else
+		snprintf(dir, sizeof dir, "%s/backups", cfg->state_dir);
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		log_warn("backup cannot create dir=%s", dir);
+		answer_err(a, "INTERNAL", "cannot create the backup directory");
+		return;
+	}
+	snprintf(dest, sizeof dest, "%s/%s", dir, req->argv[1]);
+	if (backup_make(cfg->state_dir, ctx->legs, dest, files, &n, err, sizeof err) == -1) {
+		log_warnx("backup failed dest=%s error=\"%s\"", dest, err);
+		answer_err(a, strstr(err, "exists") ? "BAD_ARGUMENT" : "INTERNAL", "backup %s: %s",
+		    req->argv[1], err);
+		return;
+	}
+	log_info("backup done dest=%s files=%zu", dest, n);
+	answer_header(a, "file\tbytes\tms\tpath");
+	for (size_t i = 0; i < n; i++)
+		answer_row(a, "%s\t%lld\t%lld\t%s/%s", files[i].name, (long long)files[i].bytes,
+		    (long long)files[i].ms, dest, files[i].name);
+}
+
 static void cmd_help(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 
 static const struct command commands[] = {
@@ -458,6 +501,7 @@ static const struct command commands[] = {
 	{ "STATS", 1, 5, cmd_stats, "STATS <leg|*> [from] [to] [W|E] [carrier]" },
 	{ "INTRANSIT", 0, 1, cmd_intransit, "INTRANSIT [leg|*]" },
 	{ "SHIPMENT", 1, 1, cmd_shipment, "SHIPMENT <container|unit>" },
+	{ "BACKUP", 1, 1, cmd_backup, "BACKUP <name>" },
 	{ "QUIT", 0, 0, NULL, "QUIT" },
 };
 

@@ -14,9 +14,10 @@
 struct evbuffer;
 struct query_ctx;
 
-/* A worker thread's context. legs and lim must outlive it. */
-struct query_ctx *query_ctx_new(const struct leg_table *legs, const struct limits *lim,
-    const char *legs_dir);
+struct config;
+
+/* A worker thread's context. cfg must outlive it. */
+struct query_ctx *query_ctx_new(const struct config *cfg, const char *legs_dir);
 void query_ctx_free(struct query_ctx *ctx);
 
 /* Answers line (without its newline) into out. now_ms is "now" for ages. */
