@@ -27,6 +27,7 @@ struct query_job {
 };
 
 static void query_process_input(struct query_conn *q);
+static void query_continue(struct query_conn *q);
 
 void *
 query_worker_init(void *arg)
@@ -118,12 +119,7 @@ query_job_done(struct workq_job *base)
 		evbuffer_add_buffer(bufferevent_get_output(q->bev), job->out);
 		if (q->state == QUERY_RUNNING) {
 			q->state = QUERY_READING;
-			if (q->srv->stopping)
-				query_conn_close(q, "shutdown");
-			else
-				query_process_input(q);
-			if (q->state == QUERY_READING && q->peer_eof)
-				query_conn_close(q, "peer_closed");
+			query_continue(q);
 		}
 	}
 	query_job_free(job);
@@ -164,6 +160,31 @@ query_start(struct query_conn *q, char *line)
 	return -1;
 }
 
+/* Output waiting for the peer above output_buffer_bytes: the next query
+ * waits until it has been written (a peer that pipelines queries without
+ * reading the answers cannot grow the daemon's memory). */
+static bool
+query_output_full(struct query_conn *q)
+{
+	return evbuffer_get_length(bufferevent_get_output(q->bev)) >
+	    (size_t)q->srv->cfg->limits.output_buffer_bytes;
+}
+
+/* After an answer or a drained output: the next query, or the end. */
+static void
+query_continue(struct query_conn *q)
+{
+	if (q->state != QUERY_READING)
+		return;
+	if (q->srv->stopping) {
+		query_conn_close(q, "shutdown");
+		return;
+	}
+	query_process_input(q);
+	if (q->state == QUERY_READING && q->peer_eof && !query_output_full(q))
+		query_conn_close(q, "peer_closed");
+}
+
 /* Takes the next whole line, if any, and starts answering it. */
 static void
 query_process_input(struct query_conn *q)
@@ -171,7 +192,7 @@ query_process_input(struct query_conn *q)
 	struct evbuffer *in = bufferevent_get_input(q->bev);
 	size_t max = (size_t)q->srv->cfg->limits.max_query_line_bytes;
 
-	while (q->state == QUERY_READING) {
+	while (q->state == QUERY_READING && !query_output_full(q)) {
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
 		size_t len;
 		char *line;
@@ -215,6 +236,8 @@ query_write_cb(struct bufferevent *bev, void *arg)
 	(void)bev;
 	if (q->state == QUERY_CLOSING)
 		query_schedule_free(q);
+	else
+		query_continue(q);	/* the answers are out: read on */
 }
 
 static void
@@ -226,9 +249,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && q->state != QUERY_CLOSING) {
 		/* A half-closed peer (printf ... | nc) still gets its answers. */
 		q->peer_eof = true;
-		query_process_input(q);
-		if (q->state == QUERY_READING)
-			query_conn_close(q, "peer_closed");
+		query_continue(q);
 		return;
 	}
 	if (q->state != QUERY_CLOSING)

@@ -5,6 +5,7 @@ the connection (except for LINE_TOO_LONG) keeps serving. Standard library only."
 import os
 import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corridor_model as model  # noqa: E402
@@ -147,6 +148,24 @@ class RowLimit(harness.DaemonTestCase):
             self.assertEqual(q.ok('PING').rows[0][0], 'PONG')
             self.assertEqual(q.request('STATS *').code, 'TOO_MANY_ROWS')
             self.assertEqual(len(q.ok('STATS KZ-PORT-AKT').rows), 1)
+
+
+class UnreadAnswers(harness.DaemonTestCase):
+    """A peer that pipelines queries without reading the answers: the daemon
+    stops taking its lines once output_buffer_bytes wait unread, and answers
+    every one, in order, once the peer reads."""
+    daemon_args = ('--limit', 'output_buffer_bytes=65536')
+
+    def test_pipelined_without_reading(self):
+        n = 2000    # ~1.3 KB of LEGS answer each: more than the socket buffers hold
+        with self.daemon.query() as q:
+            q.send_raw(b'LEGS\n' * n + b'PING\n')
+            time.sleep(1.0)
+            # meanwhile the daemon serves others
+            self.assert_alive()
+            for _ in range(n):
+                self.assertEqual(len(q.read_answer().rows), 12)
+            self.assertEqual(q.read_answer().rows[0][0], 'PONG')
 
 
 if __name__ == '__main__':
