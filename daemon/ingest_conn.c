@@ -268,6 +268,23 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 		ingest_conn_send_rejection(c, seq, rej);
 }
 
+/* Counts an update taken off the wire; true when it is a resend of one
+ * already acknowledged, which only earns the Ack again. */
+static bool
+ingest_count_received(struct ingest_conn *c, uint64_t seq)
+{
+	struct carrier *carrier = c->carrier;
+
+	c->srv->counters.updates_received++;
+	carrier->received++;
+	if (seq == 0 || seq > carrier->acked_seq)
+		return false;
+	c->ack_wanted = true;
+	carrier->duplicates++;
+	c->srv->counters.updates_duplicate++;
+	return true;
+}
+
 /* One update of a batch: already done, rejected, or queued for a writer. */
 static void
 ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now)
@@ -278,14 +295,8 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 	struct update_rec *r;
 	uint64_t seq = u->has_seq ? u->seq : 0;
 
-	srv->counters.updates_received++;
-	carrier->received++;
-	if (seq != 0 && seq <= carrier->acked_seq) {
-		c->ack_wanted = true;	/* a resend of something already done */
-		carrier->duplicates++;
-		srv->counters.updates_duplicate++;
+	if (ingest_count_received(c, seq))
 		return;
-	}
 	if (seq != 0 && !carrier_seq_in_window(carrier, seq)) {
 		rej.reason = CORRIDOR__REJECT_REASON__SEQ_OUT_OF_WINDOW;
 		rej.retryable = true;
@@ -328,16 +339,13 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	log_info("conn=%llu carrier=%s busy updates=%zu backlog=%zu", (unsigned long long)c->id,
 	    carrier->code, b->n_updates, writer_pool_backlog(c->srv->writers));
 	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
-		const Corridor__ShipmentUpdate *u = b->updates[i];
+		uint64_t seq = b->updates[i]->has_seq ? b->updates[i]->seq : 0;
 
-		c->srv->counters.updates_received++;
-		carrier->received++;
-		if (u->has_seq && u->seq != 0 && u->seq <= carrier->acked_seq) {
-			c->ack_wanted = true;
+		if (ingest_count_received(c, seq))
 			continue;
-		}
 		server_count_reject(c->srv, rej.reason);
-		ingest_conn_send_rejection(c, u->has_seq ? u->seq : 0, &rej);
+		carrier->rejected++;
+		ingest_conn_send_rejection(c, seq, &rej);
 	}
 	ingest_conn_send_ack(c);
 	if (c->state == INGEST_STREAMING)
