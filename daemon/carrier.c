@@ -28,6 +28,33 @@ carrier_find(struct carrier_table *t, const char *code)
 	return NULL;
 }
 
+const struct carrier_conf *
+carrier_list_find(const struct carrier_list *l, const char *code)
+{
+	for (size_t i = 0; i < l->count; i++)
+		if (strcmp(l->items[i].code, code) == 0)
+			return &l->items[i];
+	return NULL;
+}
+
+int
+carrier_list_add(struct carrier_list *l, const char *code, const char *name)
+{
+	struct carrier_conf *c;
+
+	if (!carrier_code_valid(code))
+		return -1;
+	c = (struct carrier_conf *)carrier_list_find(l, code);
+	if (c == NULL) {
+		if (l->count == CARRIERS_MAX)
+			return -1;
+		c = &l->items[l->count++];
+		snprintf(c->code, sizeof c->code, "%s", code);
+	}
+	snprintf(c->name, sizeof c->name, "%s", name != NULL ? name : "");
+	return 0;
+}
+
 int
 carrier_add(struct carrier_table *t, const char *code, const char *name)
 {
@@ -43,22 +70,26 @@ carrier_add(struct carrier_table *t, const char *code, const char *name)
 		memset(c, 0, sizeof *c);
 		snprintf(c->code, sizeof c->code, "%s", code);
 	}
+	c->configured = true;
 	snprintf(c->name, sizeof c->name, "%s", name != NULL ? name : "");
 	return 0;
 }
 
 int
+carrier_init_window(struct carrier *c, uint64_t window)
+{
+	free(c->done);
+	c->window = window;
+	c->done = calloc((size_t)(window + 7) / 8, 1);
+	return c->done == NULL ? -1 : 0;
+}
+
+int
 carrier_table_init_windows(struct carrier_table *t, uint64_t window)
 {
-	for (size_t i = 0; i < t->count; i++) {
-		struct carrier *c = &t->items[i];
-
-		free(c->done);
-		c->window = window;
-		c->done = calloc((size_t)(window + 7) / 8, 1);
-		if (c->done == NULL)
+	for (size_t i = 0; i < t->count; i++)
+		if (carrier_init_window(&t->items[i], window) == -1)
 			return -1;
-	}
 	return 0;
 }
 

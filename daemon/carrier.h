@@ -2,7 +2,11 @@
  * What the daemon knows about each configured carrier while it runs: the
  * acknowledged high-water mark, which sequence numbers above it are already
  * done (a bitmap window), how many updates are in flight, and its current
- * session. Lives for the whole run; sessions come and go.
+ * session. Lives for the whole run; sessions come and go. A reload adds
+ * carriers and may stop configuring some, but never removes an entry, so
+ * pointers to it (sessions, updates in flight) stay valid.
+ *
+ * The configuration's own list (struct carrier_list) is only codes and names.
  */
 #ifndef CORRIDOR_CARRIER_H
 #define CORRIDOR_CARRIER_H
@@ -25,6 +29,7 @@ struct carrier {
 	uint8_t *done;		/* seq s in (acked, acked + window] done: bit s % window */
 	uint64_t inflight;	/* queued to writers, not yet completed */
 	struct ingest_conn *session;
+	bool configured;	/* false once a reload dropped it: no new sessions */
 
 	uint64_t received, stored, duplicates, rejected;
 };
@@ -34,10 +39,27 @@ struct carrier_table {
 	size_t count;
 };
 
+struct carrier_conf {
+	char code[CARRIER_CODE_MAX];
+	char name[64];
+};
+
+struct carrier_list {
+	struct carrier_conf items[CARRIERS_MAX];
+	size_t count;
+};
+
+/* Adds a carrier to a configured list (or renames it); -1 if the code is
+ * malformed or the list is full. */
+int carrier_list_add(struct carrier_list *l, const char *code, const char *name);
+const struct carrier_conf *carrier_list_find(const struct carrier_list *l, const char *code);
+
 /* Adds a carrier (or renames it); -1 if the code is malformed or the table is full. */
 int carrier_add(struct carrier_table *t, const char *code, const char *name);
 struct carrier *carrier_find(struct carrier_table *t, const char *code);
 int carrier_code_valid(const char *code);
+/* Allocates (afresh) one carrier's done-window. */
+int carrier_init_window(struct carrier *c, uint64_t window);
 /* Allocates the done-window of every carrier. */
 int carrier_table_init_windows(struct carrier_table *t, uint64_t window);
 void carrier_table_free(struct carrier_table *t);

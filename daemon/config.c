@@ -32,7 +32,45 @@ config_defaults(struct config *cfg)
 	cfg->log_level = LOG_LEVEL_INFO;
 	limits_set_defaults(&cfg->limits);
 	for (size_t i = 0; i < sizeof default_carriers / sizeof default_carriers[0]; i++)
-		carrier_add(&cfg->carriers, default_carriers[i].code, default_carriers[i].name);
+		carrier_list_add(&cfg->carriers, default_carriers[i].code, default_carriers[i].name);
+}
+
+void
+config_clear(struct config *cfg)
+{
+	access_free(&cfg->access);
+}
+
+struct config *
+config_new(void)
+{
+	struct config *cfg = malloc(sizeof *cfg);
+
+	if (cfg == NULL)
+		return NULL;
+	config_defaults(cfg);
+	atomic_init(&cfg->refs, 1);
+	return cfg;
+}
+
+struct config *
+config_hold(struct config *cfg)
+{
+	atomic_fetch_add_explicit(&cfg->refs, 1, memory_order_relaxed);
+	return cfg;
+}
+
+void
+config_release(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	/* the last reader's writes happen before the free */
+	if (atomic_fetch_sub_explicit(&cfg->refs, 1,
+	    memory_order_acq_rel) != 1)
+		return;
+	config_clear(cfg);
+	free(cfg);
 }
 
 int
@@ -135,13 +173,17 @@ config_set(struct config *cfg, const char *section, const char *key, const char 
 			cfg->carriers.count = 0;
 			cfg->carriers_from_file = true;
 		}
-		if (carrier_add(&cfg->carriers, key, value) == -1) {
+		if (carrier_list_add(&cfg->carriers, key, value) == -1) {
 			snprintf(err, errlen, "carrier code \"%s\" must be 2-31 capital letters or "
 			    "digits (and at most %d carriers)", key, CARRIERS_MAX);
 			return -1;
 		}
 		return 0;
 	}
+	if (strcmp(section, "credentials") == 0)
+		return access_add_credential(&cfg->access, key, value, cfg->line, err, errlen);
+	if (strcmp(section, "operators") == 0)
+		return access_add_operator(&cfg->access, key, value, cfg->line, err, errlen);
 	snprintf(err, errlen, "unknown section [%s]", section);
 	return -1;
 }
@@ -176,6 +218,7 @@ config_handle(void *user, const char *section, const char *name, const char *val
 	int lineno = ls->lineno;
 	char msg[256];
 
+	ls->cfg->line = lineno;
 	if (config_set(ls->cfg, section, name, value, msg, sizeof msg) == -1) {
 		int n = snprintf(ls->err + ls->used, ls->errlen - ls->used, "%s:%d: %s\n",
 		    ls->path, lineno, msg);
@@ -205,6 +248,8 @@ config_load_file(struct config *cfg, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s:%d: syntax error\n", path, rc);
 		return 1;
 	}
+	/* credentials may come before the [carriers] they name */
+	ls.problems += access_check(&cfg->access, &cfg->carriers, path, err, errlen, &ls.used);
 	return ls.problems;
 }
 

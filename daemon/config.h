@@ -1,13 +1,20 @@
 /*
  * corridord's configuration: defaults, then the INI file, then command-line
  * flags. Every limit comes from the one table in limit_table.h.
+ *
+ * Once loaded, a configuration is an immutable, reference-counted snapshot:
+ * the loop holds the current one (server.cfg) and every query job holds the
+ * one it started with, so a reload (SIGHUP) swaps in a new snapshot without
+ * racing a worker thread that still reads the old one.
  */
 #ifndef CORRIDOR_CONFIG_H
 #define CORRIDOR_CONFIG_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "access.h"
 #include "carrier.h"
 #include "db.h"
 #include "legs.h"
@@ -22,6 +29,7 @@
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/corridor"
 
 struct config {
+	atomic_uint refs;			/* config_hold / config_release */
 	char path[CONFIG_PATH_MAX];		/* the file read, "" if none */
 	char state_dir[CONFIG_PATH_MAX];
 	char carrier_listen[CONFIG_ADDR_MAX];
@@ -33,11 +41,22 @@ struct config {
 	enum log_level log_level;
 	struct limits limits;
 	struct leg_table legs;
-	struct carrier_table carriers;
+	struct carrier_list carriers;
 	bool carriers_from_file;
+	struct access access;			/* [credentials] and [operators] */
+	int line;				/* of the file, while it is read */
 };
 
+/* A configuration with the defaults and one reference; NULL if out of memory. */
+struct config *config_new(void);
+struct config *config_hold(struct config *cfg);
+/* Drops a reference; the last one frees the snapshot. */
+void config_release(struct config *cfg);
+
+/* Fills cfg with the defaults (cfg owns nothing yet). */
 void config_defaults(struct config *cfg);
+/* Frees what cfg owns (not cfg itself). */
+void config_clear(struct config *cfg);
 /* Reads an INI file over cfg. Every problem is appended to err as
  * "file:line: message" lines; returns the number of problems. */
 int config_load_file(struct config *cfg, const char *path, char *err, size_t errlen);

@@ -14,6 +14,7 @@
 
 #include "carrier.h"
 #include "frame.h"
+#include "ingest_auth.h"
 #include "ingest_flow.h"
 #include "log.h"
 #include "marks.h"
@@ -41,8 +42,19 @@ ingest_conn_free(struct ingest_conn *c)
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
 	ingest_frame_release(c);
+	ingest_auth_detach(c);
 	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
 	srv->nconns--;
+	bufferevent_free(c->bev);
+	free(c);
+}
+
+void
+ingest_conn_discard(struct ingest_conn *c)
+{
+	ingest_auth_detach(c);
+	TAILQ_REMOVE(&c->srv->ingest_conns, c, entry);
+	c->srv->nconns--;
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -194,13 +206,6 @@ ingest_set_idle_timeout(struct ingest_conn *c, int64_t seconds)
 static void
 ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 {
-	struct server *srv = c->srv;
-	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
-	Corridor__Welcome w = CORRIDOR__WELCOME__INIT;
-	Corridor__Limits lim = CORRIDOR__LIMITS__INIT;
-	const struct limits *l = &srv->cfg->limits;
-	struct carrier *carrier;
-
 	if (!h->has_protocol_version || h->protocol_version != WIRE_PROTOCOL_VERSION) {
 		ingest_conn_close(c, "version_unsupported", CORRIDOR__ERROR_CODE__VERSION_UNSUPPORTED,
 		    "this daemon speaks protocol version 1");
@@ -211,14 +216,20 @@ ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 		    "hello needs a carrier code of capital letters and digits");
 		return;
 	}
-	carrier = carrier_find(&srv->cfg->carriers, h->carrier);
-	if (carrier == NULL) {
-		log_warnx("conn=%llu peer=%s refused reason=unknown_carrier carrier=%s",
-		    (unsigned long long)c->id, c->peer, h->carrier);
-		ingest_conn_close(c, "unknown_carrier", CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER,
-		    "this carrier code is not configured");
-		return;
-	}
+	/* the Welcome, or a (delayed) refusal, follows once it is checked */
+	ingest_auth_begin(c, h);
+}
+
+void
+ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
+    const struct credential *cred)
+{
+	struct server *srv = c->srv;
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Welcome w = CORRIDOR__WELCOME__INIT;
+	Corridor__Limits lim = CORRIDOR__LIMITS__INIT;
+	const struct limits *l = &srv->cfg->limits;
+
 	if (carrier->session != NULL)
 		ingest_conn_close(carrier->session, "replaced", CORRIDOR__ERROR_CODE__REPLACED,
 		    "a newer session of this carrier took over");
@@ -226,6 +237,10 @@ ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 	c->carrier = carrier;
 	c->state = INGEST_STREAMING;
 	c->ack_sent = carrier->acked_seq;
+	snprintf(c->cred_name, sizeof c->cred_name, "%s", cred->name);
+	snprintf(c->cred_hash, sizeof c->cred_hash, "%s", cred->hash_text);
+	c->max_frame_bytes = (uint32_t)l->max_frame_bytes;
+	c->max_batch_updates = (uint32_t)l->max_batch_updates;
 	ingest_set_idle_timeout(c, l->idle_timeout_s);
 
 	lim.has_max_frame_bytes = lim.has_max_batch_updates = lim.has_max_inflight_updates = 1;
@@ -244,10 +259,12 @@ ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_WELCOME;
 	msg.welcome = &w;
 	ingest_send(c, &msg);
-	log_info("conn=%llu carrier=%s peer=%s hello client=\"%s\" acked_seq=%llu",
-	    (unsigned long long)c->id, carrier->code, c->peer,
-	    h->client_name != NULL && text_is_identifier(h->client_name) ? h->client_name : "-",
-	    (unsigned long long)carrier->acked_seq);
+	log_info("conn=%llu carrier=%s peer=%s hello client=\"%s\" credential=%s acked_seq=%llu",
+	    (unsigned long long)c->id, carrier->code, c->peer, c->client_name[0] ? c->client_name : "-",
+	    cred->name, (unsigned long long)carrier->acked_seq);
+	/* frames the carrier sent right after its Hello waited in the buffer */
+	bufferevent_enable(c->bev, EV_READ);
+	ingest_conn_take_input(c);
 }
 
 static void
@@ -297,6 +314,11 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 
 	if (ingest_count_received(c, seq))
 		return;
+	if (u->carrier != NULL && u->carrier[0] != '\0' && strcmp(u->carrier, carrier->code) != 0) {
+		ingest_auth_wrong_carrier(c, u->carrier, &rej);
+		ingest_reject(c, seq, &rej);
+		return;
+	}
 	if (seq != 0 && !carrier_seq_in_window(carrier, seq)) {
 		rej.reason = CORRIDOR__REJECT_REASON__SEQ_OUT_OF_WINDOW;
 		rej.retryable = true;
@@ -358,11 +380,11 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	const struct limits *l = &c->srv->cfg->limits;
 	int64_t now = time_now_ms();
 
-	if (b->n_updates > (size_t)l->max_batch_updates) {
+	if (b->n_updates > (size_t)c->max_batch_updates) {
 		char msg[128];
 
-		snprintf(msg, sizeof msg, "batch of %zu updates is above the limit of %lld",
-		    b->n_updates, (long long)l->max_batch_updates);
+		snprintf(msg, sizeof msg, "batch of %zu updates is above the limit of %lu",
+		    b->n_updates, (unsigned long)c->max_batch_updates);
 		ingest_conn_close(c, "batch_too_large", CORRIDOR__ERROR_CODE__PROTOCOL, msg);
 		return;
 	}
@@ -403,7 +425,7 @@ void
 ingest_conn_take_input(struct ingest_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint32_t max = (uint32_t)c->srv->cfg->limits.max_frame_bytes;
+	uint32_t max = c->max_frame_bytes;
 	size_t read_buffer = (size_t)c->srv->cfg->limits.conn_read_buffer_bytes;
 
 	while (c->state == INGEST_HELLO || c->state == INGEST_STREAMING ||
@@ -546,6 +568,8 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	c->srv = srv;
 	c->id = ++srv->next_conn_id;
 	c->state = INGEST_HELLO;
+	c->max_frame_bytes = (uint32_t)l->max_frame_bytes;
+	c->max_batch_updates = (uint32_t)l->max_batch_updates;
 	net_format_peer(sa, c->peer, sizeof c->peer);
 	net_set_nodelay(fd);
 	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
@@ -568,9 +592,9 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 void
 ingest_conn_drain(struct ingest_conn *c)
 {
-	if (c->state != INGEST_STREAMING && c->state != INGEST_HELLO)
+	if (c->state == INGEST_DRAINING || c->state == INGEST_CLOSING)
 		return;
-	if (c->state == INGEST_HELLO) {
+	if (c->state != INGEST_STREAMING) {
 		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
 		    "the daemon is stopping");
 		return;

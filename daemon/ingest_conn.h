@@ -12,14 +12,19 @@
 
 #include <event2/util.h>
 
+#include "access.h"
 #include "corridor.pb-c.h"
 
 struct server;
 struct carrier;
 struct update_rec;
+struct ingest_auth_job;
+struct ingest_refusal;
 
 enum ingest_state {
 	INGEST_HELLO,		/* waiting for the carrier's Hello */
+	INGEST_AUTH,		/* its credential is being checked; not read meanwhile */
+	INGEST_REFUSING,	/* authentication failed: the refusal waits out its delay */
 	INGEST_STREAMING,	/* batches flow */
 	INGEST_DRAINING,	/* daemon stopping: no more reading, acks still go out */
 	INGEST_CLOSING,		/* flushing a last frame, then freed */
@@ -38,6 +43,15 @@ struct ingest_conn {
 	bool ack_wanted;	/* a resend of acknowledged updates wants an Ack */
 	uint64_t ack_sent;
 	const char *close_reason;
+
+	/* authentication (ingest_auth.c) */
+	struct ingest_auth_job *auth_job;	/* while INGEST_AUTH */
+	struct ingest_refusal *refusal;		/* while INGEST_REFUSING */
+	char cred_name[ACCESS_NAME_MAX];	/* the credential the session opened with, */
+	char cred_hash[CRED_TEXT_MAX];		/* found again after a reload by both */
+	char client_name[48];			/* the Hello's, for the log; "" if none */
+	/* what the Welcome promised, kept for the session across reloads */
+	uint32_t max_frame_bytes, max_batch_updates;
 };
 
 void ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
@@ -46,6 +60,12 @@ void ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct soc
  * connection once the frame is written. reason is a log word. */
 void ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode code,
     const char *message);
+/* Frees at once, without a word to the peer (the daemon is exiting). */
+void ingest_conn_discard(struct ingest_conn *c);
+/* The credential checked out: the session starts (Welcome) and the frames
+ * that came after the Hello are taken in. */
+void ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
+    const struct credential *cred);
 /* Writers finished these updates: acknowledge, reject, resume readers. */
 void ingest_on_stored(struct server *srv, struct update_rec *list);
 /* Takes in the whole frames buffered, as far as flow control allows. */

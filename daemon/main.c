@@ -115,6 +115,53 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 	return 0;
 }
 
+/* How the daemon was started, for building the configuration again on SIGHUP. */
+static const char *config_path;
+static int saved_argc;
+static char **saved_argv;
+
+static void
+append(char *err, size_t errlen, const char *prefix, const char *msg)
+{
+	size_t used = strlen(err);
+
+	if (used < errlen)
+		snprintf(err + used, errlen - used, "%s%s\n", prefix, msg);
+}
+
+/* Defaults, then the file, then the flags, then the legs: the whole
+ * configuration, or NULL with one line per problem in err. */
+static struct config *
+build_config(char *err, size_t errlen)
+{
+	struct config *cfg = config_new();
+	char msg[1024];
+	int opt, problems = 0;
+
+	err[0] = '\0';
+	if (cfg == NULL) {
+		snprintf(err, errlen, "out of memory\n");
+		return NULL;
+	}
+	if (config_path != NULL)
+		problems = config_load_file(cfg, config_path, err, errlen);
+	optind = 1;
+	while ((opt = getopt_long(saved_argc, saved_argv, "c:vh", long_options, NULL)) != -1)
+		if (apply_flag(cfg, opt, optarg, msg, sizeof msg) == -1) {
+			append(err, errlen, "corridord: ", msg);
+			problems++;
+		}
+	if (config_load_legs(cfg, msg, sizeof msg) == -1) {
+		append(err, errlen, "corridord: ", msg);
+		problems++;
+	}
+	if (problems > 0) {
+		config_release(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
 /* Carrier connections, leg files and their logs all take descriptors: raise
  * the soft limit to the hard one and say when max_connections cannot fit. */
 static void
@@ -140,11 +187,10 @@ raise_fd_limit(const struct config *cfg)
 int
 main(int argc, char **argv)
 {
-	static struct config cfg;
 	static struct server srv;
-	const char *config_path = NULL;
-	char err[4096];
-	int opt, check_only = 0, problems, rc;
+	struct config *cfg;
+	char err[8192];
+	int opt, check_only = 0, rc;
 
 	/* First pass: only find the config file, so flags can override it. */
 	while ((opt = getopt_long(argc, argv, "c:vh", long_options, NULL)) != -1) {
@@ -167,31 +213,23 @@ main(int argc, char **argv)
 		fprintf(stderr, "corridord: unexpected argument %s\n", argv[optind]);
 		return 2;
 	}
-	config_defaults(&cfg);
-	problems = config_path != NULL ? config_load_file(&cfg, config_path, err, sizeof err) : 0;
-	if (problems > 0)
+	saved_argc = argc;
+	saved_argv = argv;
+	cfg = build_config(err, sizeof err);
+	if (cfg == NULL)
 		fputs(err, stderr);
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:vh", long_options, NULL)) != -1)
-		if (apply_flag(&cfg, opt, optarg, err, sizeof err) == -1) {
-			fprintf(stderr, "corridord: %s\n", err);
-			problems++;
-		}
-	if (config_load_legs(&cfg, err, sizeof err) == -1) {
-		fprintf(stderr, "corridord: %s\n", err);
-		problems++;
-	}
 	if (check_only) {
-		if (problems == 0)
+		if (cfg != NULL)
 			printf("configuration OK\n");
-		return problems == 0 ? 0 : 1;
+		config_release(cfg);
+		return cfg != NULL ? 0 : 1;
 	}
-	if (problems > 0)
+	if (cfg == NULL)
 		return 1;
 
-	log_init(cfg.log_level, "corridord");
+	log_init(cfg->log_level, "corridord");
 	signal(SIGPIPE, SIG_IGN);
-	raise_fd_limit(&cfg);
+	raise_fd_limit(cfg);
 	sd_notify_init();
 	if (listen_fds_init(err, sizeof err) == -1)
 		fatalx("%s", err);
@@ -202,7 +240,7 @@ main(int argc, char **argv)
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatalx("cannot create the event base");
-	server_init(&srv, &cfg);
+	server_init(&srv, cfg, build_config);
 	rc = server_run(&srv);
 	if (rc != 0)
 		_exit(rc);	/* a writer is stuck: do not wait for it */

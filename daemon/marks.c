@@ -66,16 +66,14 @@ recover_from_leg(sqlite3 *db, struct carrier *c)
 }
 
 int
-marks_recover(struct server *srv, char *err, size_t errlen)
+marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_table *legs,
+    struct carrier_table *ct, char *err, size_t errlen)
 {
-	struct config *cfg = srv->cfg;
-	struct carrier_table *ct = &cfg->carriers;
-
-	for (size_t l = 0; l < cfg->legs.count; l++) {
+	for (size_t l = 0; l < legs->count; l++) {
 		char path[CONFIG_PATH_MAX + 64];
 		sqlite3 *db;
 
-		snprintf(path, sizeof path, "%s/%s.db", srv->legs_dir, cfg->legs.legs[l].code);
+		snprintf(path, sizeof path, "%s/%s.db", legs_dir, legs->legs[l].code);
 		if ((db = db_open_ro(path, err, errlen)) == NULL)
 			return -1;
 		for (size_t i = 0; i < ct->count; i++)
@@ -89,7 +87,7 @@ marks_recover(struct server *srv, char *err, size_t errlen)
 	for (size_t i = 0; i < ct->count; i++) {
 		struct carrier *c = &ct->items[i];
 
-		if (catalog_each_rejection(srv->catalog, c->code, c->acked_seq, recover_seq, c) == -1) {
+		if (catalog_each_rejection(cat, c->code, c->acked_seq, recover_seq, c) == -1) {
 			snprintf(err, errlen, "reading recorded rejections of %s", c->code);
 			return -1;
 		}
@@ -98,6 +96,13 @@ marks_recover(struct server *srv, char *err, size_t errlen)
 			    (unsigned long long)c->acked_seq, (unsigned long long)c->saved_seq);
 	}
 	return 0;
+}
+
+int
+marks_recover(struct server *srv, char *err, size_t errlen)
+{
+	return marks_recover_table(srv->catalog, srv->legs_dir, &srv->cfg->legs, &srv->carriers,
+	    err, errlen);
 }
 
 /* ------------------------------------------------------------ rejections */
@@ -207,7 +212,7 @@ marks_flush(struct server *srv)
 static struct catalog_mark *
 collect_marks(struct server *srv, size_t *n)
 {
-	struct carrier_table *ct = &srv->cfg->carriers;
+	struct carrier_table *ct = &srv->carriers;
 	struct catalog_mark *marks = NULL;
 
 	*n = 0;
@@ -244,7 +249,7 @@ checkpoint_done(struct workq_job *base)
 
 	if (!job->failed)
 		for (size_t i = 0; i < job->n; i++) {
-			struct carrier *c = carrier_find(&srv->cfg->carriers, job->marks[i].code);
+			struct carrier *c = carrier_find(&srv->carriers, job->marks[i].code);
 
 			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
 				c->saved_seq = job->marks[i].acked_seq;

@@ -21,6 +21,14 @@ struct carrier;
 
 /* Recovers every configured carrier's mark (before listening). */
 int marks_recover(struct server *srv, char *err, size_t errlen);
+/* The same for the carriers of ct (their windows allocated), from the leg
+ * files and the catalog: on the checkpoint thread, which owns the catalog
+ * once the daemon runs (a reload adding carriers). */
+struct carrier_table;
+struct catalog;
+struct leg_table;
+int marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_table *legs,
+    struct carrier_table *ct, char *err, size_t errlen);
 
 /* A final rejection: recorded durably (with the batch, see marks_flush),
  * then sent to the carrier's session and counted towards its mark. */

@@ -179,7 +179,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 		evbuffer_add_printf(b, "corridor_leg_updates_stored_total{leg=\"%s\"} %llu\n",
 		    metrics_label(l1, sizeof l1, legs->legs[i].code),
 		    (unsigned long long)k->leg_stored[i]);
-	metrics_carriers(b, &srv->cfg->carriers);
+	metrics_carriers(b, &srv->carriers);
 }
 
 /* ------------------------------------------------------------ requests */

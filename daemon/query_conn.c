@@ -10,8 +10,10 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "config.h"
 #include "log.h"
 #include "net_util.h"
+#include "query_auth.h"
 #include "query_exec.h"
 #include "server.h"
 #include "timeutil.h"
@@ -22,6 +24,7 @@
 struct query_job {
 	struct workq_job base;	/* first: the workq hands this pointer back */
 	struct query_conn *conn;	/* NULL once the connection is gone */
+	struct config *cfg;		/* the snapshot the query reads (a reference) */
 	char *line;
 	struct evbuffer *out;
 };
@@ -34,7 +37,8 @@ query_worker_init(void *arg)
 {
 	struct server *srv = arg;
 
-	return query_ctx_new(srv->cfg, srv->legs_dir);
+	/* each job brings its configuration snapshot (query_ctx_use) */
+	return query_ctx_new(NULL, srv->legs_dir);
 }
 
 void
@@ -48,12 +52,14 @@ query_job_run(struct workq_job *base, void *ctx)
 {
 	struct query_job *job = (struct query_job *)base;
 
+	query_ctx_use(ctx, job->cfg);
 	query_execute(ctx, job->line, time_now_ms(), job->out);
 }
 
 static void
 query_job_free(struct query_job *job)
 {
+	config_release(job->cfg);
 	evbuffer_free(job->out);
 	free(job->line);
 	free(job);
@@ -66,10 +72,18 @@ query_conn_free(struct query_conn *q)
 	    q->peer, q->close_reason != NULL ? q->close_reason : "unknown");
 	if (q->job != NULL)
 		q->job->conn = NULL;	/* the worker's answer is dropped */
+	query_auth_detach(q);
 	TAILQ_REMOVE(&q->srv->query_conns, q, entry);
 	q->srv->nconns--;
 	bufferevent_free(q->bev);
 	free(q);
+}
+
+void
+query_conn_discard(struct query_conn *q)
+{
+	q->close_reason = "exit";
+	query_conn_free(q);
 }
 
 static void
@@ -131,18 +145,40 @@ query_reply_err(struct query_conn *q, const char *code, const char *msg)
 	evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR %s %s\n", code, msg);
 }
 
+/* The first word of line, cut to fit word. */
+static void
+first_word(const char *line, char *word, size_t len)
+{
+	size_t n = 0;
+
+	/* split as qproto_split() will split it for query_execute() */
+	while (*line == ' ' || *line == '\t')
+		line++;
+	while (line[n] != '\0' && line[n] != ' ' && line[n] != '\t' && n + 1 < len) {
+		word[n] = line[n];
+		n++;
+	}
+	word[n] = '\0';
+}
+
 static int
 query_start(struct query_conn *q, char *line)
 {
 	struct query_job *job;
-	char word[8];
+	char word[24];
 
-	if (sscanf(line, " %7s", word) == 1 && strcasecmp(word, "QUIT") == 0 &&
-	    strlen(word) == 4) {
+	first_word(line, word, sizeof word);
+	if (strcasecmp(word, "QUIT") == 0) {
 		free(line);
 		query_conn_close(q, "quit");
 		return -1;
 	}
+	if (strcasecmp(word, "AUTH") == 0) {
+		query_auth_begin(q, line);
+		return -1;
+	}
+	if (word[0] != '\0' && query_auth_permit(q, word) == -1)
+		return 0;
 	job = calloc(1, sizeof *job);
 	if (job == NULL || (job->out = evbuffer_new()) == NULL) {
 		free(job);
@@ -152,6 +188,7 @@ query_start(struct query_conn *q, char *line)
 	job->base.run = query_job_run;
 	job->base.done = query_job_done;
 	job->conn = q;
+	job->cfg = config_hold(q->srv->cfg);
 	job->line = line;
 	q->job = job;
 	q->state = QUERY_RUNNING;
@@ -168,6 +205,15 @@ query_output_full(struct query_conn *q)
 {
 	return evbuffer_get_length(bufferevent_get_output(q->bev)) >
 	    (size_t)q->srv->cfg->limits.output_buffer_bytes;
+}
+
+void
+query_conn_resume(struct query_conn *q)
+{
+	if (q->state != QUERY_RUNNING)
+		return;
+	q->state = QUERY_READING;
+	query_continue(q);
 }
 
 /* After an answer or a drained output: the next query, or the end. */

@@ -11,12 +11,16 @@
 
 #include <event2/util.h>
 
+#include "access.h"
+
 struct server;
 struct query_job;
+struct query_auth_job;
+struct query_refusal;
 
 enum query_state {
 	QUERY_READING,		/* waiting for a line */
-	QUERY_RUNNING,		/* a query is on a worker; input waits */
+	QUERY_RUNNING,		/* a query (or an AUTH) is being answered; input waits */
 	QUERY_CLOSING,		/* flushing the last answer, then freed */
 };
 
@@ -30,12 +34,23 @@ struct query_conn {
 	bool peer_eof;		/* the peer has shut down its side */
 	char peer[64];
 	const char *close_reason;
+
+	/* operator authentication (query_auth.c) */
+	enum op_right right;		/* what the AUTH of this connection granted */
+	char op_name[ACCESS_NAME_MAX];	/* who, and with which stored hash, */
+	char op_hash[CRED_TEXT_MAX];	/* so a reload can revoke it */
+	struct query_auth_job *auth_job;	/* an AUTH being checked */
+	struct query_refusal *refusal;		/* a failed AUTH waiting out its delay */
 };
 
 void query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
     int salen);
 /* Stops reading and frees the connection once its output is written. */
 void query_conn_close(struct query_conn *q, const char *reason);
+/* Frees at once (the daemon is exiting). */
+void query_conn_discard(struct query_conn *q);
+/* An answer that did not come from a worker (AUTH) is written: read on. */
+void query_conn_resume(struct query_conn *q);
 
 /* The query workers' thread hooks (see workq.h). */
 void *query_worker_init(void *srv);

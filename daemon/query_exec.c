@@ -53,11 +53,19 @@ query_ctx_new(const struct config *cfg, const char *legs_dir)
 
 	if (ctx == NULL)
 		return NULL;
+	if (cfg != NULL)
+		query_ctx_use(ctx, cfg);
+	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
+	return ctx;
+}
+
+void
+query_ctx_use(struct query_ctx *ctx, const struct config *cfg)
+{
+	/* a leg keeps its index across reloads, so the open handles stay right */
 	ctx->cfg = cfg;
 	ctx->legs = &cfg->legs;
 	ctx->lim = &cfg->limits;
-	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
-	return ctx;
 }
 
 void

@@ -16,8 +16,12 @@ struct query_ctx;
 
 struct config;
 
-/* A worker thread's context. cfg must outlive it. */
+/* A worker thread's context. cfg (may be NULL until query_ctx_use) must
+ * outlive its use. */
 struct query_ctx *query_ctx_new(const struct config *cfg, const char *legs_dir);
+/* The configuration snapshot the next queries read (after a reload, a newer
+ * one: legs only ever gain indexes, so open leg handles stay valid). */
+void query_ctx_use(struct query_ctx *ctx, const struct config *cfg);
 void query_ctx_free(struct query_ctx *ctx);
 
 /* Answers line (without its newline) into out. now_ms is "now" for ages. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -73,4 +74,16 @@ uint64_t
 sd_notify_watchdog_usec(void)
 {
 	return watchdog_usec;
+}
+
+void
+sd_notify_reloading(void)
+{
+	struct timespec ts;
+
+	/* systemd 253 and later want the reload's start on CLOCK_MONOTONIC with
+	 * it (Type=notify-reload); older ones ignore the field */
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	sd_notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading the configuration",
+	    (unsigned long long)ts.tv_sec * 1000000ULL + (unsigned long long)ts.tv_nsec / 1000ULL);
 }

@@ -28,6 +28,7 @@
 #include "marks.h"
 #include "metrics.h"
 #include "query_conn.h"
+#include "reload.h"
 #include "sd_notify.h"
 #include "timeutil.h"
 #include "workq.h"
@@ -56,6 +57,16 @@ server_count_reject(struct server *srv, Corridor__RejectReason reason)
 {
 	if ((unsigned)reason < SERVER_REJECT_REASONS)
 		srv->counters.updates_rejected[reason]++;
+}
+
+int64_t
+server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
+{
+	char addr[64];
+
+	srv->counters.auth_failures[why]++;
+	auth_peer_address(peer, addr, sizeof addr);
+	return auth_throttle_fail(srv->throttle, addr, time_mono_ms(), &srv->cfg->limits);
 }
 
 static void
@@ -191,7 +202,7 @@ listen_on(struct server *srv, const char *name, const char *addr, evconnlistener
 static bool
 writes_settled(struct server *srv)
 {
-	struct carrier_table *ct = &srv->cfg->carriers;
+	struct carrier_table *ct = &srv->carriers;
 
 	if (writer_pool_backlog(srv->writers) != 0)
 		return false;
@@ -259,7 +270,10 @@ static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	(void)what;
-	server_begin_stop(arg, sig == SIGTERM ? "sigterm" : "sigint");
+	if (sig == SIGHUP)
+		reload_begin(arg);
+	else
+		server_begin_stop(arg, sig == SIGTERM ? "sigterm" : "sigint");
 }
 
 /* ------------------------------------------------------------ life cycle */
@@ -273,7 +287,7 @@ log_versions(struct server *srv)
 }
 
 void
-server_init(struct server *srv, struct config *cfg)
+server_init(struct server *srv, struct config *cfg, server_config_loader load_config)
 {
 	struct workq_ops query_ops = { query_worker_init, query_worker_fini, srv };
 	struct workq_ops plain_ops = { NULL, NULL, NULL };
@@ -281,6 +295,7 @@ server_init(struct server *srv, struct config *cfg)
 	char path[CONFIG_PATH_MAX + 32], err[512];
 
 	srv->cfg = cfg;
+	srv->load_config = load_config;
 	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
 	TAILQ_INIT(&srv->ingest_conns);
 	TAILQ_INIT(&srv->query_conns);
@@ -292,9 +307,11 @@ server_init(struct server *srv, struct config *cfg)
 	snprintf(path, sizeof path, "%s/corridor.db", cfg->state_dir);
 	if ((srv->catalog = catalog_open(path, cfg->sync, err, sizeof err)) == NULL)
 		fatalx("catalog: %s", err);
-	if (catalog_sync(srv->catalog, &cfg->legs, &cfg->carriers, err, sizeof err) == -1)
+	for (size_t i = 0; i < cfg->carriers.count; i++)
+		carrier_add(&srv->carriers, cfg->carriers.items[i].code, cfg->carriers.items[i].name);
+	if (catalog_sync(srv->catalog, &cfg->legs, &srv->carriers, err, sizeof err) == -1)
 		fatalx("%s", err);
-	if (carrier_table_init_windows(&cfg->carriers, (uint64_t)cfg->limits.seq_window) == -1)
+	if (carrier_table_init_windows(&srv->carriers, (uint64_t)cfg->limits.seq_window) == -1)
 		fatalx("out of memory for carrier windows");
 	srv->writers = writer_pool_start(srv->base, &cfg->legs, srv->legs_dir, cfg->sync,
 	    &cfg->limits, on_writers_done, srv, err, sizeof err);
@@ -304,18 +321,28 @@ server_init(struct server *srv, struct config *cfg)
 		fatalx("recovering acknowledged marks: %s", err);
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
+	srv->auth = workq_start(srv->base, "auth", (int)cfg->limits.auth_threads, &plain_ops);
+	srv->throttle = auth_throttle_new((size_t)cfg->limits.auth_fail_addresses);
+	if (srv->throttle == NULL)
+		fatalx("out of memory for the authentication throttle");
+	if (cfg->access.ncreds == 0)
+		log_warnx("no carrier credentials configured ([credentials]): no carrier can write");
+	if (cfg->access.nops == 0)
+		log_warnx("no operator tokens configured ([operators]): only PING and HELP answer");
 
 	srv->carrier_listener = listen_on(srv, "carriers", cfg->carrier_listen, accept_carrier);
 	srv->query_listener = listen_on(srv, "operators", cfg->query_listen, accept_operator);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
+	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
 	srv->flow_ev = event_new(srv->base, -1, 0, on_flow, srv);
-	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->checkpoint_ev == NULL ||
-	    srv->flow_ev == NULL)
+	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->sighup_ev == NULL ||
+	    srv->checkpoint_ev == NULL || srv->flow_ev == NULL)
 		fatalx("cannot create events");
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
+	event_add(srv->sighup_ev, NULL);
 	event_add(srv->checkpoint_ev, &tick);
 	/* Monitoring is not worth refusing to store updates for: a port in use
 	 * leaves the daemon running without it. */
@@ -335,9 +362,10 @@ server_init(struct server *srv, struct config *cfg)
 	sd_notify_send("READY=1\nSTATUS=listening carriers=%s operators=%s legs=%zu",
 	    cfg->carrier_listen, cfg->query_listen, cfg->legs.count);
 	log_info("ready state_dir=%s carriers=%s operators=%s legs=%zu carriers_known=%zu "
-	    "writers=%lld synchronous=%s", cfg->state_dir, cfg->carrier_listen, cfg->query_listen,
-	    cfg->legs.count, cfg->carriers.count, (long long)cfg->limits.writers,
-	    cfg->sync == DB_SYNC_FULL ? "full" : "normal");
+	    "writers=%lld synchronous=%s credentials=%zu operators=%zu", cfg->state_dir,
+	    cfg->carrier_listen, cfg->query_listen, cfg->legs.count, cfg->carriers.count,
+	    (long long)cfg->limits.writers, cfg->sync == DB_SYNC_FULL ? "full" : "normal",
+	    cfg->access.ncreds, cfg->access.nops);
 }
 
 int
@@ -359,16 +387,13 @@ server_free(struct server *srv)
 	workq_stop(srv->checkpoints);
 	/* The last marks, now that nothing else writes the catalog. */
 	marks_final_checkpoint(srv);
-	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL) {
-		TAILQ_REMOVE(&srv->ingest_conns, c, entry);
-		bufferevent_free(c->bev);
-		free(c);
-	}
-	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL) {
-		TAILQ_REMOVE(&srv->query_conns, q, entry);
-		bufferevent_free(q->bev);
-		free(q);
-	}
+	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL)
+		ingest_conn_discard(c);
+	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL)
+		query_conn_discard(q);
+	/* after the connections: a check still queued finds its connection gone */
+	workq_stop(srv->auth);
+	auth_throttle_free(srv->throttle);
 	if (srv->carrier_listener != NULL)
 		evconnlistener_free(srv->carrier_listener);
 	if (srv->query_listener != NULL)
@@ -381,8 +406,11 @@ server_free(struct server *srv)
 		event_free(srv->watchdog_ev);
 	event_free(srv->sigterm_ev);
 	event_free(srv->sigint_ev);
+	event_free(srv->sighup_ev);
 	catalog_close(srv->catalog);
-	carrier_table_free(&srv->cfg->carriers);
+	carrier_table_free(&srv->carriers);
+	config_release(srv->cfg);
+	srv->cfg = NULL;
 	arena_free_all(&srv->decode_arena);
 	log_info("stopped");
 }

@@ -1,7 +1,9 @@
 /*
  * The running daemon: one libevent loop that owns the listeners and every
- * connection, the writer pool that stores updates, the query workers and the
- * catalog checkpoints. Everything in here is touched by the loop thread only.
+ * connection, the writer pool that stores updates, the query workers, the
+ * credential checkers and the catalog checkpoints. Everything in here is
+ * touched by the loop thread only; worker threads get a reference to the
+ * configuration snapshot they need (config.h).
  */
 #ifndef CORRIDOR_SERVER_H
 #define CORRIDOR_SERVER_H
@@ -11,6 +13,8 @@
 #include <sys/queue.h>
 
 #include "arena.h"
+#include "auth_throttle.h"
+#include "carrier.h"
 #include "config.h"
 #include "corridor.pb-c.h"
 
@@ -34,19 +38,29 @@ struct server_counters {
 	uint64_t pauses;		/* times a carrier connection stopped being read */
 	uint64_t queries;
 	uint64_t leg_stored[LEGS_MAX];	/* updates stored, by leg index */
+	uint64_t auth_failures[AUTH_FAIL_COUNT];
+	uint64_t reloads_ok, reloads_failed;
 };
+
+/* Builds a configuration afresh the way the daemon was started (defaults,
+ * the file, the command line); NULL with the problems in err. */
+typedef struct config *(*server_config_loader)(char *err, size_t errlen);
 
 struct server {
 	struct event_base *base;
-	struct config *cfg;
+	struct config *cfg;		/* the current snapshot; the loop holds one reference */
+	server_config_loader load_config;
+	struct carrier_table carriers;	/* every carrier's live state, for the whole run */
 	char legs_dir[CONFIG_PATH_MAX + 8];
 	struct writer_pool *writers;
 	struct workq *queries;
 	struct workq *checkpoints;
+	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
+	struct auth_throttle *throttle;
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
-	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
+	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
 	struct event *watchdog_ev;	/* systemd watchdog and status, when asked for */
 	uint64_t watchdog_seen_done;	/* updates settled at the last watchdog ping */
@@ -60,14 +74,17 @@ struct server {
 	uint64_t next_conn_id;
 
 	bool stopping;
+	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
 	int64_t stop_deadline_ms;
 	bool checkpoint_running;
 	struct server_counters counters;
 	struct arena decode_arena;	/* one frame at a time, reset after each */
 };
 
-/* Opens the state, starts the threads and listeners. Exits on failure. */
-void server_init(struct server *srv, struct config *cfg);
+/* Opens the state, starts the threads and listeners; takes over the
+ * reference to cfg. load_config rebuilds the configuration on SIGHUP.
+ * Exits on failure. */
+void server_init(struct server *srv, struct config *cfg, server_config_loader load_config);
 /* Runs the loop until a graceful stop has finished; returns the exit code. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);
@@ -75,5 +92,8 @@ void server_free(struct server *srv);
 /* For the connections. */
 bool server_accept_allowed(struct server *srv, const char *what);
 void server_count_reject(struct server *srv, Corridor__RejectReason reason);
+/* Counts a failed authentication from peer ("host:port") and returns how
+ * long (ms) to wait before refusing it. */
+int64_t server_auth_failed(struct server *srv, enum auth_failure why, const char *peer);
 
 #endif

@@ -27,14 +27,17 @@ struct writer {
 	size_t nstaged;
 	size_t backlog;		/* staged, waiting or being stored */
 	struct update_rec **scratch;	/* the batch being stored, by leg */
-	size_t *leg_start;		/* nlegs + 1 counters for sorting it */
+	size_t *leg_start;		/* LEGS_MAX + 1 counters for sorting it */
 };
 
 struct writer_pool {
 	struct writer *writers;
 	int nwriters;
-	struct leg_store **stores;	/* by leg index */
-	size_t nlegs;
+	/* by leg index, room for LEGS_MAX: a reload appends legs. A store is
+	 * set before any update of its leg is queued, which the writer's
+	 * queue lock orders before the writer reads it. */
+	struct leg_store **stores;
+	size_t nlegs;			/* loop thread only */
 	size_t batch_max;
 	unsigned commit_delay_ms;
 
@@ -114,15 +117,19 @@ static void
 writer_store(struct writer *w, struct update_rec *list)
 {
 	struct writer_pool *p = w->pool;
-	size_t n;
+	size_t n, nlegs = 0;
 
-	/* A stable counting sort by leg keeps each carrier's arrival order. */
-	memset(w->leg_start, 0, (p->nlegs + 1) * sizeof *w->leg_start);
+	/* A stable counting sort by leg keeps each carrier's arrival order. The
+	 * batch's own highest leg bounds it: p->nlegs belongs to the loop. */
+	for (struct update_rec *r = list; r != NULL; r = r->next)
+		if ((size_t)r->leg_index + 1 > nlegs)
+			nlegs = (size_t)r->leg_index + 1;
+	memset(w->leg_start, 0, (nlegs + 1) * sizeof *w->leg_start);
 	for (struct update_rec *r = list; r != NULL; r = r->next)
 		w->leg_start[r->leg_index + 1]++;
-	for (size_t l = 0; l < p->nlegs; l++)
+	for (size_t l = 0; l < nlegs; l++)
 		w->leg_start[l + 1] += w->leg_start[l];
-	n = w->leg_start[p->nlegs];
+	n = w->leg_start[nlegs];
 	for (struct update_rec *r = list; r != NULL; r = r->next)
 		w->scratch[w->leg_start[r->leg_index]++] = r;
 	if (p->commit_delay_ms > 0)
@@ -191,7 +198,7 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 	p->done_arg = arg;
 	p->done_tail = &p->done_head;
 	pthread_mutex_init(&p->done_mu, NULL);
-	p->stores = calloc(legs->count ? legs->count : 1, sizeof *p->stores);
+	p->stores = calloc(LEGS_MAX, sizeof *p->stores);
 	if (p->stores == NULL)
 		fatalx("writer pool: out of memory");
 	for (size_t i = 0; i < legs->count; i++) {
@@ -217,7 +224,7 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 		w->tail = &w->head;
 		w->staged_tail = &w->staged;
 		w->scratch = calloc(p->batch_max, sizeof *w->scratch);
-		w->leg_start = calloc(p->nlegs + 1, sizeof *w->leg_start);
+		w->leg_start = calloc(LEGS_MAX + 1, sizeof *w->leg_start);
 		if (w->scratch == NULL || w->leg_start == NULL)
 			fatalx("writer pool: out of memory");
 		pthread_mutex_init(&w->mu, NULL);
@@ -226,6 +233,21 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 			fatalx("writer pool: cannot start writer %d", i);
 	}
 	return p;
+}
+
+int
+writer_pool_add_leg(struct writer_pool *p, struct leg_store *store)
+{
+	if (p->nlegs == LEGS_MAX)
+		return -1;
+	p->stores[p->nlegs++] = store;
+	return 0;
+}
+
+size_t
+writer_pool_legs(const struct writer_pool *p)
+{
+	return p->nlegs;
 }
 
 void

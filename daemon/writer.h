@@ -41,6 +41,13 @@ struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_
     const char *legs_dir, enum db_sync sync, const struct limits *lim, writer_done_fn done,
     void *arg, char *err, size_t errlen);
 
+struct leg_store;
+/* A leg added by a reload: its store (opened and migrated off the loop)
+ * takes the next leg index. Loop thread; -1 when LEGS_MAX are open. */
+int writer_pool_add_leg(struct writer_pool *p, struct leg_store *store);
+/* Legs the pool stores. */
+size_t writer_pool_legs(const struct writer_pool *p);
+
 /* Stages r for its leg's writer (loop thread). Nothing reaches the writers
  * until writer_pool_flush(), so a batch costs one lock per writer. The
  * caller bounds the backlog (max_queued_updates). */

@@ -55,6 +55,18 @@ const struct limit_def limit_defs[] = {
 	    "seconds a graceful stop may take to commit and acknowledge"),
 	L(output_buffer_bytes, 1048576, 65536, 1073741824,
 	    "bytes queued towards one peer before the daemon stops serving it"),
+	L(max_credential_bytes, 256, 16, 4096,
+	    "longest carrier credential (Hello) or operator secret (AUTH) the daemon will hash"),
+	L(auth_fail_delay_ms, 250, 0, 10000,
+	    "delay before refusing a failed authentication; doubles with each recent failure "
+	    "from the same address"),
+	L(auth_fail_delay_max_ms, 5000, 0, 60000, "the most that delay grows to"),
+	L(auth_fail_window_s, 300, 1, 86400,
+	    "how long a failed authentication counts as recent for its address"),
+	L(auth_fail_addresses, 4096, 16, 1000000,
+	    "addresses whose recent failures are remembered (the oldest are forgotten first)"),
+	L(auth_threads, 1, 1, 16,
+	    "threads that check credentials and tokens (a deliberately slow hash) off the loop"),
 };
 
 const size_t limit_defs_count = sizeof limit_defs / sizeof limit_defs[0];

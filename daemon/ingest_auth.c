@@ -1,0 +1,289 @@
+/* Carrier authentication in the handshake; see ingest_auth.h. */
+#include "ingest_auth.h"
+
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <openssl/crypto.h>
+
+#include "carrier.h"
+#include "config.h"
+#include "ingest_conn.h"
+#include "log.h"
+#include "server.h"
+#include "validate.h"
+#include "workq.h"
+
+struct ingest_auth_job {
+	struct workq_job base;		/* first: the workq hands this pointer back */
+	struct ingest_conn *conn;	/* loop side; NULL once the connection is gone */
+	atomic_bool cancelled;		/* read by the worker: skip the hashing */
+	struct config *cfg;		/* a reference: the candidates live in it */
+	char code[CARRIER_CODE_MAX];
+	const struct credential *cand[CREDENTIALS_PER_CODE_MAX];
+	size_t ncand;
+	char *secret;
+	size_t len;
+	int match;			/* index into cand, -1 for none */
+};
+
+struct ingest_refusal {
+	struct ingest_conn *conn;
+	struct event *ev;
+	const char *reason;		/* a log word */
+	Corridor__ErrorCode code;
+	char message[160];
+};
+
+static void
+job_free(struct ingest_auth_job *job)
+{
+	if (job->secret != NULL) {
+		OPENSSL_cleanse(job->secret, job->len);
+		free(job->secret);
+	}
+	config_release(job->cfg);
+	free(job);
+}
+
+static void
+refusal_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest_refusal *r = arg;
+	struct ingest_conn *c = r->conn;
+
+	(void)fd;
+	(void)what;
+	c->refusal = NULL;
+	ingest_conn_close(c, r->reason, r->code, r->message);
+	event_free(r->ev);
+	free(r);
+}
+
+/* Counts the failure and refuses the session once the throttle's delay is over. */
+static void
+refuse(struct ingest_conn *c, enum auth_failure why, Corridor__ErrorCode code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct ingest_conn *c, enum auth_failure why, Corridor__ErrorCode code,
+    const char *fmt, ...)
+{
+	int64_t delay = server_auth_failed(c->srv, why, c->peer);
+	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
+	struct ingest_refusal *r = calloc(1, sizeof *r);
+	va_list ap;
+
+	log_warnx("conn=%llu peer=%s authentication failed reason=%s delay_ms=%lld",
+	    (unsigned long long)c->id, c->peer, auth_failure_name(why), (long long)delay);
+	if (r == NULL) {
+		ingest_conn_close(c, auth_failure_name(why), code, "authentication failed");
+		return;
+	}
+	r->conn = c;
+	r->reason = auth_failure_name(why);
+	r->code = code;
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof r->message, fmt, ap);
+	va_end(ap);
+	/* nothing more is read from a peer being refused */
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	c->state = INGEST_REFUSING;
+	c->refusal = r;
+	r->ev = evtimer_new(c->srv->base, refusal_fire, r);
+	if (r->ev == NULL || evtimer_add(r->ev, &tv) == -1) {
+		if (r->ev != NULL)
+			event_free(r->ev);
+		c->refusal = NULL;
+		c->state = INGEST_HELLO;	/* so that the close below is not skipped */
+		ingest_conn_close(c, r->reason, r->code, r->message);
+		free(r);
+	}
+}
+
+void
+ingest_auth_detach(struct ingest_conn *c)
+{
+	if (c->auth_job != NULL) {
+		c->auth_job->conn = NULL;
+		atomic_store(&c->auth_job->cancelled, true);
+		c->auth_job = NULL;
+	}
+	if (c->refusal != NULL) {
+		event_free(c->refusal->ev);
+		free(c->refusal);
+		c->refusal = NULL;
+	}
+}
+
+/* Worker thread: the slow part. */
+static void
+job_run(struct workq_job *base, void *ctx)
+{
+	struct ingest_auth_job *job = (struct ingest_auth_job *)base;
+
+	(void)ctx;
+	job->match = -1;
+	if (atomic_load(&job->cancelled))
+		return;
+	for (size_t i = 0; i < job->ncand; i++)
+		if (cred_verify(&job->cand[i]->hash, job->secret, job->len)) {
+			job->match = (int)i;
+			break;
+		}
+}
+
+/* Loop thread: welcome or refuse. */
+static void
+job_done(struct workq_job *base)
+{
+	struct ingest_auth_job *job = (struct ingest_auth_job *)base;
+	struct ingest_conn *c = job->conn;
+	struct server *srv;
+	const struct credential *cred;
+	struct carrier *carrier;
+
+	if (c == NULL || c->state != INGEST_AUTH) {
+		if (c != NULL)
+			c->auth_job = NULL;
+		job_free(job);
+		return;
+	}
+	c->auth_job = NULL;
+	srv = c->srv;
+	if (job->match < 0) {
+		refuse(c, AUTH_FAIL_WRONG_CREDENTIAL, CORRIDOR__ERROR_CODE__AUTH_FAILED,
+		    "wrong credential for carrier %s", job->code);
+		job_free(job);
+		return;
+	}
+	cred = job->cand[job->match];
+	carrier = carrier_find(&srv->carriers, job->code);
+	/* a reload while it was checked: it must still hold in the new configuration */
+	if (job->cfg != srv->cfg)
+		cred = access_credential_same(&srv->cfg->access, cred->name, cred->hash_text,
+		    job->code);
+	if (cred == NULL || carrier == NULL || !carrier->configured) {
+		refuse(c, AUTH_FAIL_REVOKED, CORRIDOR__ERROR_CODE__AUTH_FAILED,
+		    "the credential for carrier %s was revoked by a configuration reload",
+		    job->code);
+		job_free(job);
+		return;
+	}
+	ingest_conn_welcome(c, carrier, cred);
+	job_free(job);
+}
+
+void
+ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
+{
+	struct server *srv = c->srv;
+	const struct config *cfg = srv->cfg;
+	struct carrier *carrier = carrier_find(&srv->carriers, h->carrier);
+	struct ingest_auth_job *job;
+	size_t len;
+
+	if (h->client_name != NULL && text_is_identifier(h->client_name) &&
+	    strlen(h->client_name) < sizeof c->client_name)
+		snprintf(c->client_name, sizeof c->client_name, "%s", h->client_name);
+	if (carrier == NULL || !carrier->configured) {
+		refuse(c, AUTH_FAIL_UNKNOWN_CARRIER, CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER,
+		    "carrier code %s is not configured", h->carrier);
+		return;
+	}
+	if (h->credential == NULL || h->credential[0] == '\0') {
+		refuse(c, AUTH_FAIL_NO_CREDENTIAL, CORRIDOR__ERROR_CODE__AUTH_FAILED,
+		    "this daemon needs the carrier's credential in the Hello");
+		return;
+	}
+	len = strlen(h->credential);
+	if (len > (size_t)cfg->limits.max_credential_bytes) {
+		refuse(c, AUTH_FAIL_CREDENTIAL_TOO_LONG, CORRIDOR__ERROR_CODE__AUTH_FAILED,
+		    "the credential is longer than max_credential_bytes (%lld)",
+		    (long long)cfg->limits.max_credential_bytes);
+		return;
+	}
+	if ((job = calloc(1, sizeof *job)) == NULL || (job->secret = malloc(len + 1)) == NULL) {
+		free(job);
+		ingest_conn_close(c, "out_of_memory", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
+		    "the daemon is out of memory; try again later");
+		return;
+	}
+	job->ncand = access_credentials_for(&cfg->access, h->carrier, job->cand,
+	    CREDENTIALS_PER_CODE_MAX);
+	if (job->ncand == 0) {
+		free(job->secret);
+		free(job);
+		refuse(c, AUTH_FAIL_NOT_CONFIGURED, CORRIDOR__ERROR_CODE__AUTH_FAILED,
+		    "no credential is configured for carrier %s", h->carrier);
+		return;
+	}
+	memcpy(job->secret, h->credential, len + 1);
+	job->len = len;
+	job->base.run = job_run;
+	job->base.done = job_done;
+	job->conn = c;
+	atomic_init(&job->cancelled, false);
+	job->cfg = config_hold(srv->cfg);
+	snprintf(job->code, sizeof job->code, "%s", h->carrier);
+	c->auth_job = job;
+	c->state = INGEST_AUTH;
+	bufferevent_disable(c->bev, EV_READ);
+	bufferevent_set_timeouts(c->bev, NULL, NULL);
+	workq_submit(srv->auth, &job->base);
+}
+
+void
+ingest_auth_wrong_carrier(struct ingest_conn *c, const char *code, struct reject *rej)
+{
+	const char *own = c->carrier->code;
+	const struct credential *cred = access_credential_same(&c->srv->cfg->access, c->cred_name,
+	    c->cred_hash, own);
+
+	rej->reason = CORRIDOR__REJECT_REASON__WRONG_CARRIER;
+	rej->retryable = false;
+	if (!carrier_code_valid(code))
+		snprintf(rej->message, sizeof rej->message, "the update's carrier is not a carrier "
+		    "code; this session writes as %s", own);
+	else if (cred != NULL && credential_covers(cred, code))
+		snprintf(rej->message, sizeof rej->message, "carrier %s is yours too, but this "
+		    "session writes as %s: send it in a session of %s (seq is per carrier)", code,
+		    own, code);
+	else
+		snprintf(rej->message, sizeof rej->message, "credential %s may not write as %s; "
+		    "this session writes as %s", c->cred_name, code, own);
+}
+
+size_t
+ingest_auth_recheck(struct server *srv)
+{
+	struct ingest_conn *c;
+	size_t closed = 0;
+
+	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
+		if (c->state != INGEST_STREAMING || c->carrier == NULL)
+			continue;
+		if (!c->carrier->configured) {
+			log_warnx("conn=%llu carrier=%s closing: carrier no longer configured",
+			    (unsigned long long)c->id, c->carrier->code);
+			ingest_conn_close(c, "carrier_removed", CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER,
+			    "this carrier was removed by a configuration reload");
+			closed++;
+		} else if (access_credential_same(&srv->cfg->access, c->cred_name, c->cred_hash,
+		    c->carrier->code) == NULL) {
+			srv->counters.auth_failures[AUTH_FAIL_REVOKED]++;
+			log_warnx("conn=%llu carrier=%s credential=%s closing: credential revoked",
+			    (unsigned long long)c->id, c->carrier->code, c->cred_name);
+			ingest_conn_close(c, "credential_revoked", CORRIDOR__ERROR_CODE__AUTH_FAILED,
+			    "the credential of this session was revoked by a configuration reload");
+			closed++;
+		}
+	}
+	return closed;
+}
