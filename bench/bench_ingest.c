@@ -5,6 +5,7 @@
  * and measures each batch's ack latency (send to the Ack that covers it).
  * usage: bench_ingest --port P [--carriers K] [--updates N] [--batch B]
  *                     [--window W] [--rate R]
+ * The carriers' secret (one for all) comes from $CORRIDOR_CREDENTIAL.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -128,6 +129,10 @@ connect_to(const char *host, const char *port)
 	return fd;
 }
 
+/* Every bench carrier's secret: $CORRIDOR_CREDENTIAL (bench/run.sh makes one
+ * credential for all of them). */
+static const char *bench_credential;
+
 static uint64_t
 hello(struct loader *l, int fd, uint8_t *buf, size_t cap)
 {
@@ -141,6 +146,7 @@ hello(struct loader *l, int fd, uint8_t *buf, size_t cap)
 	h.has_protocol_version = 1;
 	h.protocol_version = WIRE_PROTOCOL_VERSION;
 	h.carrier = code;
+	h.credential = (char *)(uintptr_t)bench_credential;
 	h.client_name = (char *)"bench_ingest";
 	m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_HELLO;
 	m.hello = &h;
@@ -368,6 +374,7 @@ main(int argc, char **argv)
 	int opt, failed = 0;
 	char err[128];
 
+	bench_credential = getenv("CORRIDOR_CREDENTIAL");
 	while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'H': o.host = optarg; break;

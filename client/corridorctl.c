@@ -13,7 +13,8 @@
 struct command {
 	const char *name;
 	int (*fn)(struct ctl *, int, char **);
-	int port_kind;		/* 0 the query port, 1 the carrier port, 2 the metrics port */
+	int port_kind;		/* 0 the query port, 1 the carrier port, 2 the metrics port,
+				 * 3 none */
 	const char *usage;
 	const char *help;
 };
@@ -39,11 +40,14 @@ static const struct command commands[] = {
 	    "Sends one raw query-protocol line (see docs/query-protocol.md) and renders\n"
 	    "the answer, e.g. corridorctl query \"STATS KZ-PORT-AKT 2026-11-01 - W\"." },
 	{ "push", cmd_push, 1,
-	    "push --carrier CODE [--credential S] [--batch N] [--window N] [--retries N]\n"
-	    "       [--format jsonl|csv] FILE|-",
+	    "push --carrier CODE [--credential-file F] [--batch N] [--window N]\n"
+	    "       [--retries N] [--format jsonl|csv] FILE|-",
 	    "Sends shipment updates from a JSON-lines or CSV file as carrier CODE, with\n"
 	    "acknowledgements, resend of retryable rejections and reconnects.\n"
-	    "  --credential S  the carrier's secret (or env CORRIDOR_CREDENTIAL)\n"
+	    "  --credential-file F  the carrier's secret: a line \"CODE SECRET\", or one\n"
+	    "                  bare SECRET line (or env CORRIDOR_CREDENTIAL_FILE)\n"
+	    "  --credential S  the secret itself (or env CORRIDOR_CREDENTIAL); other users\n"
+	    "                  can see a command line, so prefer the file or the env\n"
 	    "  --batch N       updates per Batch (default 500, capped by the daemon)\n"
 	    "  --window N      most unacknowledged updates (default: the daemon's limit)\n"
 	    "  --retries N     reconnect attempts in a row before giving up (default 20)\n"
@@ -53,13 +57,16 @@ static const struct command commands[] = {
 	    "message_id, \"<carrier>-<seq>\" is used; without carrier, --carrier." },
 	{ "simulate", cmd_simulate, 1,
 	    "simulate [--days N] [--end T] [--seed S] [--trains-per-day N]\n"
-	    "       [--credential S] [--retries N] [--out FILE.jsonl]",
+	    "       [--credential-file F] [--retries N] [--out FILE.jsonl]",
 	    "Simulates container block trains along the Middle Corridor and pushes the\n"
 	    "updates as the carriers would (one session per carrier, concurrently).\n"
 	    "  --days N            the window of activity before --end (default 1)\n"
 	    "  --end T             the end of the simulation (default now)\n"
 	    "  --seed S            random seed (default 1); same seed, same corridor\n"
 	    "  --trains-per-day N  both directions together (default 8)\n"
+	    "  --credential-file F each carrier's secret: lines \"CODE SECRET\" (a bare\n"
+	    "                      SECRET line for the rest); env CORRIDOR_CREDENTIAL_FILE;\n"
+	    "                      --credential S / CORRIDOR_CREDENTIAL: one for all\n"
 	    "  --out FILE.jsonl    write files instead: FILE.<CARRIER>.jsonl, one per\n"
 	    "                      carrier, without seq, ready for push" },
 	{ "info", cmd_info, 2, "info",
@@ -67,6 +74,14 @@ static const struct command commands[] = {
 	    "rejections by reason, writer backlog, connections, commit latency p50/p99\n"
 	    "(estimated from the histogram) and one row per carrier; --json for JSON.\n"
 	    "Talks HTTP to the metrics port (default 7472, env CORRIDOR_METRICS_PORT)." },
+	{ "hash-credential", cmd_hash_credential, 3, "hash-credential [--generate] [--iterations N]",
+	    "Reads a secret (prompting twice on a terminal, else the first line of\n"
+	    "standard input) and prints the hash to put in corridord.conf: a carrier's\n"
+	    "[credentials] line \"name = HASH CODE...\" or an operator's [operators] line\n"
+	    "\"name = HASH read|admin\". --generate makes a random secret instead and\n"
+	    "prints it on the first line, the hash on the second. --iterations N: the\n"
+	    "PBKDF2-HMAC-SHA256 work factor (default 100000; 1000..10000000); each\n"
+	    "Hello or AUTH costs the daemon one such hash." },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
@@ -79,6 +94,10 @@ usage_all(FILE *out)
 		fprintf(out, "  %s\n", commands[i].usage);
 	fprintf(out, "\nglobal options (anywhere on the line):\n"
 	    "  --host H   daemon host (default 127.0.0.1, env CORRIDOR_HOST)\n"
+	    "  --token-file F  the operator token for queries, a line NAME:SECRET\n"
+	    "             (env CORRIDOR_TOKEN_FILE); without one only ping answers\n"
+	    "  --token NAME:SECRET  the token itself (env CORRIDOR_TOKEN); other users can\n"
+	    "             see a command line, so prefer the file or the env\n"
 	    "  --port P   daemon port (default 7471 for queries, env CORRIDOR_QUERY_PORT;\n"
 	    "             7470 for push and simulate, env CORRIDOR_INGEST_PORT;\n"
 	    "             7472 for info, env CORRIDOR_METRICS_PORT)\n"
@@ -104,14 +123,23 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 	const char *a = argv[i], *val = NULL;
 	int used = 1;
 
-	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0) {
+	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0 || strcmp(a, "--token") == 0 ||
+	    strcmp(a, "--token-file") == 0) {
 		if (i + 1 >= *argc)
 			return -1;
 		val = argv[i + 1];
 		used = 2;
 	} else if (strncmp(a, "--host=", 7) == 0 || strncmp(a, "--port=", 7) == 0)
 		val = a + 7;
-	if (strncmp(a, "--host", 6) == 0 && val != NULL)
+	else if (strncmp(a, "--token=", 8) == 0)
+		val = a + 8;
+	else if (strncmp(a, "--token-file=", 13) == 0)
+		val = a + 13;
+	if (strncmp(a, "--token-file", 12) == 0 && val != NULL)
+		c->token_file = val;
+	else if (strncmp(a, "--token", 7) == 0 && val != NULL)
+		c->token = val;
+	else if (strncmp(a, "--host", 6) == 0 && val != NULL)
 		c->host = val;
 	else if (strncmp(a, "--port", 6) == 0 && val != NULL)
 		c->port = val;
@@ -133,8 +161,9 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { NULL, NULL, RENDER_TABLE, 0 };
+	static struct ctl c = { .fmt = RENDER_TABLE };
 	const struct command *cmd = NULL;
+	char err[256];
 	int help = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
@@ -173,7 +202,7 @@ main(int argc, char **argv)
 	}
 	if (c.host == NULL)
 		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
-	if (c.port == NULL) {
+	if (c.port == NULL && cmd->port_kind < 3) {
 		static const char *const envs[] = { "CORRIDOR_QUERY_PORT", "CORRIDOR_INGEST_PORT",
 		    "CORRIDOR_METRICS_PORT" };
 		static const char *const defaults[] = { CTL_QUERY_PORT, CTL_INGEST_PORT,
@@ -181,6 +210,10 @@ main(int argc, char **argv)
 		const char *env = getenv(envs[cmd->port_kind]);
 
 		c.port = env ? env : defaults[cmd->port_kind];
+	}
+	if (cmd->port_kind == 0 && ctl_token_resolve(&c, err, sizeof err) == -1) {
+		fprintf(stderr, "corridorctl: token: %s\n", err);
+		return 64;
 	}
 	return cmd->fn(&c, argc - 1, argv + 1);
 }

@@ -20,6 +20,10 @@ struct ctl {
 	const char *port;	/* the subcommand's default port is filled in by main */
 	enum render_fmt fmt;
 	int verbose;
+	/* the operator token for the query port (ctl_token_resolve) */
+	const char *token, *token_file;	/* --token NAME:SECRET, --token-file FILE */
+	const char *token_name, *token_secret;	/* NULL: no AUTH is sent */
+	char token_buf[4200];
 };
 
 /* Subcommands: argv[0] is the subcommand's name; they return the exit code. */
@@ -33,6 +37,21 @@ int cmd_query(struct ctl *c, int argc, char **argv);
 int cmd_push(struct ctl *c, int argc, char **argv);
 int cmd_simulate(struct ctl *c, int argc, char **argv);
 int cmd_info(struct ctl *c, int argc, char **argv);
+int cmd_hash_credential(struct ctl *c, int argc, char **argv);
+
+/* The operator token: --token, --token-file, CORRIDOR_TOKEN or
+ * CORRIDOR_TOKEN_FILE, as NAME:SECRET; 0 (token_name NULL when there is
+ * none), or -1 with err. */
+int ctl_token_resolve(struct ctl *c, char *err, size_t errlen);
+/* The carrier credential a session presents: given (--credential), else the
+ * file's line for code (or its bare secret line), else CORRIDOR_CREDENTIAL,
+ * else CORRIDOR_CREDENTIAL_FILE. NULL when there is none, or when err is set. */
+const char *ctl_carrier_credential(const char *given, const char *file, const char *code,
+    char *buf, size_t len, char *err, size_t errlen);
+/* A secrets file: "CODE SECRET" lines, a bare "SECRET" line for any other
+ * code (or a token "NAME:SECRET"), # comments. 0 or -1 with err. */
+int ctl_read_secret_file(const char *path, const char *code, char *out, size_t outlen,
+    char *err, size_t errlen);
 
 /* Prints the subcommand's --help text to stdout. */
 void ctl_usage_command(const char *name);

@@ -122,22 +122,25 @@ cmd_push(struct ctl *c, int argc, char **argv)
 	static const struct option opts[] = {
 		{ "carrier", required_argument, NULL, 'c' },
 		{ "credential", required_argument, NULL, 'k' },
+		{ "credential-file", required_argument, NULL, 'K' },
 		{ "batch", required_argument, NULL, 'b' },
 		{ "window", required_argument, NULL, 'w' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cs_opts o = { c->host, c->port, NULL, getenv("CORRIDOR_CREDENTIAL"),
-	    500, 0, 20, NULL };
-	const char *format = NULL, *path;
+	struct cs_opts o = { c->host, c->port, NULL, NULL, 500, 0, 20, NULL };
+	static char secret[4200];
+	const char *format = NULL, *path, *given = NULL, *file = NULL;
+	char err[512];
 	long v;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
 		switch (ch) {
 		case 'c': o.carrier = optarg; break;
-		case 'k': o.credential = optarg; break;
+		case 'k': given = optarg; break;
+		case 'K': file = optarg; break;
 		case 'f': format = optarg; break;
 		case 'b':
 			if (parse_count("--batch", optarg, 1, &v) == -1)
@@ -164,6 +167,12 @@ cmd_push(struct ctl *c, int argc, char **argv)
 		return 64;
 	}
 	path = argv[optind];
+	o.credential = ctl_carrier_credential(given, file, o.carrier, secret, sizeof secret, err,
+	    sizeof err);
+	if (err[0] != '\0') {
+		fprintf(stderr, "corridorctl: push: credential: %s\n", err);
+		return 64;
+	}
 	if (format != NULL && strcmp(format, "csv") != 0 && strcmp(format, "jsonl") != 0) {
 		fprintf(stderr, "corridorctl: push: --format is csv or jsonl\n");
 		return 64;

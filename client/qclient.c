@@ -120,8 +120,8 @@ read_answer(FILE *in, struct qresult *r, char *err, size_t errlen)
 }
 
 int
-qclient_run(const char *host, const char *port, const char *line,
-    struct qresult *r, char *err, size_t errlen)
+qclient_run(const char *host, const char *port, const char *token_name,
+    const char *token_secret, const char *line, struct qresult *r, char *err, size_t errlen)
 {
 	struct timeval tv = { QCLIENT_TIMEOUT_MS / 1000, 0 };
 	FILE *f;
@@ -139,10 +139,20 @@ qclient_run(const char *host, const char *port, const char *line,
 		close(fd);
 		return -1;
 	}
-	if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0) {
+	/* both lines at once: the daemon answers them in order */
+	if ((token_name != NULL && fprintf(f, "AUTH %s %s\n", token_name, token_secret) < 0) ||
+	    fprintf(f, "%s\n", line) < 0 || fflush(f) != 0) {
 		snprintf(err, errlen, "cannot send the request: %s", strerror(errno));
 		fclose(f);
 		return -1;
+	}
+	if (token_name != NULL) {
+		rc = read_answer(f, r, err, errlen);
+		if (rc == -1 || !r->ok) {
+			fclose(f);
+			return rc;	/* the AUTH's ERR is the answer */
+		}
+		qresult_free(r);
 	}
 	rc = read_answer(f, r, err, errlen);
 	if (rc == 0) {

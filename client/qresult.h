@@ -21,10 +21,12 @@ struct qresult {
 	size_t rows_cap;
 };
 
-/* Sends one request line and reads its answer. 0 when an answer (OK or ERR)
- * arrived; -1 with err filled when the connection or the answer failed. */
-int qclient_run(const char *host, const char *port, const char *line,
-    struct qresult *r, char *err, size_t errlen);
+/* Sends one request line and reads its answer. With token_name, an
+ * "AUTH <name> <secret>" goes first, and its ERR, if any, is the answer.
+ * 0 when an answer (OK or ERR) arrived; -1 with err filled when the
+ * connection or the answer failed. */
+int qclient_run(const char *host, const char *port, const char *token_name,
+    const char *token_secret, const char *line, struct qresult *r, char *err, size_t errlen);
 void qresult_free(struct qresult *r);
 
 /* Writes r (an OK answer) to out. 0 or -1. */

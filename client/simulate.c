@@ -21,7 +21,8 @@ struct sim_opts {
 	uint64_t seed;
 	int per_day;
 	const char *out;
-	const char *credential;
+	const char *credential;		/* --credential: one secret for every carrier */
+	const char *credential_file;	/* --credential-file: per carrier */
 	int retries;
 };
 
@@ -147,11 +148,12 @@ static int
 sessions_start(struct sim_ctx *x, struct ctl *c, const struct sim_opts *o,
     struct csession **cs, size_t *ncs)
 {
+	static char secrets[SIM_CARRIERS][4200];	/* live as long as the sessions */
 	char err[512];
 
 	*ncs = 0;
 	for (int k = 0; k < SIM_CARRIERS; k++) {
-		struct cs_opts co = { c->host, c->port, sim_carrier_codes[k], o->credential,
+		struct cs_opts co = { c->host, c->port, sim_carrier_codes[k], NULL,
 		    500, 0, o->retries, sim_update_free };
 		struct csession *s;
 		uint64_t seq;
@@ -161,6 +163,12 @@ sessions_start(struct sim_ctx *x, struct ctl *c, const struct sim_opts *o,
 			n += x->out.v[i] != NULL && x->out.v[i]->carrier == k;
 		if (n == 0)
 			continue;
+		co.credential = ctl_carrier_credential(o->credential, o->credential_file, co.carrier,
+		    secrets[k], sizeof secrets[k], err, sizeof err);
+		if (err[0] != '\0') {
+			fprintf(stderr, "corridorctl: simulate: %s: credential: %s\n", co.carrier, err);
+			return -1;
+		}
 		if ((s = csession_new(&co)) == NULL)
 			return -1;
 		cs[(*ncs)++] = s;
@@ -227,6 +235,7 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 		{ "trains-per-day", required_argument, NULL, 't' },
 		{ "out", required_argument, NULL, 'o' },
 		{ "credential", required_argument, NULL, 'k' },
+		{ "credential-file", required_argument, NULL, 'K' },
 		{ "retries", required_argument, NULL, 'r' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -235,8 +244,8 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (ch == 'o' || ch == 'k') {
-			*(ch == 'o' ? &o->out : &o->credential) = optarg;
+		if (ch == 'o' || ch == 'k' || ch == 'K') {
+			*(ch == 'o' ? &o->out : ch == 'k' ? &o->credential : &o->credential_file) = optarg;
 			continue;
 		}
 		if (ch == 'e') {
@@ -273,8 +282,7 @@ parse_opts(int argc, char **argv, struct sim_opts *o)
 int
 cmd_simulate(struct ctl *c, int argc, char **argv)
 {
-	struct sim_opts o = { 1, time_now_ms(), 1, 8, NULL,
-	    getenv("CORRIDOR_CREDENTIAL"), 20 };
+	struct sim_opts o = { 1, time_now_ms(), 1, 8, NULL, NULL, NULL, 20 };
 	struct sim_ctx *x;
 	char err[256];
 	int rc;

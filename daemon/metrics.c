@@ -180,6 +180,18 @@ metrics_render(struct server *srv, struct evbuffer *b)
 		    metrics_label(l1, sizeof l1, legs->legs[i].code),
 		    (unsigned long long)k->leg_stored[i]);
 	metrics_carriers(b, &srv->carriers);
+	metrics_head(b, "corridor_auth_failures_total", "counter",
+	    "Failed authentications: carrier Hellos and operator AUTH lines refused, and "
+	    "operator commands above the connection's right, by port and reason.");
+	for (int f = 0; f < AUTH_FAIL_COUNT; f++)
+		evbuffer_add_printf(b, "corridor_auth_failures_total{port=\"%s\",reason=\"%s\"} %llu\n",
+		    auth_failure_port((enum auth_failure)f), auth_failure_name((enum auth_failure)f),
+		    (unsigned long long)k->auth_failures[f]);
+	metrics_head(b, "corridor_reloads_total", "counter",
+	    "Configuration reloads (SIGHUP), applied or refused (the old configuration kept).");
+	evbuffer_add_printf(b, "corridor_reloads_total{result=\"ok\"} %llu\n"
+	    "corridor_reloads_total{result=\"failed\"} %llu\n",
+	    (unsigned long long)k->reloads_ok, (unsigned long long)k->reloads_failed);
 }
 
 /* ------------------------------------------------------------ requests */

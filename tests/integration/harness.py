@@ -4,7 +4,16 @@ and finds the binaries. Python standard library only.
 
 Paths come from the environment that tests/meson.build sets (CORRIDORD,
 CORRIDORCTL, BENCH_INGEST, CORRIDOR_SOURCE_DIR); without it they are guessed
-from this file's place in the source tree (build/ beside tests/)."""
+from this file's place in the source tree (build/ beside tests/).
+
+Authentication: every daemon the harness starts knows one carrier secret
+(CARRIER_SECRET, for every configured carrier code) and two operator tokens
+(ADMIN_TOKEN, READ_TOKEN), stored as PBKDF2 hashes in its configuration.
+Importing the harness puts CORRIDOR_CREDENTIAL and CORRIDOR_TOKEN (admin)
+into the environment, so corridorctl, bench_ingest and independent_carrier.py
+authenticate without being told; QueryClient sends AUTH itself."""
+import base64
+import hashlib
 import os
 import random
 import shutil
@@ -28,6 +37,42 @@ SYSTEM_PYTHON = '/usr/bin/python3'
 START_TIMEOUT_S = 15
 STOP_TIMEOUT_S = 30
 IO_TIMEOUT_S = 15
+
+DEFAULT_CARRIERS = ('KTZE', 'KMTF', 'PTCH', 'ADYC', 'ASCO', 'POB', 'MCML')
+CARRIER_SECRET = 'test-carrier-secret-4f9c2d7e'
+ADMIN_TOKEN = ('test-admin', 'test-admin-secret-81b3e6a0')
+READ_TOKEN = ('test-reader', 'test-reader-secret-5d2c9f14')
+CODES_PER_CREDENTIAL = 8        # corridord's CRED_CODES_MAX
+HASH_ITERATIONS = 1000          # the least corridord takes: cheap for tests
+
+os.environ.setdefault('CORRIDOR_CREDENTIAL', CARRIER_SECRET)
+os.environ.setdefault('CORRIDOR_TOKEN', '%s:%s' % ADMIN_TOKEN)
+
+
+def hash_secret(secret, iterations=HASH_ITERATIONS):
+    """The configuration's form of a secret, as `corridorctl hash-credential`
+    makes it: pbkdf2-sha256$<iterations>$<salt>$<hash>, base64."""
+    salt = os.urandom(16)
+    dk = hashlib.pbkdf2_hmac('sha256', secret.encode(), salt, iterations)
+    return 'pbkdf2-sha256$%d$%s$%s' % (iterations, base64.b64encode(salt).decode(),
+                                       base64.b64encode(dk).decode())
+
+
+def auth_lines(carriers=None, secret=CARRIER_SECRET, operators=(ADMIN_TOKEN, READ_TOKEN)):
+    """[credentials] and [operators] sections: one credential per
+    CODES_PER_CREDENTIAL carriers (all with secret), and the tokens."""
+    codes = list(carriers or DEFAULT_CARRIERS)
+    out = []
+    if secret is not None and codes:
+        out.append('[credentials]')
+        for i in range(0, len(codes), CODES_PER_CREDENTIAL):
+            out.append('test-%d = %s %s' % (i // CODES_PER_CREDENTIAL, hash_secret(secret),
+                                            ' '.join(codes[i:i + CODES_PER_CREDENTIAL])))
+    if operators:
+        out.append('[operators]')
+        for (name, tok), right in zip(operators, ('admin', 'read')):
+            out.append('%s = %s %s' % (name, hash_secret(tok), right))
+    return '\n'.join(out) + '\n' if out else ''
 
 
 def ensure_protobuf():
@@ -89,9 +134,10 @@ def tcp_queues(local_port):
     return out
 
 
-def write_config(path, carriers=None, limits=None, daemon=None):
+def write_config(path, carriers=None, limits=None, daemon=None, auth=True):
     """An INI file for corridord -c: [daemon] settings, a [carriers] section
-    (it replaces the built-in list) and [limits]."""
+    (it replaces the built-in list), [limits], and (auth) the harness's
+    credential for every carrier and its operator tokens."""
     with open(path, 'w', encoding='utf-8') as f:
         for section, items in (('daemon', daemon), ('limits', limits)):
             if items:
@@ -102,7 +148,13 @@ def write_config(path, carriers=None, limits=None, daemon=None):
             f.write('[carriers]\n')
             for code in carriers:
                 f.write('%s = test carrier %s\n' % (code, code))
+        if auth:
+            f.write(auth_lines(carriers))
     return path
+
+
+def has_config_flag(args):
+    return any(a in ('-c', '--config') or a.startswith('--config=') for a in args)
 
 
 def _ephemeral_range():
@@ -156,11 +208,18 @@ class Answer:
 
 class QueryClient:
     """A connection to the operator listener; request() sends one line and
-    parses the answer strictly (OK / # header / rows / END n, or ERR)."""
+    parses the answer strictly (OK / # header / rows / END n, or ERR).
+    It authenticates first with token ((name, secret); the harness's admin
+    token unless told otherwise; None sends no AUTH)."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S):
+    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S, token=ADMIN_TOKEN):
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.reader = self.sock.makefile('rb')
+        if token is not None:
+            a = self.request('AUTH %s %s' % token)
+            if not a.ok:
+                self.close()
+                raise QueryError('AUTH %s -> ERR %s %s' % (token[0], a.code, a.message))
 
     def close(self):
         self.reader.close()
@@ -228,6 +287,13 @@ class Daemon:
         self.own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='corridor-test-')
         self.extra_args = list(extra_args)
+        self.conf_dir = None
+        if not has_config_flag(self.extra_args):
+            # the built-in carriers with the harness's credential and tokens,
+            # beside the state (which may be a small file system of its own)
+            self.conf_dir = tempfile.mkdtemp(prefix='corridor-test-conf-')
+            conf = write_config(os.path.join(self.conf_dir, 'corridord.conf'))
+            self.extra_args = ['--config', conf] + self.extra_args
         self.proc = None
         self.log_path = os.path.join(self.state_dir, 'corridord.log')
         self.carrier_port = self.query_port = None
@@ -252,7 +318,7 @@ class Daemon:
                 raise AssertionError('corridord exited with %d at start-up:\n%s' %
                                      (self.proc.returncode, self.log_tail()))
             try:
-                with QueryClient(self.query_port, timeout=2) as q:
+                with QueryClient(self.query_port, timeout=2, token=None) as q:
                     a = q.request('PING')
                     if a.ok:
                         return self
@@ -300,9 +366,11 @@ class Daemon:
         self.kill()
         if self.own_dir:
             shutil.rmtree(self.state_dir, ignore_errors=True)
+        if self.conf_dir:
+            shutil.rmtree(self.conf_dir, ignore_errors=True)
 
-    def query(self):
-        return QueryClient(self.query_port)
+    def query(self, token=ADMIN_TOKEN):
+        return QueryClient(self.query_port, token=token)
 
     def log_text(self):
         try:

@@ -12,6 +12,7 @@ As a library:
 
 As a script:
     independent_carrier.py --port 7470 --carrier KTZE updates.jsonl
+(the carrier's secret from --credential or $CORRIDOR_CREDENTIAL)
 reads JSON lines of proto field names (enums by name, e.g. "event_code": "DEPA"),
 numbers updates without seq from Welcome.acked_seq + 1, sends them and prints
 the final acked_seq and every rejection."""
@@ -77,9 +78,12 @@ def make_update(**fields):
 
 
 class Carrier:
-    """One carrier session over TCP."""
+    """One carrier session over TCP. credential is the carrier's secret for the
+    Hello; None takes $CORRIDOR_CREDENTIAL (as corridorctl does), '' sends none."""
 
     def __init__(self, port, carrier, host='127.0.0.1', credential=None, timeout=15.0):
+        if credential is None:
+            credential = os.environ.get('CORRIDOR_CREDENTIAL')
         self.pb = load_pb2()
         self.carrier, self.credential, self.timeout = carrier, credential, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
@@ -162,7 +166,7 @@ class Carrier:
         h = self.pb.CarrierMessage()
         h.hello.protocol_version = protocol_version
         h.hello.carrier = self.carrier if carrier is None else carrier
-        if self.credential is not None:
+        if self.credential:
             h.hello.credential = self.credential
         h.hello.client_name = client_name
         self.send_message(h)

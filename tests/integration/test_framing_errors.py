@@ -190,6 +190,7 @@ class Framing(harness.DaemonTestCase):
         h = c.pb.CarrierMessage()
         h.hello.protocol_version = 1
         h.hello.carrier = 'KTZE'
+        h.hello.credential = c.credential
         b = c.pb.CarrierMessage()
         b.batch.updates.extend([good_update(1), good_update(2)])
         data = ic.frame(h.SerializeToString()) + ic.frame(b.SerializeToString())
@@ -205,6 +206,7 @@ class Framing(harness.DaemonTestCase):
         h = c.pb.CarrierMessage()
         h.hello.protocol_version = 1
         h.hello.carrier = 'KTZE'
+        h.hello.credential = c.credential
         data = ic.frame(h.SerializeToString())
         for seq in (1, 2, 3):
             b = c.pb.CarrierMessage()

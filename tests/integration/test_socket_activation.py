@@ -57,7 +57,9 @@ class SocketActivation(unittest.TestCase):
         if fdnames is not None:
             args.append('--fdname=' + fdnames)
         # no metrics listener: its fixed default port would clash with other tests
-        args += [harness.CORRIDORD, '--state-dir', state, '--metrics-listen', ''] + list(extra)
+        conf = harness.write_config(os.path.join(state, 'corridord.conf'))
+        args += [harness.CORRIDORD, '--config', conf, '--state-dir', state,
+                 '--metrics-listen', ''] + list(extra)
         with open(log_path, 'ab') as log:
             proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                     stderr=subprocess.STDOUT)
