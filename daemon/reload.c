@@ -85,8 +85,8 @@ keep_string(const char *what, const char *running, char *next, size_t len)
 {
 	if (strcmp(running, next) == 0)
 		return 0;
-	log_warnx("reload: %s changed from \"%s\" to \"%s\"; that needs a restart, keeping \"%s\"",
-	    what, running, next, running);
+	log_warnx("reload keeps the running value of %s (it needs a restart) running=\"%s\" "
+	    "file=\"%s\"", what, running, next);
 	snprintf(next, len, "%s", running);
 	return 1;
 }
@@ -105,8 +105,8 @@ reload_keep_restart_only(const struct config *running, struct config *next)
 	kept += keep_string("metrics_listen", running->metrics_listen, next->metrics_listen,
 	    sizeof next->metrics_listen);
 	if (running->sync != next->sync) {
-		log_warnx("reload: synchronous changed; that needs a restart, keeping %s",
-		    running->sync == DB_SYNC_FULL ? "full" : "normal");
+		log_warnx("reload keeps the running value of synchronous (it needs a restart) "
+		    "running=%s", running->sync == DB_SYNC_FULL ? "full" : "normal");
 		next->sync = running->sync;
 		kept++;
 	}
@@ -116,9 +116,9 @@ reload_keep_restart_only(const struct config *running, struct config *next)
 
 		if (d == NULL || limits_get(&running->limits, d) == limits_get(&next->limits, d))
 			continue;
-		log_warnx("reload: limit %s changed from %lld to %lld; that needs a restart, keeping "
-		    "%lld", d->name, (long long)limits_get(&running->limits, d),
-		    (long long)limits_get(&next->limits, d), (long long)limits_get(&running->limits, d));
+		log_warnx("reload keeps the running value of %s (it needs a restart) running=%lld "
+		    "file=%lld", d->name, (long long)limits_get(&running->limits, d),
+		    (long long)limits_get(&next->limits, d));
 		slot = (int64_t *)(void *)((char *)&next->limits + d->offset);
 		*slot = limits_get(&running->limits, d);
 		kept++;
@@ -151,7 +151,8 @@ reload_failed(struct server *srv, const char *why)
 
 		snprintf(line, sizeof line, "%.*s", (int)n, p);
 		if (line[0] != '\0')
-			log_warnx("reload failed, keeping the running configuration: %s", line);
+			log_warnx("reload failed; the running configuration stays problem=\"%s\"",
+			    line);
 		p += n + (p[n] == '\n');
 	}
 	reload_end(srv);
@@ -215,7 +216,7 @@ reload_apply(struct server *srv, struct reload_job *job)
 	for (size_t i = job->first_new_leg; i < next->legs.count; i++) {
 		writer_pool_add_leg(srv->writers, job->stores[i]);	/* room: checked at start */
 		job->stores[i] = NULL;
-		log_info("reload: leg %s added file=%s/%s.db", next->legs.legs[i].code,
+		log_info("reload added leg=%s file=%s/%s.db", next->legs.legs[i].code,
 		    job->legs_dir, next->legs.legs[i].code);
 	}
 	for (size_t i = 0; i < job->fresh->count; i++) {
@@ -223,7 +224,7 @@ reload_apply(struct server *srv, struct reload_job *job)
 
 		*c = job->fresh->items[i];	/* takes its window over */
 		job->fresh->items[i].done = NULL;
-		log_info("reload: carrier %s added acked_seq=%llu", c->code,
+		log_info("reload added carrier=%s acked_seq=%llu", c->code,
 		    (unsigned long long)c->acked_seq);
 	}
 	job->fresh->count = 0;
@@ -232,9 +233,9 @@ reload_apply(struct server *srv, struct reload_job *job)
 		const struct carrier_conf *conf = carrier_list_find(&next->carriers, c->code);
 
 		if (conf != NULL && !c->configured)
-			log_info("reload: carrier %s configured again", c->code);
+			log_info("reload configured again carrier=%s", c->code);
 		if (conf == NULL && c->configured) {
-			log_info("reload: carrier %s removed", c->code);
+			log_info("reload removed carrier=%s", c->code);
 			dropped++;
 		}
 		c->configured = conf != NULL;
