@@ -39,12 +39,23 @@ ceiling_line=$("$bin/bench/bench_ceiling" "$work/ceiling.db" "$updates" "$carrie
 echo "$ceiling_line"
 ceiling=$(sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p' <<<"$ceiling_line")
 
+# one secret for every bench carrier (a credential names at most 8 codes);
+# bench_ingest takes it from CORRIDOR_CREDENTIAL
+key=$("$bin/client/corridorctl" hash-credential --generate --iterations 10000)
+CORRIDOR_CREDENTIAL=$(sed -n 1p <<<"$key")
+export CORRIDOR_CREDENTIAL
 {
   echo "[daemon]"
   echo "synchronous = $sync"
   echo "log_level = warn"
   echo "[carriers]"
   for ((k = 0; k < carriers; k++)); do printf 'B%04d = bench carrier %d\n' "$k" "$k"; done
+  echo "[credentials]"
+  for ((k = 0; k < carriers; k += 8)); do
+    printf 'bench-%d = %s' "$k" "$(sed -n 2p <<<"$key")"
+    for ((j = k; j < k + 8 && j < carriers; j++)); do printf ' B%04d' "$j"; done
+    echo
+  done
 } >"$work/corridord.conf"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -26,10 +26,26 @@ free_port() {
 }
 ingest=$(free_port)
 query=$(free_port)
-ctl() { build/client/corridorctl --port "$query" "$@"; }
 
-build/daemon/corridord --state-dir "$state" --carrier-listen "127.0.0.1:$ingest" \
-  --query-listen "127.0.0.1:$query" --log-level warn 2>"$state/corridord.log" &
+# Credentials: the carriers share one secret here and the operator has an admin
+# token; corridord.conf keeps only their salted hashes, corridorctl reads the
+# secrets from files (not the command line, where other users could see them).
+umask 077
+carrier_key=$(build/client/corridorctl hash-credential --generate)
+operator_key=$(build/client/corridorctl hash-credential --generate)
+sed -n 1p <<<"$carrier_key" >"$state/carriers.secret"
+printf 'demo:%s\n' "$(sed -n 1p <<<"$operator_key")" >"$state/operator.token"
+cat >"$state/corridord.conf" <<CONF
+[credentials]
+demo-carriers = $(sed -n 2p <<<"$carrier_key") KTZE KMTF PTCH ADYC ASCO POB MCML
+[operators]
+demo = $(sed -n 2p <<<"$operator_key") admin
+CONF
+ctl() { build/client/corridorctl --port "$query" --token-file "$state/operator.token" "$@"; }
+
+build/daemon/corridord --config "$state/corridord.conf" --state-dir "$state" \
+  --carrier-listen "127.0.0.1:$ingest" --query-listen "127.0.0.1:$query" \
+  --log-level warn 2>"$state/corridord.log" &
 daemon=$!
 cleanup() {
   if kill -0 "$daemon" 2>/dev/null; then kill -TERM "$daemon"; wait "$daemon" || true; fi
@@ -45,7 +61,11 @@ ctl ping >/dev/null
 
 echo
 echo "== corridord is up (state in $state); carriers push a simulated corridor day"
-build/client/corridorctl --port "$ingest" simulate --days "$days" --seed "$seed"
+build/client/corridorctl --port "$ingest" simulate --days "$days" --seed "$seed" \
+  --credential-file "$state/carriers.secret"
+echo
+echo "== a query without the operator's token is refused"
+build/client/corridorctl --port "$query" legs || true
 
 echo
 echo "== the corridor's legs"
