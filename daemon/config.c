@@ -205,9 +205,26 @@ config_read_line(char *buf, int size, void *stream)
 {
 	struct load_state *ls = stream;
 	char *line = fgets(buf, size, ls->file);
+	size_t n;
 
-	if (line != NULL)
-		ls->lineno++;
+	if (line == NULL)
+		return NULL;
+	ls->lineno++;
+	n = strlen(buf);
+	if (n + 1 == (size_t)size && buf[n - 1] != '\n' && !feof(ls->file)) {
+		/* inih would read the rest as another line: report it, skip it whole */
+		int ch, k;
+
+		while ((ch = fgetc(ls->file)) != EOF && ch != '\n')
+			;
+		k = snprintf(ls->err + ls->used, ls->errlen - ls->used,
+		    "%s:%d: the line is longer than %d characters\n", ls->path, ls->lineno,
+		    size - 2);
+		if (k > 0 && (size_t)k < ls->errlen - ls->used)
+			ls->used += (size_t)k;
+		ls->problems++;
+		snprintf(buf, (size_t)size, ";\n");	/* a comment to inih */
+	}
 	return line;
 }
 

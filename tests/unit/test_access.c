@@ -123,6 +123,11 @@ test_mistakes(void **state)
 	    "hash starts with");
 	expect_problem("[operators]\nalice = " H1 " read\nalice = " H1 " admin\n",
 	    ":3: operator alice is defined twice");
+	/* too long for the INI reader: reported, not read as two lines */
+	expect_problem("[credentials]\n"
+	    "a-credential-name-of-sixty-three-characters-xxxxxxxxxxxxxxxxxxx = " H1
+	    " KTZE KMTF PTCH ADYC ASCO POB MCML AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n[operators]\n",
+	    ":2: the line is longer than 198 characters");
 }
 
 int
