@@ -28,7 +28,7 @@ static void
 attach_plans(const struct trav_event *ev, size_t n, struct traversal *tr, size_t count)
 {
 	for (size_t k = 0; k < count; k++) {
-		int64_t lo = k > 0 ? tr[k - 1].exit_ms : INT64_MIN;
+		int64_t lo = k > 0 ? tr[k].enter_ms : INT64_MIN;
 		int64_t hi = k + 1 < count ? tr[k + 1].enter_ms : INT64_MAX;
 		int64_t plan_id = -1;
 

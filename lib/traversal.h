@@ -51,9 +51,10 @@ enum event_role leg_event_role(enum leg_kind kind, int classifier, int event_cod
  * entry opens one, the first actual exit after it closes it; repeated
  * entries while open and exits with nothing open are ignored. out must hold
  * n entries. Cargo figures come from the entry, gaps filled from the exit.
- * A closed traversal owns the planned and estimated exits between the exit
- * of the traversal before it and the entry of the one after it: its plan is
- * the last received PLN exit there, its ETA error sums every EST exit. */
+ * A closed traversal owns the planned and estimated exits timed from its
+ * entry to the next traversal's entry (the first one also those before
+ * it): its plan is the last received PLN exit there, its ETA error sums
+ * |estimate - actual exit| over every EST exit there. */
 size_t traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out);
 
 /* Called by traversal_diff() for each difference: a traversal that is gone
