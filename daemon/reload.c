@@ -25,6 +25,7 @@
 static const char *const restart_only_limits[] = {
 	"writers", "writer_batch_updates", "writer_commit_delay_ms", "query_threads",
 	"seq_window", "listen_backlog", "auth_threads", "auth_fail_addresses",
+	"retention_batch_units",
 };
 
 /* The catalog and the new leg files are the checkpoint thread's to touch. */
@@ -70,7 +71,15 @@ reload_reconcile_legs(const struct leg_table *running, struct leg_table *next, c
 			free(out);
 			return -1;
 		}
-		out->legs[out->count++] = *then;
+		out->legs[out->count] = *then;
+		if (then->typical_h != now->typical_h) {
+			/* the writer derives the leg's rollups with it (leg_store_open) */
+			log_warnx("reload keeps the running value of leg %s typical_h (it needs a "
+			    "restart, which derives the rollups again) running=%g file=%g", now->code,
+			    now->typical_h, then->typical_h);
+			out->legs[out->count].typical_h = now->typical_h;
+		}
+		out->count++;
 	}
 	for (size_t i = 0; i < next->count; i++)
 		if (legs_find(running, next->legs[i].code) == NULL)

@@ -7,10 +7,11 @@
  * needs a restart. A file with any problem changes nothing at all.
  *
  * Legs: a new leg gets its file (created and migrated off the loop) and the
- * next index; a changed leg's description applies at once. A leg may not
- * disappear or change kind while running (its open file and the traversals
- * paired by its kind would no longer match the configuration): such a file
- * is refused like an invalid one.
+ * next index; a changed leg's description applies at once, but its typical
+ * time, from which the writer derives the rollups, needs a restart (that
+ * derives them again). A leg may not disappear or change kind while running
+ * (its open file and the traversals paired by its kind would no longer match
+ * the configuration): such a file is refused like an invalid one.
  *
  * The sessions of a carrier whose credential was revoked (removed, or its
  * hash replaced) or whose code was removed get an Error frame and are
