@@ -263,7 +263,8 @@ ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
 	    (unsigned long long)c->id, carrier->code, c->peer, c->client_name[0] ? c->client_name : "-",
 	    cred->name, (unsigned long long)carrier->acked_seq);
 	/* frames the carrier sent right after its Hello waited in the buffer */
-	bufferevent_enable(c->bev, EV_READ);
+	if (c->paused == 0)
+		bufferevent_enable(c->bev, EV_READ);
 	ingest_conn_take_input(c);
 }
 
