@@ -80,15 +80,16 @@ static const struct command commands[] = {
 	    "[credentials] line \"name = HASH CODE...\" or an operator's [operators] line\n"
 	    "\"name = HASH read|admin\". --generate makes a random secret instead and\n"
 	    "prints it on the first line, the hash on the second. --iterations N: the\n"
-	    "PBKDF2-HMAC-SHA256 work factor (default 100000; 1000..10000000); each\n"
-	    "Hello or AUTH costs the daemon one such hash." },
+	    "PBKDF2-HMAC-SHA256 work factor, 1000..10000000 (default 100000 for a\n"
+	    "secret you type, 10000 for a generated one: 256 random bits need no\n"
+	    "slowing down); each Hello or AUTH costs the daemon one such hash." },
 };
 #define NCOMMANDS (sizeof commands / sizeof commands[0])
 
 static void
 usage_all(FILE *out)
 {
-	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [-v] "
+	fprintf(out, "usage: corridorctl [--host H] [--port P] [--token-file F] [--json|--csv] [-v] "
 	    "<command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %s\n", commands[i].usage);

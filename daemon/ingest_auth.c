@@ -234,7 +234,9 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	snprintf(job->code, sizeof job->code, "%s", h->carrier);
 	c->auth_job = job;
 	c->state = INGEST_AUTH;
-	bufferevent_disable(c->bev, EV_READ);
+	/* Still read (frames wait in the buffer, up to its watermark), so that a
+	 * peer that gives up is noticed and its check skipped: when many Hellos
+	 * queue for the auth threads, the ones nobody waits for cost nothing. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	workq_submit(srv->auth, &job->base);
 }

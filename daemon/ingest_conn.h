@@ -23,7 +23,7 @@ struct ingest_refusal;
 
 enum ingest_state {
 	INGEST_HELLO,		/* waiting for the carrier's Hello */
-	INGEST_AUTH,		/* its credential is being checked; not read meanwhile */
+	INGEST_AUTH,		/* its credential is being checked; frames wait */
 	INGEST_REFUSING,	/* authentication failed: the refusal waits out its delay */
 	INGEST_STREAMING,	/* batches flow */
 	INGEST_DRAINING,	/* daemon stopping: no more reading, acks still go out */

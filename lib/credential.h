@@ -14,7 +14,8 @@
 #define CRED_SCHEME "pbkdf2-sha256"
 #define CRED_ITER_MIN 1000
 #define CRED_ITER_MAX 10000000
-#define CRED_ITER_DEFAULT 100000
+#define CRED_ITER_DEFAULT 100000	/* for a secret a person chose */
+#define CRED_ITER_GENERATED 10000	/* for a random one: guessing is hopeless anyway */
 #define CRED_SALT_MIN 8
 #define CRED_SALT_MAX 64
 #define CRED_SALT_DEFAULT 16

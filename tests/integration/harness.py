@@ -45,8 +45,11 @@ READ_TOKEN = ('test-reader', 'test-reader-secret-5d2c9f14')
 CODES_PER_CREDENTIAL = 8        # corridord's CRED_CODES_MAX
 HASH_ITERATIONS = 1000          # the least corridord takes: cheap for tests
 
-os.environ.setdefault('CORRIDOR_CREDENTIAL', CARRIER_SECRET)
-os.environ.setdefault('CORRIDOR_TOKEN', '%s:%s' % ADMIN_TOKEN)
+# the tests' own secrets, whatever the caller's environment holds
+os.environ['CORRIDOR_CREDENTIAL'] = CARRIER_SECRET
+os.environ['CORRIDOR_TOKEN'] = '%s:%s' % ADMIN_TOKEN
+for _name in ('CORRIDOR_CREDENTIAL_FILE', 'CORRIDOR_TOKEN_FILE'):
+    os.environ.pop(_name, None)
 
 
 def hash_secret(secret, iterations=HASH_ITERATIONS):
