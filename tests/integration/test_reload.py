@@ -132,13 +132,12 @@ class Reload(unittest.TestCase):
     def sighup(self, expect):
         """Sends SIGHUP and waits for the log line that ends the reload;
         returns the notify messages that came with it."""
-        before_log = self.daemon.log_text().count('reload ')
+        before_log = self.daemon.log_text().count(expect)
         before_notify = len(self.notify.messages)
         os.kill(self.daemon.pid, signal.SIGHUP)
         deadline = time.monotonic() + 15
         while True:
-            text = self.daemon.log_text()
-            if expect in text and text.count('reload ') > before_log and \
+            if self.daemon.log_text().count(expect) > before_log and \
                     any('READY=1' in m for m in self.notify.since(before_notify)):
                 break
             if time.monotonic() > deadline:
@@ -258,6 +257,31 @@ class Reload(unittest.TestCase):
         self.sighup('reload done')
         self.assertEqual(self.carrier('KMTF', harness.CARRIER_SECRET).hello().acked_seq, 3)
         self.assertEqual(d.stop(), 0, d.log_tail())
+
+    def test_credential_revoked_while_it_is_checked(self):
+        # a slow hash (5,000,000 iterations, about a second) still running
+        # when the reload takes the credential away: the Hello is refused
+        self.hashes['ktz'] = harness.hash_secret(KTZ_SECRET, iterations=5000000)
+        self.write(credentials=('ktz', 'kmtf'), operators=('admin',))
+        self.sighup('reload done')
+        c = self.carrier('KTZE', KTZ_SECRET)
+        c.send_message(self.hello_message('KTZE', KTZ_SECRET))
+        time.sleep(0.1)
+        self.write(credentials=('kmtf',), operators=('admin',))
+        self.sighup('reload done')
+        msg = c.read_message(timeout=20)
+        self.assertEqual(msg.WhichOneof('body'), 'error', msg)
+        self.assertEqual(c.pb.ErrorCode.Name(msg.error.code), 'AUTH_FAILED')
+        self.assertIn('revoked by a configuration reload', msg.error.message)
+        self.assertEqual(metric(self.metrics_port, 'corridor_auth_failures_total',
+                                port='carriers', reason='revoked'), 1)
+
+    def hello_message(self, code, secret):
+        m = ic.load_pb2().CarrierMessage()
+        m.hello.protocol_version = 1
+        m.hello.carrier = code
+        m.hello.credential = secret
+        return m
 
 
 if __name__ == '__main__':
