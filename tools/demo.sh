@@ -61,6 +61,9 @@ echo "== end-to-end journeys against the published schedules (Altynkol -> Baku 9
 ctl query "JOURNEYS ALK BAK - - W"
 ctl query "JOURNEYS ALK POT - - W"
 echo
+echo "== on time: against each leg's typical time, against the plans (PLN) and the estimates' error (EST)"
+ctl query "ONTIME *"
+echo
 echo "== volumes across the Caspian per ISO week, holds at the borders and ports, delay reasons"
 ctl query "VOLUMES CASP-AKT-ALT week"
 ctl query "HOLDS *"
