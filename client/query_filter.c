@@ -75,9 +75,14 @@ qfilter_parse(int argc, char **argv, unsigned allowed, struct qfilter *f)
 	int ch, idx;
 
 	memset(f, 0, sizeof *f);
-	while ((ch = getopt_long(argc, argv, "", opts, &idx)) != -1) {
-		if (ch == '?' || ch == ':')
+	opterr = 0;
+	while ((ch = getopt_long(argc, argv, ":", opts, &idx)) != -1) {
+		if (ch == '?' || ch == ':') {
+			fprintf(stderr, "corridorctl: %s: %s %s (see --help)\n", cmd,
+			    ch == ':' ? "a value is missing after" : "unknown option",
+			    argv[optind - 1]);
 			return -1;
+		}
 		if (!(allowed & flag_of[idx])) {
 			fprintf(stderr, "corridorctl: %s: no option --%s (see --help)\n", cmd,
 			    opts[idx].name);
