@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -71,26 +72,66 @@ watch_sleep(int64_t until_ms)
 	}
 }
 
+/* Lines of the terminal on stdout; 0 when unknown. */
+static size_t
+term_rows(void)
+{
+	struct winsize ws;
+
+	return ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
+}
+
+/* Writes body, or when it has rows lines or more (rows 0: unknown) the
+ * first rows - 1 and how many more there are, without a last newline: a
+ * frame taller than the screen would scroll its header away. */
+static void
+put_body(const char *body, size_t len, size_t rows)
+{
+	size_t lines = 0, keep = 0;
+
+	for (size_t i = 0; i < len; i++)
+		if (body[i] == '\n' && ++lines == rows - 1)
+			keep = i + 1;
+	if (rows < 2 || lines < rows) {
+		fwrite(body, 1, len, stdout);
+		return;
+	}
+	fwrite(body, 1, keep, stdout);
+	printf("(%zu more lines)", lines - (rows - 1));
+}
+
 /* The frame shown on a terminal: header, the error if the refresh failed,
- * then the last answer that came (body, may be NULL). */
+ * then the last answer that came (body, may be NULL), cut to the screen. */
 static void
 draw_tty(const struct ctl *c, const char *when_ok, const char *when_now,
     const struct ctl_error *e, int failed, const char *body, size_t len)
 {
-	char line[1024];
+	char line[1024], *head = NULL;
+	size_t head_len = 0, rows = term_rows(), used = 0;
+	FILE *h = open_memstream(&head, &head_len);
 
-	fputs("\033[H\033[2J", stdout);
+	if (h == NULL)
+		return;
 	snprintf(line, sizeof line, "every %gs: corridorctl %s | refreshed %s | Ctrl-C ends",
 	    c->watch_s, c->title ? c->title : "", when_ok[0] ? when_ok : "never");
-	fit_wrapped(stdout, line, c->width);
+	fit_wrapped(h, line, c->width);
 	if (failed) {
 		snprintf(line, sizeof line, "refresh failed at %s: %s%s", when_now, e->msg,
 		    body ? " (the last answer follows)" : "");
-		fit_wrapped(stdout, line, c->width);
+		fit_wrapped(h, line, c->width);
 	}
-	fputc('\n', stdout);
+	fputc('\n', h);
+	if (fclose(h) != 0) {
+		free(head);
+		return;
+	}
+	for (size_t i = 0; i < head_len; i++)
+		used += head[i] == '\n';
+	fputs("\033[H\033[2J", stdout);
+	fwrite(head, 1, head_len, stdout);
 	if (body != NULL)
-		fwrite(body, 1, len, stdout);
+		put_body(body, len, rows == 0 ? 0 : rows > used + 1 ? rows - used : 2);
+	free(head);
 }
 
 static int
