@@ -11,15 +11,19 @@ must draw bars whose counts add up to n with p50/p90/typical marked, and
 library only."""
 import csv
 import datetime
+import fcntl
 import io
 import json
 import math
 import os
 import re
+import select
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 import unittest
 
@@ -494,6 +498,44 @@ class CorridorctlStats(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertGreaterEqual(out.count('# refreshed '), 2, out)
         self.assertIn('updates stored', out)
+
+    def test_watch_on_a_terminal(self):
+        """Under a pseudo-terminal of 12 x 60 (TIOCGWINSZ, no COLUMNS): the
+        screen is cleared and redrawn, and no frame is wider or taller."""
+        rows, cols = 12, 60
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack('HHHH', rows, cols, 0, 0))
+        env = {k: v for k, v in os.environ.items() if k not in ('COLUMNS', 'LINES')}
+        p = subprocess.Popen([harness.CORRIDORCTL, '--port', str(self.daemon.query_port),
+                              '--watch', '0.4', 'intransit'], stdin=subprocess.DEVNULL,
+                             stdout=slave, stderr=subprocess.PIPE, env=env)
+        os.close(slave)
+        out = b''
+        try:
+            deadline = time.monotonic() + 1.8
+            while time.monotonic() < deadline:
+                ready, _, _ = select.select([master], [], [], 0.1)
+                if ready:
+                    out += os.read(master, 65536)
+            self.assertIsNone(p.poll(), 'corridorctl --watch ended by itself')
+            p.send_signal(signal.SIGINT)
+            self.assertEqual(p.wait(timeout=10), 0, p.stderr.read())
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+            p.stderr.close()
+            os.close(master)
+        frames = out.decode('utf-8', 'replace').split('\x1b[H\x1b[2J')[1:]
+        self.assertGreaterEqual(len(frames), 2, out)
+        for frame in frames[:-1]:          # the last one may be cut by SIGINT
+            lines = frame.replace('\r\n', '\n').split('\n')
+            self.assertLessEqual(len(lines), rows, frame)
+            self.assertEqual([line for line in lines if len(line) > cols], [], frame)
+            self.assertIn('corridorctl intransit', frame)
+            self.assertRegex(frame, r'refreshed\s+\S+Z')
+            self.assertIn('KZ-BRD-ALT', frame)
+            self.assertRegex(frame, r'\((\d+) more lines\)$')   # 12 legs do not fit
 
     def test_watch_survives_no_daemon(self):
         port = harness.free_port()     # nobody listens there
