@@ -22,7 +22,7 @@
 
 /* Without a width to fit (not a terminal, no COLUMNS) the drawing takes this. */
 #define HIST_DEFAULT_WIDTH 80
-/* Bars are never shorter than this, however narrow the terminal. */
+/* Below bars of this length the marks give way to the bars. */
 #define HIST_MIN_BAR 10
 
 struct hist_job {
@@ -167,7 +167,7 @@ hist_draw(const struct hist_job *j, const struct hist_view *v, size_t width, FIL
 	const struct hbins *h = &v->bins;
 	int dec = hbins_decimals(h);
 	char line[512], win[128], a[32], b[32], t[32], m[64];
-	size_t numw = 1, cntw = 5, markw = 0, barw;
+	size_t numw = 1, cntw = 5, markw = 0, barw, fixed;
 
 	window_text(&j->f, win, sizeof win);
 	snprintf(line, sizeof line, "%s: %s, %s, left the leg %s", j->leg,
@@ -195,9 +195,12 @@ hist_draw(const struct hist_job *j, const struct hist_view *v, size_t width, FIL
 		if (m[0] != '\0' && strlen(m) + 3 > markw)
 			markw = strlen(m) + 3;		/* " < " before the marks */
 	}
-	/* "lo-hi |" bar " " count marks */
-	barw = 2 * numw + 3 + 1 + cntw + markw;
-	barw = width > barw + HIST_MIN_BAR ? width - barw : HIST_MIN_BAR;
+	/* "lo-hi |" bar " " count marks; too narrow for bars of HIST_MIN_BAR
+	 * with the marks: the marks go (the header still gives the figures) */
+	fixed = 2 * numw + 1 + 2 + 1 + cntw;
+	if (width < fixed + markw + HIST_MIN_BAR)
+		markw = 0;
+	barw = width > fixed + markw ? width - fixed - markw : 1;
 	fprintf(out, "%*s |%*s%*s\n", (int)(2 * numw + 1), "hours", (int)barw, "",
 	    (int)cntw + 1, "count");
 	for (size_t k = 0; k < h->n; k++) {
@@ -210,7 +213,10 @@ hist_draw(const struct hist_job *j, const struct hist_view *v, size_t width, FIL
 		    (int)numw, dec, h->start_h + h->width_h * (double)(k + 1));
 		for (size_t i = 0; i < barw; i++)
 			fputc(i < len ? '#' : ' ', out);
-		bin_marks(v, k, m, sizeof m);
+		if (markw > 0)
+			bin_marks(v, k, m, sizeof m);
+		else
+			m[0] = '\0';
 		fprintf(out, " %*lld%s%s\n", (int)cntw, (long long)h->count[k], m[0] ? " < " : "", m);
 	}
 }

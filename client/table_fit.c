@@ -203,11 +203,10 @@ fit_wrapped(FILE *out, const char *text, size_t width)
 	if (width == 0)
 		width = SIZE_MAX;
 	while (*text != '\0') {
-		size_t len = strcspn(text, " "), tw;
-		char word[256];
+		size_t len = strcspn(text, " "), tw = 0;
 
-		snprintf(word, sizeof word, "%.*s", (int)len, text);
-		tw = text_width(word);
+		for (size_t i = 0; i < len; i++)
+			tw += ((unsigned char)text[i] & 0xC0) != 0x80;
 		if (col > 0 && col + 1 + tw > width) {
 			fputc('\n', out);
 			col = 0;
@@ -215,8 +214,13 @@ fit_wrapped(FILE *out, const char *text, size_t width)
 			fputc(' ', out);
 			col++;
 		}
-		put_cell(out, word, tw > width ? width : tw, 0, 1);
-		col += tw > width ? width : tw;
+		if (tw > width) {	/* a word longer than a line: cut */
+			fwrite(text, 1, text_prefix(text, width - 1), out);
+			fputc('~', out);
+			tw = width;
+		} else
+			fwrite(text, 1, len, out);
+		col += tw;
 		text += len;
 		text += strspn(text, " ");
 	}
