@@ -57,6 +57,9 @@ echo
 echo "== westbound only"
 ctl stats '*' --direction W
 echo
+echo "== transit times of the Kazakh rail leg Altynkol -> Aktau, drawn (corridorctl histogram)"
+ctl histogram KZ-RAIL-ALT-AKT
+echo
 echo "== end-to-end journeys against the published schedules (Altynkol -> Baku 9 days, -> Poti 12 days)"
 ctl query "JOURNEYS ALK BAK - - W"
 ctl query "JOURNEYS ALK POT - - W"
