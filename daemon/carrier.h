@@ -32,6 +32,9 @@ struct carrier {
 	bool configured;	/* false once a reload dropped it: no new sessions */
 
 	uint64_t received, stored, duplicates, rejected;
+	/* resends answered from the acknowledged mark, never reaching a leg
+	 * store; the catalog counts them per hour for QUALITY */
+	uint64_t mark_duplicates, saved_mark_duplicates;
 };
 
 struct carrier_table {

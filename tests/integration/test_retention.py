@@ -54,6 +54,7 @@ class Retention(stats_test.Statistics):
 
     def test_old_events_dropped_under_load_rollups_intact(self):
         self.push()
+        self.resend_duplicates()
         before = self.answers()
         cutoff = time.time() * 1000 - RETENTION_DAYS * 24 * H
         legs = (model.RAIL, model.PORT, model.SEA)
