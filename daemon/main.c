@@ -68,6 +68,10 @@ usage(FILE *f)
 	    "      --check-config        check the configuration and exit\n"
 	    "      --version             print the version and exit\n"
 	    "  -h, --help                this text\n\n"
+	    "SIGTERM or SIGINT stops gracefully; SIGHUP reloads the configuration (the\n"
+	    "file and these flags) without dropping connections.\n"
+	    "Carriers need a [credentials] entry and operators an [operators] token; make\n"
+	    "their hashes with corridorctl hash-credential (see corridord.conf(5)).\n\n"
 	    "limits (name default min..max):\n",
 	    CONFIG_DEFAULT_STATE_DIR, CONFIG_DEFAULT_CARRIER_LISTEN, CONFIG_DEFAULT_QUERY_LISTEN,
 	    CONFIG_DEFAULT_METRICS_LISTEN);
