@@ -163,8 +163,21 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	    "Times a carrier connection stopped being read (flow control).", k->pauses);
 	metrics_one(b, "corridor_connections", "gauge",
 	    "Carrier and operator connections open.", srv->nconns);
-	metrics_one(b, "corridor_connections_refused_total", "counter",
-	    "Connections refused at max_connections.", k->connections_refused);
+	metrics_head(b, "corridor_connections_refused_total", "counter",
+	    "Connections refused at accept or dropped by a limit, by reason.");
+	for (int r = 0; r < REFUSE_REASONS; r++)
+		evbuffer_add_printf(b, "corridor_connections_refused_total{reason=\"%s\"} %llu\n",
+		    refuse_reason_name((enum refuse_reason)r), (unsigned long long)k->refused[r]);
+	metrics_head(b, "corridor_session_errors_total", "counter",
+	    "Carrier sessions ended with an Error frame, by ErrorCode of the wire protocol.");
+	for (int e = 1; e < SERVER_ERROR_CODES; e++)
+		if (protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, e) != NULL)
+			evbuffer_add_printf(b, "corridor_session_errors_total{code=\"%s\"} %llu\n",
+			    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor,
+			    e)->name, (unsigned long long)k->session_errors[e]);
+	metrics_one(b, "corridor_accept_pauses_total", "counter",
+	    "Times accepting paused because accept failed (out of descriptors).",
+	    k->accept_pauses);
 	metrics_one(b, "corridor_queries_total", "counter", "Operator queries answered.",
 	    k->queries);
 	metrics_one(b, "corridor_writer_batches_total", "counter",
