@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctl_conn.h"
+
 #define CTL_QUERY_PORT "7471"
 #define CTL_INGEST_PORT "7470"
 #define CTL_METRICS_PORT "7472"
@@ -20,6 +22,7 @@ struct ctl {
 	const char *port;	/* the subcommand's default port is filled in by main */
 	enum render_fmt fmt;
 	int verbose;
+	struct ctl_tls tls;	/* --tls, --ca, --cert, --key */
 };
 
 /* Subcommands: argv[0] is the subcommand's name; they return the exit code. */

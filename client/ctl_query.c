@@ -21,7 +21,7 @@ query_render(struct ctl *c, const char *line)
 	int rc = 0;
 
 	log_debug("query host=%s port=%s line=\"%s\"", c->host, c->port, line);
-	if (qclient_run(c->host, c->port, line, &r, err, sizeof err) == -1) {
+	if (qclient_run(&c->tls, c->host, c->port, line, &r, err, sizeof err) == -1) {
 		fprintf(stderr, "corridorctl: %s\n", err);
 		qresult_free(&r);
 		return 1;

@@ -43,8 +43,11 @@ tls_server_ctx_new(const struct tls_listener_config *l, int min_version, const c
 	/* Nothing older than TLS 1.2, whatever the system's OpenSSL defaults. */
 	SSL_CTX_set_min_proto_version(ctx, min_version < TLS1_2_VERSION ? TLS1_2_VERSION :
 	    min_version);
+	/* OpenSSL 3 reports a close without close_notify as an error, which
+	 * libevent 2.1 cannot tell from a failure; both protocols delimit their
+	 * messages (frames, END n), so such a close is just the peer leaving. */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
-	    SSL_OP_NO_COMPRESSION);
+	    SSL_OP_NO_COMPRESSION | SSL_OP_IGNORE_UNEXPECTED_EOF);
 	/* An idle connection keeps no 34 KiB of record buffers. */
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)TLS_SESSION_ID_CONTEXT,
@@ -170,7 +173,7 @@ tls_failure(struct bufferevent *bev, char *why, size_t len, bool *plaintext)
 		return false;
 	ERR_error_string_n(first, why, len);
 	/* nothing of a handshake was understood: the peer does not speak TLS */
-	*plaintext = SSL_in_before(ssl) && tls_reason_is_plaintext(first);
+	*plaintext = SSL_get_state(ssl) == TLS_ST_BEFORE && tls_reason_is_plaintext(first);
 	return true;
 }
 
