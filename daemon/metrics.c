@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 
@@ -27,6 +28,7 @@
 #define METRICS_MAX_HEADERS 8192
 #define METRICS_MAX_BODY 1024		/* GET and HEAD have none */
 #define METRICS_TIMEOUT_S 10		/* to send a request, or idle between them */
+#define METRICS_ACCEPT_PAUSE_S 1	/* after accept failed, out of descriptors */
 #define LABEL_MAX 256
 
 struct metrics {
@@ -265,6 +267,33 @@ metrics_handle(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------ life cycle */
 
+static void
+metrics_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/* evhttp leaves its listener without an error callback, and libevent then
+ * only warns and keeps the listener enabled: out of descriptors, the waiting
+ * scraper makes accept fail on every turn of the loop (a spin, measured at
+ * most of a core). Pause it like the other listeners. The timer may hold the
+ * listener: it lives until metrics_stop(), which runs after the loop ended. */
+static void
+metrics_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval pause = { METRICS_ACCEPT_PAUSE_S, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	log_warnx("metrics accept failed error=\"%s\"; pausing it for %d s",
+	    evutil_socket_error_to_string(err), METRICS_ACCEPT_PAUSE_S);
+	evconnlistener_disable(l);
+	event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, metrics_resume_accept, l,
+	    &pause);
+}
+
 struct metrics *
 metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 {
@@ -272,6 +301,7 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 	size_t hl;
 	int port;
 	struct metrics *m;
+	struct evhttp_bound_socket *bound;
 
 	if (config_split_addr(addr, host, sizeof host, &port) == -1) {
 		snprintf(err, errlen, "\"%s\" is not host:port", addr);
@@ -295,12 +325,13 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
 	evhttp_set_gencb(m->http, metrics_handle, m);
-	if (evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "cannot listen on %s", addr);
 		evhttp_free(m->http);
 		free(m);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), metrics_accept_error);
 	log_info("listening listener=metrics bind=%s", addr);
 	return m;
 }

@@ -79,10 +79,19 @@ def make_update(**fields):
 class Carrier:
     """One carrier session over TCP."""
 
-    def __init__(self, port, carrier, host='127.0.0.1', credential=None, timeout=15.0):
+    def __init__(self, port, carrier, host='127.0.0.1', credential=None, timeout=15.0,
+                 tls=None):
+        """tls: an ssl.SSLContext when the carrier port speaks TLS (its
+        certificate, if any, is the client certificate of mutual TLS)."""
         self.pb = load_pb2()
         self.carrier, self.credential, self.timeout = carrier, credential, timeout
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=host)
+            except BaseException:
+                self.sock.close()
+                raise
         self.buf = b''
         self.welcome = None
         self.acked_seq = 0
