@@ -24,6 +24,7 @@
 #include "update_rec.h"
 #include "validate.h"
 #include "wire.h"
+#include "wire_scan.h"
 #include "writer.h"
 
 #define INGEST_SMALL_FRAME 1024
@@ -312,9 +313,11 @@ ingest_count_received(struct ingest_conn *c, uint64_t seq)
 	return true;
 }
 
-/* One update of a batch: already done, rejected, or queued for a writer. */
+/* One update of a batch: already done, rejected, or queued for a writer.
+ * nul: one of its strings holds a NUL byte (wire_scan.h). */
 static void
-ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now)
+ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now,
+    bool nul)
 {
 	struct server *srv = c->srv;
 	struct carrier *carrier = c->carrier;
@@ -331,6 +334,13 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 		    "seq %llu is more than %llu above the acknowledged mark %llu",
 		    (unsigned long long)seq, (unsigned long long)carrier->window,
 		    (unsigned long long)carrier->acked_seq);
+		ingest_reject(c, seq, &rej);
+		return;
+	}
+	if (nul) {
+		rej.reason = CORRIDOR__REJECT_REASON__BAD_VALUE;
+		snprintf(rej.message, sizeof rej.message, "a string field holds a NUL byte (it "
+		    "would be cut there, so what is stored would not be what was sent)");
 		ingest_reject(c, seq, &rej);
 		return;
 	}
@@ -380,7 +390,7 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 }
 
 static void
-ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
+ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul)
 {
 	const struct limits *l = &c->srv->cfg->limits;
 	int64_t now = time_now_ms();
@@ -398,7 +408,7 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 		return;
 	}
 	for (size_t i = 0; i < b->n_updates; i++)
-		ingest_take_update(c, b->updates[i], now);
+		ingest_take_update(c, b->updates[i], now, nul[i]);
 	writer_pool_flush(c->srv->writers);
 	marks_flush(c->srv);
 	ingest_conn_send_ack(c);
@@ -407,13 +417,18 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 		ingest_pause(c, PAUSE_INFLIGHT);
 }
 
+/* nul_hello, nul_updates: see wire_scan_carrier_message(). */
 static void
-ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
+ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, bool nul_hello,
+    const bool *nul_updates)
 {
 	if (c->state == INGEST_HELLO) {
 		if (m->body_case != CORRIDOR__CARRIER_MESSAGE__BODY_HELLO)
 			ingest_conn_close(c, "no_hello", CORRIDOR__ERROR_CODE__PROTOCOL,
 			    "the first message must be a Hello");
+		else if (nul_hello)
+			ingest_conn_close(c, "bad_hello", CORRIDOR__ERROR_CODE__BAD_HELLO,
+			    "a string of the Hello holds a NUL byte");
 		else
 			ingest_handle_hello(c, m->hello);
 		return;
@@ -423,7 +438,7 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
 		    "after the Hello only Batch messages are expected");
 		return;
 	}
-	ingest_handle_batch(c, m->batch);
+	ingest_handle_batch(c, m->batch, nul_updates);
 }
 
 /* The frame deadline runs while a frame is partly read and the connection is
@@ -456,6 +471,8 @@ ingest_conn_take_input(struct ingest_conn *c)
 		size_t avail = evbuffer_get_length(in);
 		enum frame_status st;
 		Corridor__CarrierMessage *m;
+		uint8_t *data;
+		bool *nul_updates = NULL, nul_hello = false;
 		char msg[128];
 
 		if (c->paused != 0 && c->state != INGEST_DRAINING) {
@@ -483,8 +500,19 @@ ingest_conn_take_input(struct ingest_conn *c)
 		evbuffer_drain(in, FRAME_HEADER_BYTES);
 		ingest_frame_release(c);	/* the whole frame is here now */
 		ingest_frame_clock(c, false);
-		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len,
-		    evbuffer_pullup(in, len));
+		data = evbuffer_pullup(in, len);
+		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len, data);
+		if (m != NULL) {
+			/* strings cut at a NUL by the decoder: which updates hold one */
+			size_t n = m->body_case == CORRIDOR__CARRIER_MESSAGE__BODY_BATCH ?
+			    m->batch->n_updates : 0;
+
+			nul_updates = arena_alloc(&c->srv->decode_arena, n > 0 ? n : 1);
+			nul_hello = nul_updates != NULL &&
+			    wire_scan_carrier_message(data, len, nul_updates, n);
+			if (nul_updates == NULL)
+				m = NULL;	/* no room left under max_decode_bytes */
+		}
 		evbuffer_drain(in, len);
 		if (m == NULL) {
 			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u "
@@ -496,7 +524,7 @@ ingest_conn_take_input(struct ingest_conn *c)
 			    "max_decode_bytes)");
 			return;
 		}
-		ingest_handle_message(c, m);
+		ingest_handle_message(c, m, nul_hello, nul_updates);
 		arena_reset(&c->srv->decode_arena);	/* frees m */
 	}
 }
