@@ -109,6 +109,13 @@ class LimitsCase(unittest.TestCase):
                 out['open'] = int(float(line.split()[1]))
         return out
 
+    def wait_all_closed(self):
+        """Until the daemon counts no connection (the start-up PING's counts
+        until the daemon has seen it go)."""
+        deadline = time.monotonic() + 10
+        while self.refused()['open'] > 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+
     def stop(self):
         alive = self.d.alive()
         rc = self.d.stop()
@@ -250,12 +257,15 @@ class PerAddress(LimitsCase):
 
     def test_per_ip_both_ports(self):
         self.start()
+        self.wait_all_closed()
         held = []
         for port in (self.d.query_port, self.d.query_port, self.d.carrier_port):
             s = socket.create_connection(('127.0.0.1', port))
             self.addCleanup(s.close)
             held.append(s)
-        time.sleep(0.2)
+        deadline = time.monotonic() + 10
+        while self.refused()['open'] < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
         q = socket.create_connection(('127.0.0.1', self.d.query_port), timeout=5)
         self.addCleanup(q.close)
         self.assertEqual(q.makefile('rb').readline(),
@@ -320,6 +330,7 @@ class FewDescriptors(LimitsCase):
         self.assertTrue(lowered, d.log_tail())
         fit = int(lowered[0].rsplit(' ', 1)[1])
         self.assertLess(fit, self.NOFILE)
+        self.wait_all_closed()
         keep = harness.QueryClient(d.query_port)     # an operator already connected
         self.addCleanup(keep.close)
         self.assertTrue(keep.request('PING').ok)
