@@ -14,6 +14,7 @@ static const char *const reason_names[REFUSE_REASONS] = {
 	[REFUSE_HANDSHAKE_DEADLINE] = "handshake_deadline",
 	[REFUSE_FRAME_DEADLINE] = "frame_deadline",
 	[REFUSE_LINE_DEADLINE] = "query_line_deadline",
+	[REFUSE_LINE_TOO_LONG] = "query_line_too_long",
 	[REFUSE_IDLE] = "idle",
 	[REFUSE_TLS] = "tls",
 	[REFUSE_TLS_REQUIRED] = "tls_required",

@@ -19,6 +19,7 @@ enum refuse_reason {
 	REFUSE_HANDSHAKE_DEADLINE,	/* TLS handshake + Hello not done in handshake_timeout_s */
 	REFUSE_FRAME_DEADLINE,		/* a frame not finished within frame_timeout_s */
 	REFUSE_LINE_DEADLINE,		/* a query line not finished within query_line_timeout_s */
+	REFUSE_LINE_TOO_LONG,		/* a query line above max_query_line_bytes */
 	REFUSE_IDLE,			/* silent for idle_timeout_s */
 	REFUSE_TLS,			/* the TLS handshake failed (version, certificate, ...) */
 	REFUSE_TLS_REQUIRED,		/* plain text sent to a TLS listener */

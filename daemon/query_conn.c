@@ -222,6 +222,7 @@ query_process_input(struct query_conn *q)
 				    "len>%zu", (unsigned long long)q->id, q->peer, max);
 				query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 				    "max_query_line_bytes long");
+				server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
 				query_conn_close(q, "line_too_long");
 				return;
 			}
@@ -231,6 +232,7 @@ query_process_input(struct query_conn *q)
 		if ((size_t)eol.pos > max) {
 			query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 			    "max_query_line_bytes long");
+			server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
 			query_conn_close(q, "line_too_long");
 			return;
 		}

@@ -224,6 +224,11 @@ class SlowLoris(LimitsCase):
         self.assertLess(took, 3.5, 'dropped after %.1f s, the deadline is 2 s' % took)
         self.assertRegex(got.decode(), r'^ERR LINE_TIMEOUT .*query_line_timeout_s')
         self.assertEqual(self.refused()['query_line_deadline'], 1)
+        # a line above max_query_line_bytes is refused at once, and counted
+        with harness.QueryClient(self.d.query_port) as q2:
+            a = q2.request('PING ' + 'x' * 2000)
+        self.assertEqual(a.code, 'LINE_TOO_LONG')
+        self.assertEqual(self.refused()['query_line_too_long'], 1)
         self.ping()
         self.stop()
 
