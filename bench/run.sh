@@ -56,6 +56,9 @@ export CORRIDOR_CREDENTIAL
     for ((j = k; j < k + 8 && j < carriers; j++)); do printf ' B%04d' "$j"; done
     echo
   done
+  # every bench carrier connects from 127.0.0.1
+  echo "[limits]"
+  echo "max_connections_per_ip = $((carriers + 16))"
 } >"$work/corridord.conf"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

@@ -129,7 +129,7 @@ cmd_push(struct ctl *c, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct cs_opts o = { c->host, c->port, NULL, NULL, 500, 0, 20, NULL };
+	struct cs_opts o = { c->host, c->port, NULL, NULL, 500, 0, 20, NULL, &c->tls };
 	static char secret[4200];
 	const char *format = NULL, *path, *given = NULL, *file = NULL;
 	char err[512];

@@ -20,6 +20,7 @@
 #include "legs.h"
 #include "limit_table.h"
 #include "log.h"
+#include "tls_config.h"
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ADDR_MAX 128
@@ -43,6 +44,7 @@ struct config {
 	struct leg_table legs;
 	struct carrier_list carriers;
 	bool carriers_from_file;
+	struct tls_config tls;			/* [tls]: certificates per listener */
 	struct access access;			/* [credentials] and [operators] */
 	int line;				/* of the file, while it is read */
 };

@@ -197,6 +197,9 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 		    "carrier code %s is not configured", h->carrier);
 		return;
 	}
+	/* mutual TLS first: a certificate for another carrier needs no hash */
+	if (!ingest_client_cert_ok(c, carrier))
+		return;
 	if (h->credential == NULL || h->credential[0] == '\0') {
 		refuse(c, AUTH_FAIL_NO_CREDENTIAL, CORRIDOR__ERROR_CODE__AUTH_FAILED,
 		    "this daemon needs the carrier's credential in the Hello");

@@ -13,6 +13,7 @@
 #include <event2/util.h>
 
 #include "access.h"
+#include "conn_limits.h"
 #include "corridor.pb-c.h"
 
 struct server;
@@ -38,6 +39,10 @@ struct ingest_conn {
 	enum ingest_state state;
 	struct carrier *carrier;
 	char peer[64];
+	struct conn_addr addr;	/* counted against max_connections_per_ip */
+	/* the handshake deadline (TLS and Hello, from accept), then the deadline
+	 * of the frame being read (from its first byte) */
+	struct event *deadline_ev;
 	unsigned paused;	/* enum ingest_pause bits: why it is not read */
 	size_t frame_reserved;	/* bytes of the shared large-frame budget held */
 	bool ack_wanted;	/* a resend of acknowledged updates wants an Ack */
@@ -60,6 +65,10 @@ void ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct soc
  * connection once the frame is written. reason is a log word. */
 void ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode code,
     const char *message);
+/* With mutual TLS: the client certificate names carrier (as the [tls]
+ * settings ask); otherwise the session is refused and false returned. */
+struct carrier;
+bool ingest_client_cert_ok(struct ingest_conn *c, const struct carrier *carrier);
 /* Frees at once, without a word to the peer (the daemon is exiting). */
 void ingest_conn_discard(struct ingest_conn *c);
 /* The credential checked out: the session starts (Welcome) and the frames

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "tls.h"
 
 /* Descriptors besides connections: each leg file, its log and shared memory
  * for the writer and the query threads; listeners, epoll,
@@ -159,6 +160,11 @@ build_config(char *err, size_t errlen)
 		append(err, errlen, "corridord: ", msg);
 		problems++;
 	}
+	if (tls_config_check(&cfg->tls, msg, sizeof msg) == -1 ||
+	    tls_config_try(&cfg->tls, msg, sizeof msg) == -1) {
+		append(err, errlen, "corridord: ", msg);
+		problems++;
+	}
 	if (problems > 0) {
 		config_release(cfg);
 		return NULL;
@@ -166,14 +172,33 @@ build_config(char *err, size_t errlen)
 	return cfg;
 }
 
-/* Carrier connections, leg files and their logs all take descriptors: raise
- * the soft limit to the hard one and say when max_connections cannot fit. */
+/* Carrier connections, leg files and their logs all take descriptors: when
+ * max_connections cannot fit the descriptor limit, lower it to what does, so
+ * that peers beyond it get TOO_MANY_CONNECTIONS instead of waiting in the
+ * listen queue while accept fails (which pauses it). */
 static void
-raise_fd_limit(const struct config *cfg)
+fit_max_connections(struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->limits.max_connections + FD_RESERVE_PER_LEG * cfg->legs.count +
-	    FD_RESERVE_FIXED;
+	rlim_t reserve = FD_RESERVE_PER_LEG * cfg->legs.count + FD_RESERVE_FIXED;
+	rlim_t want = (rlim_t)cfg->limits.max_connections + reserve;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		int64_t fit = rl.rlim_cur > reserve + 1 ? (int64_t)(rl.rlim_cur - reserve) : 1;
+
+		log_warnx("descriptor limit %llu is below what max_connections=%lld needs (%llu); "
+		    "max_connections lowered to %lld", (unsigned long long)rl.rlim_cur,
+		    (long long)cfg->limits.max_connections, (unsigned long long)want,
+		    (long long)fit);
+		cfg->limits.max_connections = fit;
+	}
+}
+
+/* Raises the soft descriptor limit to the hard one, then fits max_connections. */
+static void
+raise_fd_limit(struct config *cfg)
+{
+	struct rlimit rl;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
@@ -182,10 +207,18 @@ raise_fd_limit(const struct config *cfg)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("cannot raise the descriptor limit");
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
-		log_warnx("descriptor limit %llu is below what max_connections=%lld needs (%llu); "
-		    "accepting will pause when it runs out", (unsigned long long)rl.rlim_cur,
-		    (long long)cfg->limits.max_connections, (unsigned long long)want);
+	fit_max_connections(cfg);
+}
+
+/* SIGHUP's configuration: built as at start, fitted to the descriptors. */
+static struct config *
+reload_config(char *err, size_t errlen)
+{
+	struct config *cfg = build_config(err, errlen);
+
+	if (cfg != NULL)
+		fit_max_connections(cfg);
+	return cfg;
 }
 
 int
@@ -244,7 +277,7 @@ main(int argc, char **argv)
 	srv.base = event_base_new();
 	if (srv.base == NULL)
 		fatalx("cannot create the event base");
-	server_init(&srv, cfg, build_config);
+	server_init(&srv, cfg, reload_config);
 	rc = server_run(&srv);
 	if (rc != 0)
 		_exit(rc);	/* a writer is stuck: do not wait for it */

@@ -119,6 +119,12 @@ reload_keep_restart_only(const struct config *running, struct config *next)
 		next->sync = running->sync;
 		kept++;
 	}
+	/* the OpenSSL contexts are made from [tls] once, at start */
+	if (memcmp(&running->tls, &next->tls, sizeof running->tls) != 0) {
+		log_warnx("reload keeps the running [tls] settings (they need a restart)");
+		next->tls = running->tls;
+		kept++;
+	}
 	for (size_t i = 0; i < sizeof restart_only_limits / sizeof restart_only_limits[0]; i++) {
 		const struct limit_def *d = limits_find(restart_only_limits[i]);
 		int64_t *slot;

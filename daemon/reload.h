@@ -3,8 +3,9 @@
  * (file, then command-line flags) and swapped in as a new snapshot without
  * dropping connections. Carriers, credentials, operator tokens, legs and
  * limits change; what cannot change while running (listeners, state
- * directory, thread counts, ...) keeps its running value and the log says it
- * needs a restart. A file with any problem changes nothing at all.
+ * directory, thread counts, TLS certificates, ...) keeps its running value
+ * and the log says it needs a restart. A file with any problem changes
+ * nothing at all.
  *
  * Legs: a new leg gets its file (created and migrated off the loop) and the
  * next index; a changed leg's description applies at once, but its typical

@@ -16,9 +16,11 @@
 #include "auth_throttle.h"
 #include "carrier.h"
 #include "config.h"
+#include "conn_limits.h"
 #include "corridor.pb-c.h"
 
 #define SERVER_REJECT_REASONS 16
+#define SERVER_ERROR_CODES 16
 
 struct event_base;
 struct evconnlistener;
@@ -26,6 +28,8 @@ struct ingest_conn;
 struct query_conn;
 struct pending_reject;
 struct metrics;
+struct ip_table;
+struct ssl_ctx_st;
 
 struct server_counters {
 	uint64_t updates_received;
@@ -33,7 +37,9 @@ struct server_counters {
 	uint64_t updates_duplicate;
 	uint64_t store_failures;	/* updates whose transaction failed (retryable) */
 	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
-	uint64_t connections_refused;
+	uint64_t refused[REFUSE_REASONS];	/* connections refused or dropped, by reason */
+	uint64_t session_errors[SERVER_ERROR_CODES];	/* Error frames sent, by ErrorCode */
+	uint64_t accept_pauses;		/* accept failed (out of descriptors): paused */
 	uint64_t busy_batches;		/* refused whole because the store was behind */
 	uint64_t pauses;		/* times a carrier connection stopped being read */
 	uint64_t queries;
@@ -59,6 +65,9 @@ struct server {
 	struct auth_throttle *throttle;
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
+	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
+	struct event *accept_resume_ev;	/* re-enables accepting after a pause */
+	struct ip_table *per_ip;	/* open connections by peer address */
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
@@ -90,8 +99,13 @@ void server_init(struct server *srv, struct config *cfg, server_config_loader lo
 int server_run(struct server *srv);
 void server_free(struct server *srv);
 
-/* For the connections. */
-bool server_accept_allowed(struct server *srv, const char *what);
+/* For the connections. A new connection is admitted (and counted, in total
+ * and for its address, until server_conn_closed) or refused with *why; what
+ * is "carrier" or "operator" for the log. */
+bool server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
+    struct conn_addr *addr, enum refuse_reason *why);
+void server_conn_closed(struct server *srv, const struct conn_addr *addr);
+void server_count_refused(struct server *srv, enum refuse_reason why);
 void server_count_reject(struct server *srv, Corridor__RejectReason reason);
 /* Counts a failed authentication from peer ("host:port") and returns how
  * long (ms) to wait before refusing it. */

@@ -137,12 +137,12 @@ def tcp_queues(local_port):
     return out
 
 
-def write_config(path, carriers=None, limits=None, daemon=None, auth=True):
+def write_config(path, carriers=None, limits=None, daemon=None, tls=None, auth=True):
     """An INI file for corridord -c: [daemon] settings, a [carriers] section
-    (it replaces the built-in list), [limits], and (auth) the harness's
+    (it replaces the built-in list), [limits], [tls], and (auth) the harness's
     credential for every carrier and its operator tokens."""
     with open(path, 'w', encoding='utf-8') as f:
-        for section, items in (('daemon', daemon), ('limits', limits)):
+        for section, items in (('daemon', daemon), ('limits', limits), ('tls', tls)):
             if items:
                 f.write('[%s]\n' % section)
                 for k, v in items.items():
@@ -215,8 +215,16 @@ class QueryClient:
     It authenticates first with token ((name, secret); the harness's admin
     token unless told otherwise; None sends no AUTH)."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S, token=ADMIN_TOKEN):
+    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S, tls=None,
+                 token=ADMIN_TOKEN):
+        """tls: an ssl.SSLContext when the query port speaks TLS."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=host)
+            except BaseException:
+                self.sock.close()
+                raise
         self.reader = self.sock.makefile('rb')
         if token is not None:
             a = self.request('AUTH %s %s' % token)
@@ -285,8 +293,12 @@ class Daemon:
     """One corridord on free loopback ports. start() returns once PING answers;
     stop() sends SIGTERM and returns the exit code."""
 
-    def __init__(self, state_dir=None, extra_args=()):
+    def __init__(self, state_dir=None, extra_args=(), query_tls=None, wrapper=()):
+        """query_tls: the ssl.SSLContext to reach a query port with TLS on;
+        wrapper: a command that execs corridord, e.g. ('prlimit', '--nofile=400')."""
         require_binary(CORRIDORD, 'corridord')
+        self.query_tls = query_tls
+        self.wrapper = list(wrapper)
         self.own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='corridor-test-')
         self.extra_args = list(extra_args)
@@ -308,7 +320,7 @@ class Daemon:
             self.carrier_port, self.query_port = free_port(), free_port()
             while self.query_port == self.carrier_port:
                 self.query_port = free_port()
-        args = [CORRIDORD, '--state-dir', self.state_dir,
+        args = self.wrapper + [CORRIDORD, '--state-dir', self.state_dir,
                 '--carrier-listen', '127.0.0.1:%d' % self.carrier_port,
                 '--query-listen', '127.0.0.1:%d' % self.query_port] + self.extra_args
         log = open(self.log_path, 'ab')
@@ -321,7 +333,8 @@ class Daemon:
                 raise AssertionError('corridord exited with %d at start-up:\n%s' %
                                      (self.proc.returncode, self.log_tail()))
             try:
-                with QueryClient(self.query_port, timeout=2, token=None) as q:
+                with QueryClient(self.query_port, timeout=2, tls=self.query_tls,
+                                 token=None) as q:
                     a = q.request('PING')
                     if a.ok:
                         return self
@@ -373,7 +386,7 @@ class Daemon:
             shutil.rmtree(self.conf_dir, ignore_errors=True)
 
     def query(self, token=ADMIN_TOKEN):
-        return QueryClient(self.query_port, token=token)
+        return QueryClient(self.query_port, tls=self.query_tls, token=token)
 
     def log_text(self):
         try:
