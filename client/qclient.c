@@ -217,36 +217,33 @@ qclient_run(const struct ctl_tls *tls, const char *host, const char *port,
 		return -1;
 	}
 	rd->cn = &cn;
-	/* both lines at once: the daemon answers them in order */
+	rc = 0;
 	if (token_name != NULL) {
+		/* AUTH first, and its answer, before the request: a daemon that
+		 * refuses at the first line (TLS_REQUIRED) closes with nothing of
+		 * ours left unread, so its answer is not lost to a reset */
 		char auth[4400];
 		int n = snprintf(auth, sizeof auth, "AUTH %s %s\n", token_name, token_secret);
 
 		rc = n > 0 && (size_t)n < sizeof auth ? send_all(&cn, auth, (size_t)n) : -1;
 		OPENSSL_cleanse(auth, sizeof auth);
-		if (rc == -1) {
+		if (rc == -1)
 			snprintf(err, errlen, "cannot send the AUTH line: %s",
 			    ctl_conn_strerror(&cn, errno));
-			free(rd);
-			ctl_conn_close(&cn);
-			return -1;
-		}
-	}
-	if (send_all(&cn, line, strlen(line)) == -1 || send_all(&cn, "\n", 1) == -1) {
-		snprintf(err, errlen, "cannot send the request: %s", ctl_conn_strerror(&cn, errno));
-		free(rd);
-		ctl_conn_close(&cn);
-		return -1;
-	}
-	rc = 0;
-	if (token_name != NULL) {
-		rc = read_answer(rd, r, err, errlen);
+		else
+			rc = read_answer(rd, r, err, errlen);
 		auth_failed = rc == 0 && !r->ok;	/* the AUTH's ERR is the answer */
 		if (rc == 0 && r->ok)
 			qresult_free(r);	/* the AUTH's OK; the request's answer follows */
 	}
-	if (rc == 0 && !auth_failed)
-		rc = read_answer(rd, r, err, errlen);
+	if (rc == 0 && !auth_failed) {
+		if (send_all(&cn, line, strlen(line)) == -1 || send_all(&cn, "\n", 1) == -1) {
+			snprintf(err, errlen, "cannot send the request: %s",
+			    ctl_conn_strerror(&cn, errno));
+			rc = -1;
+		} else
+			rc = read_answer(rd, r, err, errlen);
+	}
 	if (rc == 0)
 		(void)send_all(&cn, "QUIT\n", 5);
 	free(rd);
