@@ -98,6 +98,11 @@ queue(struct gen *g, const Corridor__ShipmentUpdate *u, int carrier, uint8_t fla
 	b->v[b->n++] = p;
 	g->st->updates++;
 	g->st->per_carrier[carrier]++;
+	for (int i = 0; i < SIM_LEGS; i++)
+		if (strcmp(c.leg, g->x->legs[i].code) == 0) {
+			g->st->per_leg[i]++;
+			break;
+		}
 	return 0;
 }
 
@@ -314,6 +319,8 @@ corridor_generate(const struct corridor_opts *o, corridor_emit_fn emit, void *ar
 	g->start = o->end_ms - (int64_t)o->days * SIM_DAY_MS;
 	g->x->window_start_ms = g->start;
 	g->x->end_ms = g->end;
+	for (int i = 0; i < SIM_LEGS; i++)
+		snprintf(st->leg_codes[i], sizeof st->leg_codes[i], "%s", g->x->legs[i].code);
 	g->ndays = o->days + 1;		/* the last holds what is sent at end_ms itself */
 	if ((g->days = calloc((size_t)g->ndays, sizeof *g->days)) == NULL) {
 		snprintf(err, errlen, "out of memory");

@@ -29,6 +29,8 @@ struct corridor_stats {
 	uint64_t plans, estimates, holds, delayed, late;
 	uint64_t duplicates, retractions, bad;
 	uint64_t per_carrier[SIM_CARRIERS];
+	uint64_t per_leg[SIM_LEGS];	/* in the order of sim_ctx.legs */
+	char leg_codes[SIM_LEGS][32];
 	double trains_per_day;
 };
 

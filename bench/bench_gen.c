@@ -81,7 +81,7 @@ reusable(const char *dir, const char *params)
 
 static int
 write_manifest(const char *dir, const char *params, const struct corridor_opts *o,
-    const struct files *fs, const char *summary)
+    const struct files *fs, const struct corridor_stats *st, const char *summary)
 {
 	char path[4200], from[32], to[32];
 	FILE *f;
@@ -101,6 +101,9 @@ write_manifest(const char *dir, const char *params, const struct corridor_opts *
 		fprintf(f, "carrier.%s=updates:%llu bad:%llu checksum:%016llx\n",
 		    sim_carrier_codes[c], (unsigned long long)fs->w[c].count,
 		    (unsigned long long)fs->w[c].bad, (unsigned long long)fs->w[c].checksum);
+	for (int l = 0; l < SIM_LEGS; l++)
+		fprintf(f, "leg.%s=updates:%llu\n", st->leg_codes[l],
+		    (unsigned long long)st->per_leg[l]);
 	fprintf(f, "summary=%s\n", summary);
 	rc = ferror(f) ? -1 : 0;
 	return fclose(f) != 0 ? -1 : rc;
@@ -253,7 +256,7 @@ main(int argc, char **argv)
 		    (unsigned long long)st.containers, o.days, from, to,
 		    (unsigned long long)o.seed, (unsigned long long)sum,
 		    (double)(time_mono_ms() - t0) / 1000.0);
-		if (write_manifest(dir, params, &o, fs, summary) == -1) {
+		if (write_manifest(dir, params, &o, fs, &st, summary) == -1) {
 			fprintf(stderr, "bench_gen: cannot write %s/manifest\n", dir);
 			rc = 1;
 		} else
