@@ -48,7 +48,7 @@ main(int argc, char **argv)
 	/* 16 x 3000 in flight stays under corridord's default max_queued_updates */
 	unsigned carriers = 16, window = 3000;
 	uint64_t updates = 2000000;
-	struct bench_push_opts o = { &ep, 500, 0, 0, "bench_ingest", pack_synthetic, NULL };
+	struct bench_push_opts o = { &ep, 500, 0, 0, "bench_ingest", 0, pack_synthetic, NULL };
 	struct bench_push_result r;
 	struct bench_push_carrier *c;
 	static struct synthetic syn;

@@ -86,6 +86,20 @@ build_batch(struct bench_push_carrier *c, uint64_t first_seq, uint64_t first, un
 	return FRAME_HEADER_BYTES + hl + body;
 }
 
+/* Whether the batch starting at seq goes twice: the same for every run. */
+static int
+resend_batch(const struct bench_push_carrier *c, uint64_t seq)
+{
+	uint64_t h = seq * 0x9e3779b97f4a7c15ULL;
+
+	for (const char *p = c->code; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 0x100000001b3ULL;
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 32;
+	return h % 1000 < c->o->resend_pm;
+}
+
 static int
 cmp_u64(const void *a, const void *b)
 {
@@ -219,6 +233,17 @@ carrier_run(void *arg)
 				c->failed = 1;
 				goto done;
 			}
+			if (resend_batch(c, first + sent)) {
+				if (ctl_grow(&c->resent_at, &c->resent_cap, c->nresent_at,
+				    sizeof *c->resent_at) == 0)
+					c->resent_at[c->nresent_at++] = (struct bench_resent){ sent, n };
+				if (bench_write_all(fd, out, len) == -1) {
+					snprintf(c->error, sizeof c->error, "write failed");
+					c->failed = 1;
+					goto done;
+				}
+				c->resent += n;
+			}
 			sent += n;
 			ring[head].last_seq = first + sent - 1;
 			ring[head].n = n;
@@ -337,6 +362,7 @@ collect(struct bench_push_carrier *c, unsigned nc, struct bench_push_result *r)
 		r->skipped += c[k].skipped;
 		r->rejected += c[k].rejected;
 		r->busy += c[k].busy;
+		r->resent += c[k].resent;
 		r->hello_retries += c[k].hello_retries;
 		if (c[k].failed) {
 			fprintf(stderr, "%s: carrier %u: %s: %s\n", c[k].o->label, k, c[k].code,

@@ -27,6 +27,9 @@ struct bench_push_opts {
 	unsigned window;	/* unacknowledged updates, over all carriers */
 	double rate;		/* updates/s over all carriers; 0 = as fast as possible */
 	const char *label;	/* of the progress line */
+	/* per mille of the batches sent twice at once, as by a carrier whose
+	 * send timed out before the Ack came: (carrier, seq) duplicates */
+	unsigned resend_pm;
 	bench_pack_fn pack;
 	void *src;
 };
@@ -43,6 +46,12 @@ struct bench_push_carrier {
 	_Atomic uint64_t done;	/* acknowledged, including skipped */
 	uint64_t rejected;	/* for good */
 	uint64_t busy;		/* retryable refusals, sent again */
+	uint64_t resent;	/* updates sent twice (resend_pm) */
+	struct bench_resent {	/* which: updates [i, i + n) of the carrier */
+		uint64_t i;
+		unsigned n;
+	} *resent_at;
+	size_t nresent_at, resent_cap;	/* the caller frees resent_at */
 	unsigned hello_retries;
 	double *lat_ms;		/* one sample per batch ... */
 	unsigned *lat_w;	/* ... weighted by its updates */
@@ -56,7 +65,7 @@ struct bench_push_carrier {
 };
 
 struct bench_push_result {
-	uint64_t updates, acked, skipped, rejected, busy, hello_retries;
+	uint64_t updates, acked, skipped, rejected, busy, resent, hello_retries;
 	double seconds, updates_per_s, ack_p50_ms, ack_p99_ms;
 	int failed;
 };
