@@ -21,7 +21,7 @@
 /* trains start this long before the window so its first days are as busy
  * as the rest; longer than any journey with bad times on every leg */
 #define LEAD_DAYS 40
-#define CALIBRATION_TRAINS 200
+#define CALIBRATION_TRAINS 2000
 #define BOX_POOL 6000000u	/* owner codes x serials: no number twice in a run */
 #define ID_MAX 40
 
