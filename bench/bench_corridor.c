@@ -200,7 +200,8 @@ flush_days(struct gen *g, int64_t before)
 		struct bucket *b = &g->days[g->next_day++];
 		int rc = 0;
 
-		qsort(b->v, b->n, sizeof *b->v, by_send_time);
+		if (b->n > 0)
+			qsort(b->v, b->n, sizeof *b->v, by_send_time);
 		for (size_t i = 0; i < b->n; i++) {
 			if (rc == 0)
 				rc = g->emit(g->arg, b->v[i]->carrier, b->v[i]->flags,
