@@ -170,6 +170,12 @@ leg_store_path(const struct leg_store *s)
 	return s->path;
 }
 
+const char *
+leg_store_code(const struct leg_store *s)
+{
+	return s->code;
+}
+
 void
 leg_bind_text(sqlite3_stmt *st, int i, const char *v)
 {

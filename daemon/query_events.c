@@ -294,6 +294,31 @@ quality_rejections(struct query_ctx *ctx, const struct stats_filter *f,
 	finish(ctx, LEGS_MAX, st, rc, a);
 }
 
+static void
+quality_mark_duplicates(struct query_ctx *ctx, const struct stats_filter *f,
+    struct carrier_quality **cq, size_t *n, size_t *cap, struct answer *a)
+{
+	sqlite3_stmt *st = prepare(ctx, LEGS_MAX, "SELECT carrier, sum(n) FROM duplicates_hourly"
+	    " WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?4 IS NULL OR carrier = ?4)"
+	    " GROUP BY carrier", a);
+	int rc;
+
+	if (st == NULL)
+		return;
+	bind_filter(st, f);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct carrier_quality *q = quality_of(cq, n, cap,
+		    (const char *)sqlite3_column_text(st, 0));
+
+		if (q == NULL) {
+			rc = SQLITE_NOMEM;
+			break;
+		}
+		q->duplicates += sqlite3_column_int64(st, 1);
+	}
+	finish(ctx, LEGS_MAX, st, rc, a);
+}
+
 void
 cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
@@ -314,6 +339,8 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 	quality_rollups(ctx, &f, &cq, &n, &cap, a);
 	if (!a->failed)
 		quality_rejections(ctx, &f, &cq, &n, &cap, a);
+	if (!a->failed)
+		quality_mark_duplicates(ctx, &f, &cq, &n, &cap, a);
 	if (n > 1)
 		qsort(cq, n, sizeof *cq, quality_code_cmp);
 	answer_header(a, "carrier\tupdates\tlag_p50_h\tlag_p90_h\tlag_max_h\tduplicates"

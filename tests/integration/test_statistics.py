@@ -140,6 +140,23 @@ class Statistics(harness.DaemonTestCase):
             for code, seq in last.items():
                 carriers[code].wait_acked(seq)
 
+    def resend_duplicates(self, code='PTCH', count=10):
+        """A new session resends the carrier's first updates, already acknowledged."""
+        c = ic.Carrier(self.daemon.carrier_port, code)
+        self.addCleanup(c.close)
+        w = c.hello()
+        again = [u for u in self.sent if u['carrier'] == code][:count]
+        c.send([ic.make_update(**model.wire_fields(u)) for u in again])
+        c.wait_ack_message()
+        self.assertEqual(c.acked_seq, w.acked_seq)
+        c.close()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:   # saved with the next checkpoint (1 s)
+            rows = {r['carrier']: r for r in self.q('QUALITY %s' % code).dicts()}
+            if int(rows[code]['duplicates']) == count:
+                break
+            time.sleep(0.2)
+
     def q(self, line):
         with self.daemon.query() as q:
             return q.ok(line)
@@ -241,6 +258,8 @@ class Statistics(harness.DaemonTestCase):
             self.assertEqual(int(rows[code]['retractions']),
                              sum(1 for u in stored if 'retracts_message_id' in u), code)
         self.assertEqual(rows['KTZE']['rejected_by_reason'], 'BAD_CHECK_DIGIT:3')
+        self.assertEqual({c: int(r['duplicates']) for c, r in rows.items()},
+                         {'KTZE': 0, 'PTCH': 10, 'KMTF': 0})
         self.assertEqual(int(rows['KTZE']['rejected']), 3)
         # the shuffle sent exits before entries: out-of-order arrivals seen
         self.assertGreater(sum(int(r['out_of_order']) for r in rows.values()), 0)
@@ -262,6 +281,7 @@ class Statistics(harness.DaemonTestCase):
     # ----------------------------------------------------------------- tests
     def test_statistics_restart_and_new_typical(self):
         self.push()
+        self.resend_duplicates()
         self.check_all()
         # the rollups are in the leg files: the same after a restart
         self.daemon.restart()
