@@ -22,6 +22,7 @@
  * as the rest; longer than any journey with bad times on every leg */
 #define LEAD_DAYS 40
 #define CALIBRATION_TRAINS 2000
+#define FINGERPRINT_TRAINS 20
 #define BOX_POOL 6000000u	/* owner codes x serials: no number twice in a run */
 #define ID_MAX 40
 
@@ -256,6 +257,39 @@ per_train(const struct corridor_opts *o, char *err, size_t errlen)
 	free(x);
 	return ((double)n + (double)boxes_act * (o->dup_pm + o->retract_pm + o->bad_pm) / 1000.0) /
 	    CALIBRATION_TRAINS;
+}
+
+uint64_t
+corridor_fingerprint(const struct corridor_opts *o)
+{
+	struct sim_ctx *x = malloc(sizeof *x);
+	struct sim_train t;
+	uint8_t buf[UPDFILE_RECORD_MAX];
+	uint64_t h = 0xcbf29ce484222325ULL;
+	char err[128];
+
+	if (x == NULL || sim_init(x, o->seed, err, sizeof err) == -1) {
+		free(x);
+		return 0;
+	}
+	x->window_start_ms = INT64_MIN / 4;
+	x->end_ms = INT64_MAX / 4;
+	for (uint32_t k = 0; k < FINGERPRINT_TRAINS; k++) {
+		sim_train_make(x, &t, k);
+		if (sim_train_run(x, &t, 0) == -1)
+			break;
+		for (size_t i = 0; i < x->out.n; i++) {
+			const Corridor__ShipmentUpdate *u = &x->out.v[i]->u;
+
+			if (corridor__shipment_update__get_packed_size(u) <= sizeof buf)
+				h = updfile_fnv(h, buf, corridor__shipment_update__pack(u, buf));
+			h = updfile_fnv(h, &x->out.v[i]->send_ms, sizeof x->out.v[i]->send_ms);
+		}
+		free_out(x);
+	}
+	sim_vec_free(&x->out);
+	free(x);
+	return h;
 }
 
 static int

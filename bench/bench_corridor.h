@@ -40,6 +40,10 @@ struct corridor_stats {
 typedef int (*corridor_emit_fn)(void *arg, int carrier, uint8_t flags, const uint8_t *packed,
     size_t len);
 
+/* A hash of what the simulator makes for the first trains of the seed: it
+ * changes when client/sim_*.c change, so a data set can tell it is stale. */
+uint64_t corridor_fingerprint(const struct corridor_opts *o);
+
 /* Makes the stream. 0, or -1 with the reason in err. */
 int corridor_generate(const struct corridor_opts *o, corridor_emit_fn emit, void *arg,
     struct corridor_stats *st, char *err, size_t errlen);

@@ -22,8 +22,8 @@
 #include "bench_corridor.h"
 #include "bench_updfile.h"
 
-/* bump when the files or what bench_corridor.c makes change: --reuse then
- * makes them again */
+/* bump when the files or what bench_corridor.c makes change (a change of the
+ * simulator shows in its fingerprint): --reuse then makes them again */
 #define MANIFEST_FORMAT 2
 
 struct files {
@@ -44,9 +44,9 @@ static void
 params_line(const struct corridor_opts *o, char *buf, size_t len)
 {
 	snprintf(buf, len, "params=format:%d seed:%llu updates:%llu days:%d end_ms:%lld dup:%u "
-	    "retract:%u bad:%u", MANIFEST_FORMAT, (unsigned long long)o->seed,
+	    "retract:%u bad:%u simulator:%016llx", MANIFEST_FORMAT, (unsigned long long)o->seed,
 	    (unsigned long long)o->updates, o->days, (long long)o->end_ms, o->dup_pm,
-	    o->retract_pm, o->bad_pm);
+	    o->retract_pm, o->bad_pm, (unsigned long long)corridor_fingerprint(o));
 }
 
 /* With --reuse: the summary of a data set made with the same options whose
