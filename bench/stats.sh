@@ -11,6 +11,7 @@
 #          [--mixed-queries NAME,... (the per-leg 30-day STATS)]
 #          [--iterations I (20)] [--max-seconds S (30)]
 #          [--synchronous full|normal] [--limit NAME=VALUE]...
+#          [--keep-state DIR (a new directory: the daemon's state stays there)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,7 @@ iterations=20
 max_seconds=30
 sync=full
 limits=()
+keep_state=""
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
   exit 2
@@ -48,10 +50,16 @@ while [ $# -gt 0 ]; do
     --max-seconds) max_seconds=$2; shift 2 ;;
     --synchronous) sync=$2; shift 2 ;;
     --limit) limits+=(--limit "$2"); shift 2 ;;
+    --keep-state) keep_state=$2; shift 2 ;;
     *) usage ;;
   esac
 done
 
+[ -z "$keep_state" ] || keep_state=$(realpath -m "$keep_state")
+if [ -n "$keep_state" ] && [ -e "$keep_state" ]; then
+  echo "bench/stats.sh: --keep-state $keep_state exists already" >&2
+  exit 2
+fi
 started=$(date +%s)
 tools/deps.sh
 echo "== building build-release (optimised)" >&2
@@ -67,6 +75,7 @@ cleanup() {
 }
 trap cleanup EXIT
 data=${data:-$work/data}
+state=${keep_state:-$work/state}
 kv() { sed -n "s/.*[ :]$1=\([^ ]*\).*/\1/p" <<<"$2"; }
 
 # -- the data set
@@ -87,7 +96,7 @@ free_port() {
 }
 cport=$(free_port)
 qport=$(free_port)
-"$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$work/state" \
+"$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$state" \
   --carrier-listen "127.0.0.1:$cport" --query-listen "127.0.0.1:$qport" --metrics-listen "" \
   ${limits[@]+"${limits[@]}"} 2>"$work/corridord.log" &
 daemon=$!
@@ -166,7 +175,7 @@ cpu=$(awk -v hz="$(getconf CLK_TCK)" '{printf "%.0f", ($14 + $15) / hz}' "/proc/
 kill -TERM "$daemon"
 wait "$daemon" || fail "corridord exited with an error"
 daemon=""
-disk=$(du -sm "$work/state" | cut -f1)
+disk=$(du -sm "$state" | cut -f1)
 elapsed=$(($(date +%s) - started))
 
 # -- the summary
@@ -196,3 +205,7 @@ worst=$(grep -E '^query: name=stats_leg_30d(_[we])? ' "$work/latency.out" |
   sed -n 's/.*p99_ms=\([0-9.]*\).*/\1/p' | sort -g | tail -n 1)
 awk -v w="${worst:-0}" 'BEGIN {printf "\nSTATS <leg> over 30 days, worst p99: %.2f ms (target <= 5 ms: %s)\n", w, (w <= 5 ? "met" : "MISSED")}'
 echo "corridord: peak RSS ${rss} MiB, CPU ${cpu} s, state on disk ${disk} MiB; the whole run took $((elapsed / 60)) min $((elapsed % 60)) s"
+if [ -n "$keep_state" ]; then
+  echo "state kept: $bin/daemon/corridord --state-dir $keep_state --query-listen 127.0.0.1:PORT, then"
+  echo "  $bin/bench/bench_query --port PORT --from $(kv from "$gen_line") --to $(kv to "$gen_line")"
+fi
