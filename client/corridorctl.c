@@ -26,6 +26,39 @@ static const struct command commands[] = {
 	    "Transit or dwell times (n, min, mean, p50, p90, p95, max) and volumes of the\n"
 	    "traversals that left the leg in [from, to). T is YYYY-MM-DD,\n"
 	    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds. '*' gives one row per leg." },
+	{ "histogram", cmd_histogram, 0,
+	    "histogram <leg> [--from T] [--to T] [--direction W|E] [--carrier C] [--bin H]",
+	    "Draws the leg's transit or dwell times of the traversals that left it in\n"
+	    "[from, to): the daemon's fine buckets grouped into at most 30 bins of a round\n"
+	    "width in hours (or H hours with --bin), one bar per bin scaled to the\n"
+	    "terminal, with counts and marks at p50, p90 (as stats gives them) and the\n"
+	    "leg's typical time. --json: an object with n, p50_h, p90_h, typical_h, bin_h\n"
+	    "and the bins; --csv: the bins." },
+	{ "ontime", cmd_ontime, 0,
+	    "ontime [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "On-time share against the leg's typical time and against planned (PLN)\n"
+	    "times, and ETA accuracy from estimates (EST). Without a leg, every leg." },
+	{ "volumes", cmd_volumes, 0,
+	    "volumes <leg|*> day|week|month [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Units, TEU, containers, tonnes, trains and vessel calls per day, ISO week or\n"
+	    "month." },
+	{ "journeys", cmd_journeys, 0,
+	    "journeys <from_node> <to_node> [--from T] [--to T] [--direction W|E]\n"
+	    "       [--target-days N]",
+	    "End-to-end journeys between two nodes (the from_node and to_node of legs):\n"
+	    "count, times in hours, and the share within N days (the published schedule\n"
+	    "by default, e.g. Altynkol to Baku 9 days)." },
+	{ "holds", cmd_holds, 0,
+	    "holds [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Customs holds (HOLD to RELS): how many, released, still open, and their\n"
+	    "duration. Without a leg, every leg." },
+	{ "delays", cmd_delays, 0,
+	    "delays [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Delay reasons ranked by the events that gave them, with the units they\n"
+	    "touched. Without a leg, all legs together." },
+	{ "quality", cmd_quality, 0, "quality [carrier] [--from T] [--to T]",
+	    "Data quality per carrier: event-to-record lag, duplicates, retractions,\n"
+	    "out-of-order arrivals and rejected updates by reason." },
 	{ "intransit", cmd_intransit, 0, "intransit [leg]",
 	    "Units in a leg now, oldest first; without a leg, one row per leg." },
 	{ "shipment", cmd_shipment, 0, "shipment <unit>",
@@ -73,7 +106,7 @@ static const struct command commands[] = {
 static void
 usage_all(FILE *out)
 {
-	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [-v] "
+	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [--watch [S]] [-v] "
 	    "<command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %s\n", commands[i].usage);
@@ -84,8 +117,22 @@ usage_all(FILE *out)
 	    "             7472 for info, env CORRIDOR_METRICS_PORT)\n"
 	    "  --json     query answers as a JSON array of objects\n"
 	    "  --csv      query answers as CSV (RFC 4180)\n"
+	    "  --watch [S] show the answer again every S seconds (default 2) until\n"
+	    "             Ctrl-C, redrawn on a terminal, else after a \"# refreshed\" line\n"
 	    "  -v         more diagnostics on stderr (-vv for debug)\n"
 	    "  --help     this text; <command> --help for one command\n");
+}
+
+/* Every query subcommand may be watched; not those that change something. */
+static int
+watchable(const char *name)
+{
+	static const char *const once[] = { "push", "simulate", "backup" };
+
+	for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+		if (strcmp(name, once[i]) == 0)
+			return 0;
+	return 1;
 }
 
 void
@@ -97,6 +144,35 @@ ctl_usage_command(const char *name)
 			    commands[i].usage, commands[i].help);
 }
 
+/* Takes --watch [S] or --watch=S at argv[i] (shifting it out): 1, or -2 after
+ * a message. A following word is its value only when it is a number. */
+static int
+take_watch(struct ctl *c, int *argc, char **argv, int i)
+{
+	const char *val = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < *argc ? argv[i + 1] : "";
+	int used = argv[i][7] == '=' ? 1 : 2;
+	char *end;
+	double s = strtod(val, &end);
+
+	if (val[0] == '\0' || *end != '\0') {
+		if (argv[i][7] == '=') {
+			fprintf(stderr, "corridorctl: --watch=%s: give seconds\n", val);
+			return -2;
+		}
+		s = CTL_WATCH_DEFAULT_S;
+		used = 1;
+	}
+	if (!(s >= CTL_WATCH_MIN_S && s <= CTL_WATCH_MAX_S)) {
+		fprintf(stderr, "corridorctl: --watch %s: give %g to %g seconds\n", val,
+		    CTL_WATCH_MIN_S, CTL_WATCH_MAX_S);
+		return -2;
+	}
+	c->watch_s = s;
+	memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+	*argc -= used;
+	return 1;
+}
+
 /* Takes a global option at argv[*i] (shifting it out); 1 taken, 0 not, -1 bad. */
 static int
 take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
@@ -104,6 +180,8 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 	const char *a = argv[i], *val = NULL;
 	int used = 1;
 
+	if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0)
+		return take_watch(c, argc, argv, i);
 	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0) {
 		if (i + 1 >= *argc)
 			return -1;
@@ -133,15 +211,17 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { NULL, NULL, RENDER_TABLE, 0 };
+	struct ctl c = { .fmt = RENDER_TABLE };
+	static char title[512];
 	const struct command *cmd = NULL;
 	int help = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if ((rc = take_global(&c, &argc, argv, i, &help)) == -1) {
-			fprintf(stderr, "corridorctl: %s needs a value\n", argv[i]);
+		if ((rc = take_global(&c, &argc, argv, i, &help)) < 0) {
+			if (rc == -1)
+				fprintf(stderr, "corridorctl: %s needs a value\n", argv[i]);
 			return 64;
 		}
 		i -= rc;
@@ -171,6 +251,13 @@ main(int argc, char **argv)
 		ctl_usage_command(cmd->name);
 		return 0;
 	}
+	if (c.watch_s > 0 && !watchable(cmd->name)) {
+		fprintf(stderr, "corridorctl: %s does not take --watch\n", cmd->name);
+		return 64;
+	}
+	for (int i = 1, o = 0; i < argc && o < (int)sizeof title - 1; i++)
+		o += snprintf(title + o, sizeof title - (size_t)o, "%s%s", i > 1 ? " " : "", argv[i]);
+	c.title = title;
 	if (c.host == NULL)
 		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
 	if (c.port == NULL) {
