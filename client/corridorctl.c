@@ -119,6 +119,13 @@ usage_all(FILE *out)
 	    "  --csv      query answers as CSV (RFC 4180)\n"
 	    "  --watch [S] show the answer again every S seconds (default 2) until\n"
 	    "             Ctrl-C, redrawn on a terminal, else after a \"# refreshed\" line\n"
+	    "  --tls      TLS (1.2 or newer) to the query and carrier ports (not info:\n"
+	    "             /metrics is plain HTTP); the daemon's certificate must chain to\n"
+	    "             --ca (else the system's CAs) and name --host\n"
+	    "  --ca FILE  PEM CAs to trust for the daemon's certificate (implies --tls)\n"
+	    "  --cert FILE, --key FILE\n"
+	    "             PEM client certificate and key for mutual TLS (imply --tls);\n"
+	    "             for push and simulate its CN or a DNS name is the carrier code\n"
 	    "  -v         more diagnostics on stderr (-vv for debug)\n"
 	    "  --help     this text; <command> --help for one command\n");
 }
@@ -177,22 +184,41 @@ take_watch(struct ctl *c, int *argc, char **argv, int i)
 static int
 take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 {
-	const char *a = argv[i], *val = NULL;
+	static const char *const valued[] = { "--host", "--port", "--ca", "--cert", "--key" };
+	const char *a = argv[i], *val = NULL, *name = NULL;
 	int used = 1;
 
 	if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0)
 		return take_watch(c, argc, argv, i);
-	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0) {
-		if (i + 1 >= *argc)
-			return -1;
-		val = argv[i + 1];
-		used = 2;
-	} else if (strncmp(a, "--host=", 7) == 0 || strncmp(a, "--port=", 7) == 0)
-		val = a + 7;
-	if (strncmp(a, "--host", 6) == 0 && val != NULL)
+	for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+		size_t n = strlen(valued[k]);
+
+		if (strcmp(a, valued[k]) == 0) {
+			if (i + 1 >= *argc)
+				return -1;
+			name = valued[k];
+			val = argv[i + 1];
+			used = 2;
+		} else if (strncmp(a, valued[k], n) == 0 && a[n] == '=') {
+			name = valued[k];
+			val = a + n + 1;
+		}
+	}
+	if (name != NULL && strcmp(name, "--host") == 0)
 		c->host = val;
-	else if (strncmp(a, "--port", 6) == 0 && val != NULL)
+	else if (name != NULL && strcmp(name, "--port") == 0)
 		c->port = val;
+	else if (name != NULL) {
+		/* a CA or a client certificate only makes sense with TLS */
+		c->tls.enabled = true;
+		if (strcmp(name, "--ca") == 0)
+			c->tls.ca = val;
+		else if (strcmp(name, "--cert") == 0)
+			c->tls.cert = val;
+		else
+			c->tls.key = val;
+	} else if (strcmp(a, "--tls") == 0)
+		c->tls.enabled = true;
 	else if (strcmp(a, "--json") == 0)
 		c->fmt = RENDER_JSON;
 	else if (strcmp(a, "--csv") == 0)
@@ -213,6 +239,7 @@ main(int argc, char **argv)
 {
 	struct ctl c = { .fmt = RENDER_TABLE };
 	static char title[512];
+	char err[512];
 	const struct command *cmd = NULL;
 	int help = 0, rc;
 
@@ -260,6 +287,10 @@ main(int argc, char **argv)
 	c.title = title;
 	if (c.host == NULL)
 		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
+	if (cmd->port_kind != 2 && ctl_tls_init(&c.tls, err, sizeof err) == -1) {
+		fprintf(stderr, "corridorctl: %s\n", err);
+		return 64;
+	}
 	if (c.port == NULL) {
 		static const char *const envs[] = { "CORRIDOR_QUERY_PORT", "CORRIDOR_INGEST_PORT",
 		    "CORRIDOR_METRICS_PORT" };
@@ -269,5 +300,7 @@ main(int argc, char **argv)
 
 		c.port = env ? env : defaults[cmd->port_kind];
 	}
-	return cmd->fn(&c, argc - 1, argv + 1);
+	rc = cmd->fn(&c, argc - 1, argv + 1);
+	ctl_tls_free(&c.tls);
+	return rc;
 }

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "ctl_conn.h"
+
 #define CTL_QUERY_PORT "7471"
 #define CTL_INGEST_PORT "7470"
 #define CTL_METRICS_PORT "7472"
@@ -26,6 +28,7 @@ struct ctl {
 	const char *port;	/* the subcommand's default port is filled in by main */
 	enum render_fmt fmt;
 	int verbose;
+	struct ctl_tls tls;	/* --tls, --ca, --cert, --key */
 	double watch_s;		/* --watch: seconds between refreshes; 0 shows once */
 	const char *title;	/* the subcommand's words, for --watch's header */
 	size_t width;		/* tables fit this many characters; 0 any (ctl_show sets it) */

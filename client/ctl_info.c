@@ -156,6 +156,19 @@ info_get(const struct scrape *sc, const char *name, const char *key, const char 
 	return 0;
 }
 
+/* Every sample of name added up: the total of a family split by a label
+ * (corridor_connections_refused_total{reason}), or the one unlabelled value. */
+static double
+info_sum(const struct scrape *sc, const char *name)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, name) == 0)
+			sum += sc->s[i].value;
+	return sum;
+}
+
 /* The q-quantile of corridor_commit_seconds, interpolated linearly within
  * its bucket as Prometheus does; NAN with no transactions. */
 static double
@@ -219,12 +232,18 @@ info_json(const struct scrape *sc)
 
 	for (size_t i = 0; i < NTOTALS; i++)
 		json_object_object_add(o, totals[i].key,
-		    json_object_new_int64((int64_t)info_get(sc, totals[i].metric, NULL, NULL)));
+		    json_object_new_int64((int64_t)info_sum(sc, totals[i].metric)));
 	for (size_t i = 0; i < sc->n; i++)
 		if (strcmp(sc->s[i].name, "corridor_updates_rejected_total") == 0)
 			json_object_object_add(rej, info_label(&sc->s[i], "reason", buf, sizeof buf),
 			    json_object_new_int64((int64_t)sc->s[i].value));
 	json_object_object_add(o, "rejected", rej);
+	rej = json_object_new_object();
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, "corridor_connections_refused_total") == 0)
+			json_object_object_add(rej, info_label(&sc->s[i], "reason", buf, sizeof buf),
+			    json_object_new_int64((int64_t)sc->s[i].value));
+	json_object_object_add(o, "refused", rej);
 	json_object_object_add(lat, "transactions",
 	    json_object_new_int64((int64_t)info_get(sc, "corridor_commit_seconds_count", NULL,
 	    NULL)));
@@ -263,12 +282,16 @@ info_table(const struct scrape *sc, FILE *out)
 			    info_label(&sc->s[i], "libevent", buf + 64, 64),
 			    info_label(&sc->s[i], "sqlite", buf + 128, 64));
 	for (size_t i = 0; i < NTOTALS; i++)
-		fprintf(out, "%-22s %12.0f\n", totals[i].label,
-		    info_get(sc, totals[i].metric, NULL, NULL));
+		fprintf(out, "%-22s %12.0f\n", totals[i].label, info_sum(sc, totals[i].metric));
 	for (size_t i = 0; i < sc->n; i++)
 		if (strcmp(sc->s[i].name, "corridor_updates_rejected_total") == 0 &&
 		    sc->s[i].value > 0)
 			fprintf(out, "rejected %-13s %12.0f\n",
+			    info_label(&sc->s[i], "reason", buf, sizeof buf), sc->s[i].value);
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, "corridor_connections_refused_total") == 0 &&
+		    sc->s[i].value > 0)
+			fprintf(out, "refused %-14s %12.0f\n",
 			    info_label(&sc->s[i], "reason", buf, sizeof buf), sc->s[i].value);
 	if (isnan(p50))
 		fprintf(out, "%-22s %12s\n", "commit latency", "-");

@@ -32,7 +32,7 @@ ctl_query_fetch(struct ctl *c, const char *line, struct qresult *r, struct ctl_e
 	char err[512];
 
 	log_debug("query host=%s port=%s line=\"%s\"", c->host, c->port, line);
-	if (qclient_run(c->host, c->port, line, r, err, sizeof err) == -1) {
+	if (qclient_run(&c->tls, c->host, c->port, line, r, err, sizeof err) == -1) {
 		ctl_error_set(e, 1, 1, "%s", err);
 		qresult_free(r);
 		return -1;

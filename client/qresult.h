@@ -23,8 +23,9 @@ struct qresult {
 
 /* Sends one request line and reads its answer. 0 when an answer (OK or ERR)
  * arrived; -1 with err filled when the connection or the answer failed. */
-int qclient_run(const char *host, const char *port, const char *line,
-    struct qresult *r, char *err, size_t errlen);
+struct ctl_tls;
+int qclient_run(const struct ctl_tls *tls, const char *host, const char *port,
+    const char *line, struct qresult *r, char *err, size_t errlen);
 void qresult_free(struct qresult *r);
 
 /* Writes r (an OK answer) to out. 0 or -1. */
