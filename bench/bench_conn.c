@@ -21,12 +21,13 @@
 void
 bench_endpoint_init(struct bench_endpoint *e)
 {
-	const char *cred = getenv("CORRIDOR_CREDENTIAL");
+	const char *cred = getenv("CORRIDOR_CREDENTIAL"), *token = getenv("CORRIDOR_TOKEN");
 
 	e->host = "127.0.0.1";
 	e->carrier_port = "7470";
 	e->query_port = "7471";
 	e->credential = cred != NULL && cred[0] != '\0' ? cred : NULL;
+	e->token = token != NULL && token[0] != '\0' ? token : NULL;
 }
 
 int
@@ -125,6 +126,35 @@ bench_hello(const struct bench_endpoint *e, int fd, const char *carrier,
 	return acked;
 }
 
+/* "AUTH NAME SECRET" from the token NAME:SECRET; the secret is never shown. */
+static int
+authenticate(struct bench_qconn *q, const char *token, char *err, size_t errlen)
+{
+	const char *colon = strchr(token, ':');
+	struct bench_answer a;
+	char line[1024];
+	int n;
+
+	if (colon == NULL || colon == token || colon[1] == '\0') {
+		snprintf(err, errlen, "CORRIDOR_TOKEN is not NAME:SECRET");
+		return -1;
+	}
+	n = snprintf(line, sizeof line, "AUTH %.*s %s", (int)(colon - token), token, colon + 1);
+	if (n < 0 || (size_t)n >= sizeof line) {
+		snprintf(err, errlen, "CORRIDOR_TOKEN is too long");
+		return -1;
+	}
+	if (bench_query_run(q, line, 0, &a, err, errlen) == -1) {
+		snprintf(err, errlen, "no answer to AUTH");
+		return -1;
+	}
+	if (!a.ok) {
+		snprintf(err, errlen, "AUTH as %.*s refused: %s", (int)(colon - token), token, a.err);
+		return -1;
+	}
+	return 0;
+}
+
 int
 bench_qconn_open(struct bench_qconn *q, const struct bench_endpoint *e, char *err,
     size_t errlen)
@@ -141,6 +171,10 @@ bench_qconn_open(struct bench_qconn *q, const struct bench_endpoint *e, char *er
 		snprintf(err, errlen, "out of memory");
 		close(q->fd);
 		q->fd = -1;
+		return -1;
+	}
+	if (e->token != NULL && authenticate(q, e->token, err, errlen) == -1) {
+		bench_qconn_close(q);
 		return -1;
 	}
 	return 0;

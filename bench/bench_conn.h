@@ -14,14 +14,17 @@
 
 #define BENCH_HELLO_FAILED UINT64_MAX
 
-/* Where the daemon is and who the tools are. credential may be NULL (no
- * credential configured); bench_endpoint_init() takes it from the
- * environment variable CORRIDOR_CREDENTIAL, as corridorctl does. */
+/* Where the daemon is and who the tools are. bench_endpoint_init() takes
+ * the carriers' secret from CORRIDOR_CREDENTIAL (sent in every Hello) and
+ * the operator's token NAME:SECRET from CORRIDOR_TOKEN (sent as "AUTH NAME
+ * SECRET" first on every query connection), as corridorctl does; NULL when
+ * unset. */
 struct bench_endpoint {
 	const char *host;
 	const char *carrier_port;
 	const char *query_port;
 	const char *credential;
+	const char *token;
 };
 
 void bench_endpoint_init(struct bench_endpoint *e);
@@ -55,7 +58,8 @@ struct bench_answer {
 	size_t rows_len;
 };
 
-/* Connects to the query port. 0, or -1 with the reason in err. */
+/* Connects to the query port and, with a token, authenticates. 0, or -1
+ * with the reason in err. */
 int bench_qconn_open(struct bench_qconn *q, const struct bench_endpoint *e, char *err,
     size_t errlen);
 void bench_qconn_close(struct bench_qconn *q);

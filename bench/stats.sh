@@ -85,11 +85,24 @@ gen_line=$("$bin/bench/bench_gen" --out "$data" --updates "$updates" --days "$da
 echo "$gen_line"
 total=$(kv updates "$gen_line")
 
-# -- a fresh daemon
+# -- a fresh daemon; with authentication (a corridorctl that makes credential
+# hashes), one credential for the data set's carriers and one read token,
+# which the tools take from the environment (bench/bench_conn.c)
+carriers=$(sed -n 's/^carriers=//p' "$data/manifest")
+auth=""
+if key=$("$bin/client/corridorctl" hash-credential --generate --iterations 10000 2>/dev/null) &&
+  tok=$("$bin/client/corridorctl" hash-credential --generate --iterations 10000 2>/dev/null); then
+  CORRIDOR_CREDENTIAL=$(sed -n 1p <<<"$key")
+  CORRIDOR_TOKEN=bench:$(sed -n 1p <<<"$tok")
+  export CORRIDOR_CREDENTIAL CORRIDOR_TOKEN
+  auth=$(printf '[credentials]\nbench = %s %s\n[operators]\nbench = %s read\n' \
+    "$(sed -n 2p <<<"$key")" "$carriers" "$(sed -n 2p <<<"$tok")")
+fi
 {
   echo "[daemon]"
   echo "synchronous = $sync"
   echo "log_level = warn"
+  [ -z "$auth" ] || echo "$auth"
 } >"$work/corridord.conf"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
