@@ -3,6 +3,9 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -35,6 +38,11 @@ query_worker_init(void *arg)
 {
 	struct server *srv = arg;
 
+	/* Linux gives each thread its own nice value: operators' queries use
+	 * the cores the writers leave idle */
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
+	    (int)srv->cfg->limits.query_thread_nice) == -1)
+		log_warn("query thread: cannot lower its CPU priority");
 	return query_ctx_new(srv->cfg, srv->legs_dir);
 }
 

@@ -61,6 +61,8 @@ const struct limit_def limit_defs[] = {
 	L(writer_commit_delay_ms, 0, 0, 10000,
 	    "a pause before each group commit, to rehearse a slow disk (tests, drills); 0 in production"),
 	L(query_threads, 2, 1, 64, "threads answering operator queries"),
+	L(query_thread_nice, 10, 0, 19,
+	    "CPU niceness of the query threads: when cores are short, storing updates comes first"),
 	L(shutdown_deadline_s, 30, 1, 3600,
 	    "seconds a graceful stop may take to commit and acknowledge"),
 	L(output_buffer_bytes, 1048576, 65536, 1073741824,
