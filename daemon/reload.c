@@ -25,7 +25,7 @@
 static const char *const restart_only_limits[] = {
 	"writers", "writer_batch_updates", "writer_commit_delay_ms", "query_threads",
 	"seq_window", "listen_backlog", "auth_threads", "auth_fail_addresses",
-	"retention_batch_units",
+	"retention_batch_units", "query_thread_nice", "leg_cache_mib",
 };
 
 /* The catalog and the new leg files are the checkpoint thread's to touch. */
@@ -203,6 +203,7 @@ reload_run(struct workq_job *base, void *ctx)
 			job->failed = 1;
 			return;
 		}
+		leg_store_set_cache(job->stores[i], next->limits.leg_cache_mib);
 	}
 	if (marks_recover_table(job->srv->catalog, job->legs_dir, &next->legs, job->fresh,
 	    job->err, sizeof job->err) == -1)

@@ -408,6 +408,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("leg store: %s", err);
 	if (marks_recover(srv, err, sizeof err) == -1)
 		fatalx("recovering acknowledged marks: %s", err);
+	srv->query_thread_nice = (int)cfg->limits.query_thread_nice;
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 	srv->auth = workq_start(srv->base, "auth", (int)cfg->limits.auth_threads, &plain_ops);

@@ -62,6 +62,7 @@ struct server {
 	struct workq *queries;
 	struct workq *checkpoints;
 	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
+	int query_thread_nice;		/* for the query threads as they start */
 	struct auth_throttle *throttle;
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
