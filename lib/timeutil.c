@@ -2,7 +2,6 @@
 #include "timeutil.h"
 
 #include <ctype.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -38,45 +37,49 @@ all_digits(const char *s)
 	return 1;
 }
 
+/* Exactly n ASCII digits at s. sscanf's %d would also take a sign, a space
+ * or fewer digits ("2026-06-01T12:-0Z"), which the documented forms do not. */
+static int
+fixed_digits(const char *s, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!isdigit((unsigned char)s[i]))
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
 int
 time_parse_iso(const char *s, int64_t *ms)
 {
 	struct tm tm;
-	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, n = 0;
+	int y, mo, d, h = 0, mi = 0, sec = 0, frac = 0;
 	size_t len = strlen(s);
 
 	if (len > 9 && all_digits(s)) {
 		*ms = strtoll(s, NULL, 10);
 		return 0;
 	}
-	if (len == 10) {
-		if (sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) != 3 || n != 10)
-			return -1;
-	} else if (len >= 17 && s[len - 1] == 'Z') {
-		int got = sscanf(s, "%4d-%2d-%2dT%2d:%2d%n", &y, &mo, &d, &h, &mi, &n);
-
-		if (got != 5)
-			return -1;
-		if (s[n] == ':') {
-			int m2 = 0;
-
-			if (sscanf(s + n, ":%2d%n", &sec, &m2) != 1)
-				return -1;
-			n += m2;
-			if (s[n] == '.') {
-				int m3 = 0;
-
-				if (sscanf(s + n, ".%3d%n", &frac, &m3) != 1 || m3 != 4)
-					return -1;
-				n += m3;
-			}
-		}
-		if ((size_t)n != len - 1)
-			return -1;
-	} else
+	/* YYYY-MM-DD, then optionally THH:MM, :SS and .fff, each closed by Z */
+	if (len != 10 && len != 17 && len != 20 && len != 24)
 		return -1;
-	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 ||
-	    y < 1970 || y > 9999 || h < 0 || mi < 0 || sec < 0 || frac < 0)
+	if (fixed_digits(s, 4, &y) == -1 || s[4] != '-' || fixed_digits(s + 5, 2, &mo) == -1 ||
+	    s[7] != '-' || fixed_digits(s + 8, 2, &d) == -1)
+		return -1;
+	if (len > 10) {
+		if (s[10] != 'T' || fixed_digits(s + 11, 2, &h) == -1 || s[13] != ':' ||
+		    fixed_digits(s + 14, 2, &mi) == -1 || s[len - 1] != 'Z')
+			return -1;
+		if (len >= 20 && (s[16] != ':' || fixed_digits(s + 17, 2, &sec) == -1))
+			return -1;
+		if (len == 24 && (s[19] != '.' || fixed_digits(s + 20, 3, &frac) == -1))
+			return -1;
+	}
+	if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60 || y < 1970)
 		return -1;
 	memset(&tm, 0, sizeof tm);
 	tm.tm_year = y - 1900;
