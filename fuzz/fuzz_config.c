@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "carrier.h"
@@ -23,27 +24,17 @@
 
 #include "fuzz_check.h"
 
-static char path[64];
+static int file_fd = -1;	/* a memfd: no disk, nothing to clean up */
+static char path[64];		/* /proc/self/fd/N opens it afresh */
 static struct config cfg;
 static struct leg_table legs;
 
 static void
-fuzz_cleanup(void)
-{
-	if (path[0] != '\0')
-		unlink(path);
-}
-
-static void
 fuzz_setup(void)
 {
-	int fd;
-
-	snprintf(path, sizeof path, "/tmp/corridor-fuzz-config.XXXXXX");
-	fd = mkstemp(path);
-	FUZZ_CHECK(fd != -1);
-	close(fd);
-	atexit(fuzz_cleanup);
+	file_fd = memfd_create("corridord.conf", MFD_CLOEXEC);
+	FUZZ_CHECK(file_fd != -1);
+	snprintf(path, sizeof path, "/proc/self/fd/%d", file_fd);
 }
 
 static bool
@@ -126,17 +117,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static bool ready;
 	char err[4096];
-	FILE *f;
 	int problems;
 
 	if (!ready) {
 		fuzz_setup();
 		ready = true;
 	}
-	f = fopen(path, "wb");
-	FUZZ_CHECK(f != NULL);
-	FUZZ_CHECK(fwrite(data, 1, size, f) == size);
-	FUZZ_CHECK(fclose(f) == 0);
+	FUZZ_CHECK(ftruncate(file_fd, 0) == 0);
+	FUZZ_CHECK(size == 0 || pwrite(file_fd, data, size, 0) == (ssize_t)size);
 	config_defaults(&cfg);
 	problems = config_load_file(&cfg, path, err, sizeof err);
 	check_config(problems, err, sizeof err);

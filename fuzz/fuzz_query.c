@@ -4,8 +4,10 @@
  * an optional CR before it, at most max_query_line_bytes, up to 16 lines) and
  * each line is answered by query_execute() against a temporary state
  * directory whose leg files hold a few traversals, so STATS, INTRANSIT and
- * SHIPMENT answer with rows. BACKUP's directory cannot be created there, so
- * a backup is refused after its name is checked, without writing anything.
+ * SHIPMENT answer with rows. max_query_rows is one below the number of legs,
+ * so that an answer over every leg also reaches TOO_MANY_ROWS.
+ * BACKUP's directory cannot be created there, so a backup is refused after
+ * its name is checked, without writing anything.
  * Properties: every answer is "OK", a header, rows and "END <rows>", or one
  * "ERR <CODE> <message>" line, with no control bytes but tabs; qproto_split()
  * gives at most QPROTO_MAX_ARGS printable words; a time that
@@ -138,6 +140,8 @@ fuzz_setup(void)
 	config_defaults(&cfg);
 	snprintf(cfg.state_dir, sizeof cfg.state_dir, "%s", state_dir);
 	FUZZ_CHECK(config_load_legs(&cfg, err, sizeof err) == 0);
+	cfg.limits.max_query_rows = (int64_t)cfg.legs.count - 1;
+	FUZZ_CHECK(cfg.limits.max_query_rows >= 1);
 	/* a regular file where the backup directory's parent should be */
 	snprintf(blocker, sizeof blocker, "%s/not-a-directory", state_dir);
 	FUZZ_CHECK((f = fopen(blocker, "w")) != NULL);

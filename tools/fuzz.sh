@@ -4,8 +4,9 @@
 # -fsanitize=fuzzer,address,undefined in build-fuzz/, runs each target for
 # SECONDS (default 600) with libFuzzer's progress lines, merges what it found
 # into the checked-in corpus fuzz/corpus/<target>/ (minimised: the seed-* and
-# regress-* files stay, other files only while they add coverage) and prints
-# the executions per target. A crash stops that target, leaves the input in
+# regress-* files stay, other files only while they add coverage; above
+# FUZZ_CORPUS_MAX files, default 300, only while they add new edges) and
+# prints the executions per target. A crash stops that target, leaves the input in
 # build-fuzz/artifacts/ and makes the script exit 1.
 # usage: tools/fuzz.sh [SECONDS] [TARGET...]   (targets: frame validate query config)
 set -uo pipefail
@@ -38,6 +39,7 @@ if ! fuzzer_works; then
   fuzzer_works || { echo "clang cannot link -fsanitize=fuzzer" >&2; exit 1; }
 fi
 
+corpus_max=${FUZZ_CORPUS_MAX:-300}
 build=build-fuzz
 if [ ! -f $build/build.ninja ]; then
   CC=clang meson setup $build -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
@@ -54,7 +56,7 @@ for t in "${targets[@]}"; do
   work=$build/fuzz-work/$t
   artifacts=$build/artifacts/$t
   log=$build/fuzz-work/$t.log
-  rm -rf "$work" && mkdir -p "$work/new" "$work/merged" "$artifacts"
+  rm -rf "$work" && mkdir -p "$work/new" "$artifacts"
   dict=()
   [ -f fuzz/dict/$t.dict ] && dict=(-dict=fuzz/dict/$t.dict)
   before=$(ls "$corpus" | wc -l)
@@ -74,15 +76,25 @@ for t in "${targets[@]}"; do
     result="CRASH (exit $rc), see $artifacts/ and $log"
     status=1
   fi
-  # Minimise: keep the named inputs, add others only for new coverage.
-  cp "$corpus"/seed-* "$corpus"/regress-* "$work/merged/" 2>/dev/null
+  # Minimise: keep the named inputs, add others only for new coverage
+  # (libFuzzer's features: edges and how often they ran); if that keeps
+  # more than corpus_max files, only for new edges.
   mkdir -p "$work/old" && cp "$corpus"/* "$work/old/"
-  if "$build/fuzz/fuzz_$t" -merge=1 -timeout=10 -rss_limit_mb=2048 "$work/merged" \
-      "$work/old" "$work/new" >"$work/merge.log" 2>&1; then
+  merged=""
+  for counters in 1 0; do
+    out=$work/merged-$counters
+    mkdir -p "$out"
+    cp "$corpus"/seed-* "$corpus"/regress-* "$out/" 2>/dev/null
+    "$build/fuzz/fuzz_$t" -merge=1 -use_counters=$counters -timeout=10 -rss_limit_mb=2048 \
+      "$out" "$work/old" "$work/new" >"$work/merge-$counters.log" 2>&1 || break
+    merged=$out
+    [ "$(ls "$out" | wc -l)" -le "$corpus_max" ] && break
+  done
+  if [ -n "$merged" ]; then
     rm -f "$corpus"/*
-    cp "$work/merged"/* "$corpus/"
+    cp "$merged"/* "$corpus/"
   else
-    echo "merge of fuzz_$t failed, corpus left as it was (see $work/merge.log)" >&2
+    echo "merge of fuzz_$t failed, corpus left as it was (see $work/merge-1.log)" >&2
     status=1
   fi
   after=$(ls "$corpus" | wc -l)
