@@ -210,7 +210,9 @@ box_update(struct gen *g, int i, bool entry, int code, int64_t ms, const struct 
 	return s;
 }
 
-/* A train- or vessel-level plan or estimate, sent at send_ms. */
+/* A plan or estimate of the arrival at the end of leg i, sent at send_ms:
+ * one for the train or vessel, and one for each container on it, since the
+ * daemon judges plans and estimates per unit (ONTIME). */
 static int
 plan_update(struct gen *g, int i, Corridor__Classifier cls, int64_t eta, int64_t send_ms)
 {
@@ -228,6 +230,18 @@ plan_update(struct gen *g, int i, Corridor__Classifier cls, int64_t eta, int64_t
 	s->u.has_next_eta_ms = cls == CORRIDOR__CLASSIFIER__EST;
 	s->u.next_eta_ms = s->u.event_time_ms;
 	s->send_ms = send_ms;
+	for (int j = 0; j < g->t->nbox; j++) {
+		struct sim_update *b = gen_update(g, i, false, CORRIDOR__EVENT_CODE__ARRI, cls, eta);
+
+		if (b == NULL)
+			return -1;
+		memcpy(b->container, g->t->box[j].no, sizeof b->container);
+		b->u.container = b->container;
+		b->u.iso_type = S(g->t->box[j].iso_type);
+		b->u.event_class = CORRIDOR__EVENT_CLASS__EQUIPMENT;
+		b->u.event_code = CORRIDOR__EVENT_CODE__DISC;
+		b->send_ms = send_ms;
+	}
 	return 0;
 }
 

@@ -27,6 +27,9 @@ struct carrier {
 	struct ingest_conn *session;
 
 	uint64_t received, stored, duplicates, rejected;
+	/* resends answered from the acknowledged mark, never reaching a leg
+	 * store; the catalog counts them per hour for QUALITY */
+	uint64_t mark_duplicates, saved_mark_duplicates;
 };
 
 struct carrier_table {

@@ -135,6 +135,30 @@ catalog_sync(struct catalog *cat, const struct leg_table *legs, struct carrier_t
 	return db_exec(cat->db, "COMMIT", err, errlen);
 }
 
+/* Adds each carrier's resends answered from its mark to the current hour. */
+static int
+save_mark_duplicates(struct catalog *cat, const struct catalog_mark *marks, size_t n, int64_t now)
+{
+	sqlite3_stmt *st;
+	int rc = SQLITE_DONE;
+
+	if (sqlite3_prepare_v2(cat->db, "INSERT INTO duplicates_hourly (carrier, hour_ms, n)"
+	    " VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE SET n = n + excluded.n", -1, &st,
+	    NULL) != SQLITE_OK)
+		return sqlite3_errcode(cat->db);
+	for (size_t i = 0; i < n && rc == SQLITE_DONE; i++) {
+		if (marks[i].mark_duplicates == 0)
+			continue;
+		sqlite3_bind_text(st, 1, marks[i].code, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, now - now % 3600000);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)marks[i].mark_duplicates);
+		rc = sqlite3_step(st);
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return rc;
+}
+
 int
 catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t n, char *err,
     size_t errlen)
@@ -158,6 +182,8 @@ catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t
 		}
 		sqlite3_finalize(st);
 	}
+	if (rc == SQLITE_DONE)
+		rc = save_mark_duplicates(cat, marks, n, now);
 	if (rc != SQLITE_DONE) {
 		snprintf(err, errlen, "saving marks: %s", sqlite3_errmsg(cat->db));
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);

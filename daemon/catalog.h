@@ -25,9 +25,11 @@ int catalog_sync(struct catalog *cat, const struct leg_table *legs, struct carri
 struct catalog_mark {
 	char code[CARRIER_CODE_MAX];
 	uint64_t acked_seq;
+	uint64_t mark_duplicates;	/* resends answered from the mark since the last save */
 };
 
-/* Saves marks in one transaction; never lowers a saved mark. */
+/* Saves marks in one transaction; never lowers a saved mark. Resends
+ * answered from the mark are added to the current hour's count. */
 int catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t n,
     char *err, size_t errlen);
 

@@ -281,6 +281,7 @@ ingest_count_received(struct ingest_conn *c, uint64_t seq)
 		return false;
 	c->ack_wanted = true;
 	carrier->duplicates++;
+	carrier->mark_duplicates++;
 	c->srv->counters.updates_duplicate++;
 	return true;
 }

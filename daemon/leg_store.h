@@ -7,6 +7,7 @@
 #define CORRIDOR_LEG_STORE_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "db.h"
 #include "legs.h"
@@ -25,6 +26,13 @@ void leg_store_close(struct leg_store *s);
 int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
 
 const char *leg_store_path(const struct leg_store *s);
+const char *leg_store_code(const struct leg_store *s);
+
+/* Retention (leg_retention.c): drops, in one transaction, up to max_units
+ * (unit, direction) whose events are all older than cutoff_ms and which are
+ * not in the leg any more; the rollups keep them. Returns 0 or -1. */
+int leg_store_retain(struct leg_store *s, int64_t cutoff_ms, size_t max_units,
+    size_t *units_dropped, int64_t *events_dropped);
 
 /* The statement that stores one event row and how its values are bound;
  * shared with the benchmark's single-file ceiling so both insert the same rows. */

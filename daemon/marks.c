@@ -212,12 +212,15 @@ collect_marks(struct server *srv, size_t *n)
 
 	*n = 0;
 	for (size_t i = 0; i < ct->count; i++) {
-		if (ct->items[i].acked_seq <= ct->items[i].saved_seq)
+		if (ct->items[i].acked_seq <= ct->items[i].saved_seq &&
+		    ct->items[i].mark_duplicates == ct->items[i].saved_mark_duplicates)
 			continue;
 		if (marks == NULL && (marks = calloc(ct->count, sizeof *marks)) == NULL)
 			return NULL;
 		snprintf(marks[*n].code, sizeof marks[*n].code, "%s", ct->items[i].code);
 		marks[*n].acked_seq = ct->items[i].acked_seq;
+		marks[*n].mark_duplicates = ct->items[i].mark_duplicates -
+		    ct->items[i].saved_mark_duplicates;
 		(*n)++;
 	}
 	return marks;
@@ -248,6 +251,8 @@ checkpoint_done(struct workq_job *base)
 
 			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
 				c->saved_seq = job->marks[i].acked_seq;
+			if (c != NULL)
+				c->saved_mark_duplicates += job->marks[i].mark_duplicates;
 		}
 	srv->checkpoint_running = false;
 	free(job->marks);

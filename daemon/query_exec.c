@@ -19,25 +19,7 @@
 #include "qproto.h"
 #include "stats.h"
 #include "timeutil.h"
-
-#define MS_PER_HOUR 3600000.0
-
-struct query_ctx {
-	const struct config *cfg;
-	const struct leg_table *legs;
-	const struct limits *lim;
-	char legs_dir[1100];
-	sqlite3 *dbs[LEGS_MAX];	/* opened on first use */
-};
-
-/* A response being built: rows are counted against max_query_rows. */
-struct answer {
-	struct evbuffer *out;
-	struct evbuffer *rows;
-	size_t nrows;
-	size_t max_rows;
-	int failed;		/* an ERR was written instead */
-};
+#include "query_internal.h"
 
 struct command {
 	const char *name;
@@ -57,6 +39,7 @@ query_ctx_new(const struct config *cfg, const char *legs_dir)
 	ctx->legs = &cfg->legs;
 	ctx->lim = &cfg->limits;
 	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
+	snprintf(ctx->catalog_path, sizeof ctx->catalog_path, "%s/corridor.db", cfg->state_dir);
 	return ctx;
 }
 
@@ -67,14 +50,11 @@ query_ctx_free(struct query_ctx *ctx)
 		return;
 	for (size_t i = 0; i < LEGS_MAX; i++)
 		sqlite3_close(ctx->dbs[i]);
+	sqlite3_close(ctx->catalog);
 	free(ctx);
 }
 
-static void
-answer_err(struct answer *a, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+void
 answer_err(struct answer *a, const char *code, const char *fmt, ...)
 {
 	char msg[256];
@@ -89,16 +69,13 @@ answer_err(struct answer *a, const char *code, const char *fmt, ...)
 	evbuffer_add_printf(a->out, "ERR %s %s\n", code, msg);
 }
 
-static void
+void
 answer_header(struct answer *a, const char *columns)
 {
 	evbuffer_add_printf(a->rows, "# %s\n", columns);
 }
 
-static void
-answer_row(struct answer *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
+void
 answer_row(struct answer *a, const char *fmt, ...)
 {
 	va_list ap;
@@ -116,7 +93,7 @@ answer_row(struct answer *a, const char *fmt, ...)
 	evbuffer_add(a->rows, "\n", 1);
 }
 
-static sqlite3 *
+sqlite3 *
 leg_db(struct query_ctx *ctx, size_t i, struct answer *a)
 {
 	char path[1200], err[256];
@@ -133,37 +110,104 @@ leg_db(struct query_ctx *ctx, size_t i, struct answer *a)
 	return ctx->dbs[i];
 }
 
-static sqlite3_stmt *
+sqlite3 *
+catalog_db(struct query_ctx *ctx, struct answer *a)
+{
+	char err[256];
+
+	if (ctx->catalog != NULL)
+		return ctx->catalog;
+	ctx->catalog = db_open_ro(ctx->catalog_path, err, sizeof err);
+	if (ctx->catalog == NULL) {
+		log_warnx("query cannot open the catalog error=\"%s\"", err);
+		answer_err(a, "INTERNAL", "cannot open the catalog");
+	}
+	return ctx->catalog;
+}
+
+static const char *
+db_name(struct query_ctx *ctx, size_t leg)
+{
+	return leg == LEGS_MAX ? "catalog" : ctx->legs->legs[leg].code;
+}
+
+int
+grow_array(void **arr, size_t *cap, size_t n, size_t elem)
+{
+	void *grown;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	if ((grown = realloc(*arr, c * elem)) == NULL)
+		return -1;
+	*arr = grown;
+	*cap = c;
+	return 0;
+}
+
+int
+parse_filter(struct qrequest *req, int i, struct stats_filter *f, struct answer *a)
+{
+	memset(f, 0, sizeof *f);
+	if (parse_time_arg(req, i, &f->from, INT64_MIN, a) == -1 ||
+	    parse_time_arg(req, i + 1, &f->to, INT64_MAX, a) == -1)
+		return -1;
+	if (qproto_arg_given(req, i + 2)) {
+		f->direction = req->argv[i + 2];
+		if (strcmp(f->direction, "W") != 0 && strcmp(f->direction, "E") != 0) {
+			answer_err(a, "BAD_ARGUMENT", "direction must be W or E");
+			return -1;
+		}
+	}
+	if (qproto_arg_given(req, i + 3))
+		f->carrier = req->argv[i + 3];
+	return 0;
+}
+
+/* Binds ?1 from, ?2 to, ?3 direction, ?4 carrier (NULL: any). */
+void
+bind_filter(sqlite3_stmt *st, const struct stats_filter *f)
+{
+	sqlite3_bind_int64(st, 1, f->from);
+	sqlite3_bind_int64(st, 2, f->to);
+	if (f->direction != NULL)
+		sqlite3_bind_text(st, 3, f->direction, -1, SQLITE_STATIC);
+	if (f->carrier != NULL)
+		sqlite3_bind_text(st, 4, f->carrier, -1, SQLITE_STATIC);
+}
+
+sqlite3_stmt *
 prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a)
 {
-	sqlite3 *db = leg_db(ctx, leg, a);
+	sqlite3 *db = leg == LEGS_MAX ? catalog_db(ctx, a) : leg_db(ctx, leg, a);
 	sqlite3_stmt *st = NULL;
 
 	if (db == NULL)
 		return NULL;
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("query prepare failed leg=%s error=\"%s\"", ctx->legs->legs[leg].code,
+		log_warnx("query prepare failed db=%s error=\"%s\"", db_name(ctx, leg),
 		    sqlite3_errmsg(db));
-		answer_err(a, "INTERNAL", "the store of leg %s cannot be read",
-		    ctx->legs->legs[leg].code);
+		answer_err(a, "INTERNAL", "the store of %s cannot be read", db_name(ctx, leg));
 		return NULL;
 	}
 	return st;
 }
 
-static void
+void
 finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a)
 {
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warnx("query failed leg=%s error=\"%s\"", ctx->legs->legs[leg].code,
+		log_warnx("query failed db=%s error=\"%s\"", db_name(ctx, leg),
 		    sqlite3_errmsg(sqlite3_db_handle(st)));
-		answer_err(a, "INTERNAL", "reading leg %s failed", ctx->legs->legs[leg].code);
+		answer_err(a, "INTERNAL", "reading %s failed", db_name(ctx, leg));
 	}
 	sqlite3_finalize(st);
 }
 
 /* "*" (or nothing) selects every leg; otherwise one leg by code. */
-static int
+int
 select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first, size_t *last,
     struct answer *a)
 {
@@ -206,17 +250,18 @@ cmd_legs(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer
 {
 	(void)req;
 	(void)now;
-	answer_header(a, "leg\tfrom\tto\tcountry\tkind\tmode\tdistance_km\tmin_h\ttypical_h\tbad_h");
+	answer_header(a, "leg\tfrom\tto\tcountry\tkind\tmode\tdistance_km\tmin_h\ttypical_h\tbad_h"
+	    "\tfrom_node\tto_node");
 	for (size_t i = 0; i < ctx->legs->count; i++) {
 		const struct leg *l = &ctx->legs->legs[i];
 
-		answer_row(a, "%s\t%s\t%s\t%s\t%s\t%s\t%g\t%g\t%g\t%g", l->code, l->from, l->to,
-		    l->country, leg_kind_name(l->kind), l->mode, l->distance_km, l->min_h,
-		    l->typical_h, l->bad_h);
+		answer_row(a, "%s\t%s\t%s\t%s\t%s\t%s\t%g\t%g\t%g\t%g\t%s\t%s", l->code, l->from,
+		    l->to, l->country, leg_kind_name(l->kind), l->mode, l->distance_km, l->min_h,
+		    l->typical_h, l->bad_h, l->from_node, l->to_node);
 	}
 }
 
-static int
+int
 parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct answer *a)
 {
 	if (!qproto_arg_given(req, i)) {
@@ -229,92 +274,6 @@ parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct a
 		return -1;
 	}
 	return 0;
-}
-
-struct stats_filter {
-	int64_t from, to;
-	const char *direction;	/* NULL = both */
-	const char *carrier;	/* NULL = any */
-};
-
-static void
-stats_one_leg(struct query_ctx *ctx, size_t leg, const struct stats_filter *f, struct answer *a)
-{
-	sqlite3_stmt *st = prepare(ctx, leg,
-	    "SELECT duration_ms, teu, containers, gross_kg FROM traversals"
-	    " WHERE exit_time_ms IS NOT NULL AND exit_time_ms >= ?1 AND exit_time_ms < ?2"
-	    " AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR carrier = ?4)", a);
-	int64_t *dur = NULL;
-	size_t n = 0, cap = 0;
-	int64_t teu = 0, containers = 0, kg = 0;
-	struct duration_summary s;
-	int rc;
-
-	if (st == NULL)
-		return;
-	sqlite3_bind_int64(st, 1, f->from);
-	sqlite3_bind_int64(st, 2, f->to);
-	if (f->direction != NULL)
-		sqlite3_bind_text(st, 3, f->direction, -1, SQLITE_STATIC);
-	if (f->carrier != NULL)
-		sqlite3_bind_text(st, 4, f->carrier, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			int64_t *grown;
-
-			cap = cap ? cap * 2 : 256;
-			grown = realloc(dur, cap * sizeof *dur);
-			if (grown == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			dur = grown;
-		}
-		dur[n++] = sqlite3_column_int64(st, 0);
-		teu += sqlite3_column_int64(st, 1);
-		containers += sqlite3_column_int64(st, 2);
-		kg += sqlite3_column_int64(st, 3);
-	}
-	finish(ctx, leg, st, rc, a);
-	if (!a->failed) {
-		stats_summarize(dur, n, &s);
-		if (n == 0)
-			answer_row(a, "%s\t%s\t0\t\t\t\t\t\t\t0\t0\t0.000", ctx->legs->legs[leg].code,
-			    f->direction ? f->direction : "*");
-		else
-			answer_row(a, "%s\t%s\t%zu\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%lld\t%lld\t%.3f",
-			    ctx->legs->legs[leg].code, f->direction ? f->direction : "*", s.n,
-			    s.min / MS_PER_HOUR, s.mean / MS_PER_HOUR, s.p50 / MS_PER_HOUR,
-			    s.p90 / MS_PER_HOUR, s.p95 / MS_PER_HOUR, s.max / MS_PER_HOUR,
-			    (long long)teu, (long long)containers, kg / 1000.0);
-	}
-	free(dur);
-}
-
-static void
-cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
-{
-	struct stats_filter f = { 0 };
-	size_t first, last;
-
-	(void)now;
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
-	    parse_time_arg(req, 2, &f.from, INT64_MIN, a) == -1 ||
-	    parse_time_arg(req, 3, &f.to, INT64_MAX, a) == -1)
-		return;
-	if (qproto_arg_given(req, 4)) {
-		f.direction = req->argv[4];
-		if (strcmp(f.direction, "W") != 0 && strcmp(f.direction, "E") != 0) {
-			answer_err(a, "BAD_ARGUMENT", "direction must be W or E");
-			return;
-		}
-	}
-	if (qproto_arg_given(req, 5))
-		f.carrier = req->argv[5];
-	answer_header(a, "leg\tdirection\tn\tmin_h\tmean_h\tp50_h\tp90_h\tp95_h\tmax_h\tteu"
-	    "\tcontainers\ttonnes");
-	for (size_t i = first; i < last && !a->failed; i++)
-		stats_one_leg(ctx, i, &f, a);
 }
 
 static void
@@ -351,26 +310,29 @@ cmd_intransit(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct a
 		intransit_leg(ctx, first, now, a);
 		return;
 	}
-	answer_header(a, "leg\tkind\tunits\tteu\tcontainers\toldest_h");
+	answer_header(a, "leg\tkind\tunits\tteu\tcontainers\toldest_h\tover_typical");
 	for (size_t i = first; i < last && !a->failed; i++) {
 		sqlite3_stmt *st = prepare(ctx, i,
 		    "SELECT count(*), coalesce(sum(teu), 0), coalesce(sum(containers), 0),"
-		    " min(enter_time_ms) FROM traversals WHERE exit_time_ms IS NULL", a);
+		    " min(enter_time_ms), count(*) FILTER (WHERE enter_time_ms < ?1)"
+		    " FROM traversals WHERE exit_time_ms IS NULL", a);
 		int rc;
 
 		if (st == NULL)
 			return;
+		sqlite3_bind_int64(st, 1, now - (int64_t)(ctx->legs->legs[i].typical_h * MS_PER_HOUR));
 		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			if (sqlite3_column_type(st, 3) == SQLITE_NULL)
-				answer_row(a, "%s\t%s\t0\t0\t0\t", ctx->legs->legs[i].code,
+				answer_row(a, "%s\t%s\t0\t0\t0\t\t0", ctx->legs->legs[i].code,
 				    leg_kind_name(ctx->legs->legs[i].kind));
 			else
-				answer_row(a, "%s\t%s\t%lld\t%lld\t%lld\t%.2f", ctx->legs->legs[i].code,
-				    leg_kind_name(ctx->legs->legs[i].kind),
+				answer_row(a, "%s\t%s\t%lld\t%lld\t%lld\t%.2f\t%lld",
+				    ctx->legs->legs[i].code, leg_kind_name(ctx->legs->legs[i].kind),
 				    (long long)sqlite3_column_int64(st, 0),
 				    (long long)sqlite3_column_int64(st, 1),
 				    (long long)sqlite3_column_int64(st, 2),
-				    (now - sqlite3_column_int64(st, 3)) / MS_PER_HOUR);
+				    (now - sqlite3_column_int64(st, 3)) / MS_PER_HOUR,
+				    (long long)sqlite3_column_int64(st, 4));
 		}
 		finish(ctx, i, st, rc, a);
 	}
@@ -499,6 +461,15 @@ static const struct command commands[] = {
 	{ "HELP", 0, 0, cmd_help, "HELP" },
 	{ "LEGS", 0, 0, cmd_legs, "LEGS" },
 	{ "STATS", 1, 5, cmd_stats, "STATS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ "HISTOGRAM", 1, 5, cmd_histogram, "HISTOGRAM <leg> [from] [to] [W|E] [carrier]" },
+	{ "ONTIME", 1, 5, cmd_ontime, "ONTIME <leg|*> [from] [to] [W|E] [carrier]" },
+	{ "VOLUMES", 2, 6, cmd_volumes,
+	    "VOLUMES <leg|*> <day|week|month> [from] [to] [W|E] [carrier]" },
+	{ "JOURNEYS", 2, 6, cmd_journeys,
+	    "JOURNEYS <from_node> <to_node> [from] [to] [W|E] [target_days]" },
+	{ "HOLDS", 1, 5, cmd_holds, "HOLDS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ "DELAYS", 1, 5, cmd_delays, "DELAYS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ "QUALITY", 0, 3, cmd_quality, "QUALITY [carrier|*] [from] [to]" },
 	{ "INTRANSIT", 0, 1, cmd_intransit, "INTRANSIT [leg|*]" },
 	{ "SHIPMENT", 1, 1, cmd_shipment, "SHIPMENT <container|unit>" },
 	{ "BACKUP", 1, 1, cmd_backup, "BACKUP <name>" },

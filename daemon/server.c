@@ -79,6 +79,19 @@ on_writers_done(struct update_rec *list, void *arg)
 	ingest_on_stored(arg, list);
 }
 
+/* Asks the writers for a retention pass every retention_check_s seconds
+ * (the first a second after start) when retention_days is set. */
+static void
+retention_tick(struct server *srv)
+{
+	const struct limits *lim = &srv->cfg->limits;
+
+	if (lim->retention_days <= 0 || srv->stopping || srv->retention_wait_s-- > 0)
+		return;
+	srv->retention_wait_s = lim->retention_check_s - 1;
+	writer_pool_retain(srv->writers, time_now_ms() - lim->retention_days * 86400000LL);
+}
+
 static void
 checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -88,6 +101,7 @@ checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	marks_checkpoint(srv);
+	retention_tick(srv);
 	/* the tick is a second: stored since the last one is the rate */
 	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s", srv->nconns,
 	    (unsigned long long)(stored - srv->status_last_stored),

@@ -49,6 +49,7 @@ struct server {
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
 	struct event *watchdog_ev;	/* systemd watchdog and status, when asked for */
+	int64_t retention_wait_s;	/* checkpoint ticks until the next retention pass */
 	uint64_t watchdog_seen_done;	/* updates settled at the last watchdog ping */
 	uint64_t status_last_stored;
 	size_t frame_budget_used;	/* of large_frame_budget_bytes */

@@ -22,6 +22,12 @@ struct writer {
 	struct update_rec *head, **tail;
 	size_t waiting;		/* under mu: updates on the list */
 	bool stopping;
+	int64_t retain_cutoff;	/* under mu: a retention pass asked for, 0: none */
+	/* writer thread only: the retention pass under way */
+	int64_t retaining;	/* its cutoff, 0: none */
+	size_t retain_leg;	/* the leg it is at */
+	size_t retain_units;	/* dropped from that leg so far */
+	int64_t retain_events;
 	/* loop thread only */
 	struct update_rec *staged, **staged_tail;
 	size_t nstaged;
@@ -37,6 +43,7 @@ struct writer_pool {
 	size_t nlegs;
 	size_t batch_max;
 	unsigned commit_delay_ms;
+	size_t retain_batch;	/* units dropped per retention transaction */
 
 	pthread_mutex_t done_mu;
 	struct update_rec *done_head, **done_tail;
@@ -138,6 +145,37 @@ writer_store(struct writer *w, struct update_rec *list)
 	}
 }
 
+/* One retention transaction on the leg the pass is at; moves on to this
+ * writer's next leg when the leg has nothing more to drop. */
+static void
+writer_retain_step(struct writer *w)
+{
+	struct writer_pool *p = w->pool;
+	size_t units;
+	int64_t events;
+	int rc;
+
+	while (w->retain_leg < p->nlegs && w->retain_leg % (size_t)p->nwriters != (size_t)w->index)
+		w->retain_leg++;
+	if (w->retain_leg >= p->nlegs) {
+		w->retaining = 0;
+		return;
+	}
+	rc = leg_store_retain(p->stores[w->retain_leg], w->retaining, p->retain_batch, &units,
+	    &events);
+	w->retain_units += units;
+	w->retain_events += events;
+	if (rc == 0 && units == p->retain_batch)
+		return;		/* more to drop: after the updates waiting, if any */
+	if (w->retain_units > 0)
+		log_info("retention leg=%s units=%zu events=%lld",
+		    leg_store_code(p->stores[w->retain_leg]), w->retain_units,
+		    (long long)w->retain_events);
+	w->retain_units = 0;
+	w->retain_events = 0;
+	w->retain_leg++;
+}
+
 static void *
 writer_thread(void *arg)
 {
@@ -149,8 +187,19 @@ writer_thread(void *arg)
 		size_t n = 1;
 
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stopping)
+		while (w->head == NULL && !w->stopping && w->retain_cutoff == 0 && w->retaining == 0)
 			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->head == NULL && !w->stopping && (w->retain_cutoff != 0 || w->retaining != 0)) {
+			/* updates first; a retention pass runs in the gaps */
+			if (w->retaining == 0) {
+				w->retaining = w->retain_cutoff;
+				w->retain_leg = 0;
+			}
+			w->retain_cutoff = 0;
+			pthread_mutex_unlock(&w->mu);
+			writer_retain_step(w);
+			continue;
+		}
 		if (w->head == NULL) {
 			pthread_mutex_unlock(&w->mu);
 			break;
@@ -187,6 +236,7 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 	p->nlegs = legs->count;
 	p->batch_max = (size_t)lim->writer_batch_updates;
 	p->commit_delay_ms = (unsigned)lim->writer_commit_delay_ms;
+	p->retain_batch = (size_t)lim->retention_batch_units;
 	p->done = done;
 	p->done_arg = arg;
 	p->done_tail = &p->done_head;
@@ -258,6 +308,17 @@ writer_pool_flush(struct writer_pool *p)
 		w->staged = NULL;
 		w->staged_tail = &w->staged;
 		w->nstaged = 0;
+	}
+}
+
+void
+writer_pool_retain(struct writer_pool *p, int64_t cutoff_ms)
+{
+	for (int i = 0; i < p->nwriters; i++) {
+		pthread_mutex_lock(&p->writers[i].mu);
+		p->writers[i].retain_cutoff = cutoff_ms;
+		pthread_cond_signal(&p->writers[i].cv);
+		pthread_mutex_unlock(&p->writers[i].mu);
 	}
 }
 

@@ -49,6 +49,9 @@ void writer_pool_flush(struct writer_pool *p);
 
 /* Updates staged, queued or being stored, over all writers (loop thread). */
 size_t writer_pool_backlog(struct writer_pool *p);
+/* Asks every writer for a retention pass over its legs (leg_retention.c)
+ * with this cutoff; it runs between batches of updates. */
+void writer_pool_retain(struct writer_pool *p, int64_t cutoff_ms);
 void writer_pool_stats(struct writer_pool *p, struct writer_stats *out);
 
 /* Stores what is queued, joins the threads, delivers the last completions

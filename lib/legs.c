@@ -2,6 +2,7 @@
 #include "legs.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,8 @@
 extern const char *const default_legs_tsv[];
 
 enum { COL_CODE, COL_FROM, COL_TO, COL_COUNTRY, COL_KIND, COL_MODE, COL_KM,
-	COL_MIN, COL_TYPICAL, COL_BAD, COL_MIN_COUNT };
+	COL_MIN, COL_TYPICAL, COL_BAD, COL_MIN_COUNT, COL_BASIS = COL_MIN_COUNT, COL_FROM_NODE,
+	COL_TO_NODE };
 
 const char *
 leg_kind_name(enum leg_kind k)
@@ -46,6 +48,38 @@ parse_number(const char *s, double *out)
 
 	*out = strtod(s, &end);
 	return end != s && *end == '\0' && *out >= 0;
+}
+
+static bool
+node_code_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= LEG_NODE_MAX)
+		return false;
+	for (; *s; s++)
+		if (!isupper((unsigned char)*s) && !isdigit((unsigned char)*s) && *s != '-')
+			return false;
+	return true;
+}
+
+/* Node columns are optional; without them both ends are the leg code. */
+static int
+parse_nodes(struct leg *leg, const char *from, const char *to, char *err, size_t errlen,
+    int lineno)
+{
+	if (from[0] == '\0' && to[0] == '\0') {
+		snprintf(leg->from_node, sizeof leg->from_node, "%.16s", leg->code);
+		snprintf(leg->to_node, sizeof leg->to_node, "%.16s", leg->code);
+		return 0;
+	}
+	if (!node_code_valid(from) || !node_code_valid(to)) {
+		snprintf(err, errlen, "line %d: node codes are 1-16 of A-Z, 0-9 and '-'", lineno);
+		return -1;
+	}
+	snprintf(leg->from_node, sizeof leg->from_node, "%s", from);
+	snprintf(leg->to_node, sizeof leg->to_node, "%s", to);
+	return 0;
 }
 
 static int
@@ -98,7 +132,20 @@ parse_line(char *line, struct leg *leg, char *err, size_t errlen, int lineno)
 		snprintf(err, errlen, "line %d: need min_h <= typical_h <= bad_h", lineno);
 		return -1;
 	}
-	return 0;
+	return parse_nodes(leg, n > COL_FROM_NODE ? cols[COL_FROM_NODE] : "",
+	    n > COL_TO_NODE ? cols[COL_TO_NODE] : "", err, errlen, lineno);
+}
+
+const char *
+leg_origin(const struct leg *l, char dir)
+{
+	return dir == 'E' ? l->to_node : l->from_node;
+}
+
+const char *
+leg_destination(const struct leg *l, char dir)
+{
+	return dir == 'E' ? l->from_node : l->to_node;
 }
 
 int

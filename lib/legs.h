@@ -12,6 +12,7 @@
 #define LEG_CODE_MAX 32
 #define LEG_NAME_MAX 64
 #define LEGS_MAX 256
+#define LEG_NODE_MAX 17
 
 enum leg_kind { LEG_MOVEMENT, LEG_PORT, LEG_BORDER };
 
@@ -26,6 +27,11 @@ struct leg {
 	double min_h;
 	double typical_h;
 	double bad_h;
+	/* Node codes at either end (for a W traversal; an E one runs from
+	 * to_node to from_node). A stay leg has the same code at both ends.
+	 * Journeys between nodes use them. Default: the leg code. */
+	char from_node[LEG_NODE_MAX];
+	char to_node[LEG_NODE_MAX];
 };
 
 struct leg_table {
@@ -45,5 +51,8 @@ const struct leg *legs_find(const struct leg_table *t, const char *code);
 int legs_index(const struct leg_table *t, const char *code);
 const char *leg_kind_name(enum leg_kind k);
 int leg_code_valid(const char *code);
+/* The node a traversal in direction dir ('W' or 'E') leaves from / arrives at. */
+const char *leg_origin(const struct leg *l, char dir);
+const char *leg_destination(const struct leg *l, char dir);
 
 #endif

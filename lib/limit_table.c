@@ -55,6 +55,11 @@ const struct limit_def limit_defs[] = {
 	    "seconds a graceful stop may take to commit and acknowledge"),
 	L(output_buffer_bytes, 1048576, 65536, 1073741824,
 	    "bytes queued towards one peer before the daemon stops serving it"),
+	L(retention_days, 0, 0, 36500,
+	    "days of raw events kept per leg (older ones are dropped, the rollups stay); 0 keeps all"),
+	L(retention_check_s, 3600, 1, 86400, "seconds between retention passes"),
+	L(retention_batch_units, 5000, 1, 1000000,
+	    "units one retention transaction drops, so ingest never waits long"),
 };
 
 const size_t limit_defs_count = sizeof limit_defs / sizeof limit_defs[0];

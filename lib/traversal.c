@@ -2,6 +2,7 @@
 #include "traversal.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "corridor.pb-c.h"
@@ -22,6 +23,33 @@ leg_event_role(enum leg_kind kind, int classifier, int event_code)
 	return arrival ? ROLE_ENTER : departure ? ROLE_EXIT : ROLE_NONE;
 }
 
+/* Gives each closed traversal its planned and estimated exits. */
+static void
+attach_plans(const struct trav_event *ev, size_t n, struct traversal *tr, size_t count)
+{
+	for (size_t k = 0; k < count; k++) {
+		int64_t lo = k > 0 ? tr[k].enter_ms : INT64_MIN;
+		int64_t hi = k + 1 < count ? tr[k + 1].enter_ms : INT64_MAX;
+		int64_t plan_id = -1;
+
+		if (tr[k].exit_ms < 0)
+			continue;
+		for (size_t i = 0; i < n; i++) {
+			const struct trav_event *e = &ev[i];
+
+			if (!e->exit_kind || e->time_ms < lo || e->time_ms >= hi)
+				continue;
+			if (e->classifier == CORRIDOR__CLASSIFIER__PLN && e->id > plan_id) {
+				plan_id = e->id;
+				tr[k].plan_ms = e->time_ms;
+			} else if (e->classifier == CORRIDOR__CLASSIFIER__EST) {
+				tr[k].eta_n++;
+				tr[k].eta_err_ms += llabs(e->time_ms - tr[k].exit_ms);
+			}
+		}
+	}
+}
+
 size_t
 traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out)
 {
@@ -36,6 +64,11 @@ traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out)
 			open->enter_ms = e->time_ms;
 			open->exit_ms = -1;
 			open->carrier = e->carrier;
+			open->train = e->train;
+			open->vessel = e->vessel;
+			open->plan_ms = -1;
+			open->eta_n = 0;
+			open->eta_err_ms = 0;
 			open->teu = e->teu;
 			open->containers = e->containers;
 			open->gross_kg = e->gross_kg;
@@ -50,14 +83,23 @@ traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out)
 			open = NULL;
 		}
 	}
+	attach_plans(ev, n, out, count);
 	return count;
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
 }
 
 static bool
 traversal_same(const struct traversal *a, const struct traversal *b)
 {
 	return a->exit_ms == b->exit_ms && a->teu == b->teu && a->containers == b->containers &&
-	    a->gross_kg == b->gross_kg && strcmp(a->carrier, b->carrier) == 0;
+	    a->gross_kg == b->gross_kg && same_text(a->carrier, b->carrier) &&
+	    same_text(a->train, b->train) && same_text(a->vessel, b->vessel) &&
+	    a->plan_ms == b->plan_ms && a->eta_n == b->eta_n && a->eta_err_ms == b->eta_err_ms;
 }
 
 int
@@ -69,12 +111,12 @@ traversal_diff(const struct traversal *before, size_t nb, const struct traversal
 
 	while (rc == 0 && (i < nb || j < na)) {
 		if (j == na || (i < nb && before[i].enter_ms < after[j].enter_ms))
-			rc = emit(arg, &before[i++], true);
+			rc = emit(arg, &before[i++], NULL);
 		else if (i == nb || after[j].enter_ms < before[i].enter_ms)
-			rc = emit(arg, &after[j++], false);
+			rc = emit(arg, NULL, &after[j++]);
 		else {
 			if (!traversal_same(&before[i], &after[j]))
-				rc = emit(arg, &after[j], false);
+				rc = emit(arg, &before[i], &after[j]);
 			i++;
 			j++;
 		}

@@ -203,7 +203,9 @@ check_times(const Corridor__ShipmentUpdate *u, const struct limits *lim, int64_t
 {
 	int64_t ahead = u->classifier == CORRIDOR__CLASSIFIER__ACT ?
 	    lim->max_future_skew_s * 1000 : lim->max_plan_horizon_days * MS_PER_DAY;
-	int64_t oldest = now - lim->max_event_age_days * MS_PER_DAY;
+	int64_t age_days = lim->retention_days > 0 && lim->retention_days < lim->max_event_age_days ?
+	    lim->retention_days : lim->max_event_age_days;
+	int64_t oldest = now - age_days * MS_PER_DAY;
 
 	if (!u->has_event_time_ms)
 		return fail(rej, CORRIDOR__REJECT_REASON__MISSING_FIELD, "event_time_ms is required");
@@ -213,8 +215,9 @@ check_times(const Corridor__ShipmentUpdate *u, const struct limits *lim, int64_t
 		    (long long)((u->event_time_ms - now) / 1000), (long long)(ahead / 1000));
 	if (u->event_time_ms < oldest || u->event_time_ms < YEAR_2000_MS)
 		return fail(rej, CORRIDOR__REJECT_REASON__TIME_TOO_OLD,
-		    "event_time_ms is older than %lld days or before 2000",
-		    (long long)lim->max_event_age_days);
+		    "event_time_ms is older than %lld days (%s) or before 2000",
+		    (long long)age_days, age_days == lim->max_event_age_days ?
+		    "max_event_age_days" : "retention_days");
 	if (u->has_next_eta_ms && (u->next_eta_ms < YEAR_2000_MS ||
 	    u->next_eta_ms > now + lim->max_plan_horizon_days * MS_PER_DAY))
 		return fail(rej, CORRIDOR__REJECT_REASON__BAD_VALUE,

@@ -57,6 +57,21 @@ echo
 echo "== westbound only"
 ctl stats '*' --direction W
 echo
+echo "== end-to-end journeys against the published schedules (Altynkol -> Baku 9 days, -> Poti 12 days)"
+ctl query "JOURNEYS ALK BAK - - W"
+ctl query "JOURNEYS ALK POT - - W"
+echo
+echo "== on time: against each leg's typical time, against the plans (PLN) and the estimates' error (EST)"
+ctl query "ONTIME *"
+echo
+echo "== volumes across the Caspian per ISO week, holds at the borders and ports, delay reasons"
+ctl query "VOLUMES CASP-AKT-ALT week"
+ctl query "HOLDS *"
+ctl query "DELAYS *"
+echo
+echo "== data quality per carrier (lag = record time - event time; the simulated day is pushed at once)"
+ctl query "QUALITY"
+echo
 echo "== units in transit now"
 ctl intransit
 echo

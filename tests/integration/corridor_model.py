@@ -85,6 +85,17 @@ def load_legs(source_dir):
     return [(r['code'], r['kind']) for r in rows]
 
 
+def load_leg_rows(source_dir):
+    """Every column of the default legs, as dicts, from schema/legs.tsv."""
+    with open(os.path.join(source_dir, 'schema', 'legs.tsv'), encoding='utf-8') as f:
+        return list(csv.DictReader(f, delimiter='\t'))
+
+
+def load_typical_h(source_dir):
+    """{leg code: typical hours} of the default legs."""
+    return {r['code']: float(r['typical_h']) for r in load_leg_rows(source_dir)}
+
+
 def role(kind, u):
     """'enter', 'exit' or None: only ACT events move units; movement legs are
     entered by departures and left by arrivals, stays the reverse."""
@@ -322,6 +333,8 @@ def stored(phases):
 
 # ---------------------------------------------------------------- comparing
 HOUR_COLUMNS = ('min_h', 'mean_h', 'p50_h', 'p90_h', 'p95_h', 'max_h')
+PERCENTILE_COLUMNS = ('p50_h', 'p90_h', 'p95_h')
+PERCENTILE_REL_ERROR = 0.01  # the documented bound (lib/histogram.h)
 
 
 def _number(v):
@@ -344,6 +357,9 @@ def stats_mismatches(got, want):
             problems.append('%s: got %r, want %r' % (col, got.get(col), want[col]))
     for col, tol in [(c, 0.005) for c in HOUR_COLUMNS] + [('tonnes', 0.0005)]:
         g, w = _number(got.get(col)), want[col]
+        if col in PERCENTILE_COLUMNS and w is not None:
+            # from the mergeable histograms: within 1% of the exact value
+            tol += PERCENTILE_REL_ERROR * abs(w)
         if (g is None) != (w is None) or (g is not None and abs(g - w) > tol + 1e-9):
             problems.append('%s: got %r, want %s' % (col, got.get(col), w))
     return problems

@@ -26,6 +26,7 @@ class EndToEnd(harness.DaemonTestCase):
         super().setUp()
         self.legs = model.load_legs(harness.SOURCE_DIR)
         self.kinds = dict(self.legs)
+        self.typical_h = model.load_typical_h(harness.SOURCE_DIR)
         self.base = model.scenario_base_ms()
         self.phases = model.scenario(self.base)
         self.all = [u for phase in self.phases for u in phase]
@@ -107,7 +108,7 @@ class EndToEnd(harness.DaemonTestCase):
             a = q.ok(line)
             self.assertEqual(a.columns, ['leg', 'direction', 'n', 'min_h', 'mean_h', 'p50_h',
                                          'p90_h', 'p95_h', 'max_h', 'teu', 'containers',
-                                         'tonnes'])
+                                         'tonnes', 'on_time_pct'])
             self.assertEqual(len(a.rows), 1, line)
             got = a.dicts()[0]
             want = model.stats(self.travs, leg, frm, to, d, c)
@@ -127,7 +128,8 @@ class EndToEnd(harness.DaemonTestCase):
 
     def check_intransit(self, q):
         a = q.ok('INTRANSIT')
-        self.assertEqual(a.columns, ['leg', 'kind', 'units', 'teu', 'containers', 'oldest_h'])
+        self.assertEqual(a.columns, ['leg', 'kind', 'units', 'teu', 'containers', 'oldest_h',
+                                     'over_typical'])
         self.assertEqual([r[0] for r in a.rows], [code for code, _ in self.legs])
         for row in a.dicts():
             open_ = model.in_transit(self.travs, row['leg'])
@@ -136,6 +138,11 @@ class EndToEnd(harness.DaemonTestCase):
             self.assertEqual(int(row['teu']), sum(t.teu for t in open_), row['leg'])
             self.assertEqual(int(row['containers']), sum(t.containers for t in open_))
             self.assertEqual(row['oldest_h'] == '', not open_, row)
+            typical_ms = self.typical_h[row['leg']] * H
+            now = time.time() * 1000
+            over = [t for t in open_ if now - t.enter > typical_ms + 60000]
+            maybe = [t for t in open_ if now - t.enter > typical_ms - 60000]
+            self.assertTrue(len(over) <= int(row['over_typical']) <= len(maybe), row)
         seen = {}
         for leg in (model.RAIL, model.PORT, model.SEA, model.AZPORT):
             t0 = time.time() * 1000

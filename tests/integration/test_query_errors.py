@@ -55,12 +55,13 @@ class Queries(harness.DaemonTestCase):
     def test_legs(self):
         a = self.q.ok('LEGS')
         self.assertEqual(a.columns, ['leg', 'from', 'to', 'country', 'kind', 'mode',
-                                     'distance_km', 'min_h', 'typical_h', 'bad_h'])
+                                     'distance_km', 'min_h', 'typical_h', 'bad_h', 'from_node', 'to_node'])
         legs = model.load_legs(harness.SOURCE_DIR)
         self.assertEqual([(r[0], r[4]) for r in a.rows], legs)
         rail = [r for r in a.rows if r[0] == model.RAIL][0]
         self.assertEqual(rail[1:4], ['Altynkol', 'Aktau port station', 'KZ'])
-        self.assertEqual([float(x) for x in rail[6:]], [3200, 84, 120, 240])
+        self.assertEqual([float(x) for x in rail[6:10]], [3200, 84, 120, 240])
+        self.assertEqual(rail[10:], ['ALK', 'AKT'])
 
     def test_quit(self):
         self.q.send_raw(b'QUIT\n')

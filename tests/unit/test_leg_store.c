@@ -13,13 +13,15 @@
 
 #include "db.h"
 #include "leg_store.h"
+#include "leg_store_internal.h"
 #include "update_rec.h"
 
 #define H(x) ((int64_t)(x) * 3600 * 1000)
 #define T0 1780000000000LL	/* 2026-05-28 */
 
 static char dir[64];
-static struct leg movement = { .code = "KZ-RAIL-ALT-AKT", .kind = LEG_MOVEMENT };
+static struct leg movement = { .code = "KZ-RAIL-ALT-AKT", .kind = LEG_MOVEMENT,
+	.typical_h = 120 };
 static struct leg_store *store;
 
 static int
@@ -244,6 +246,118 @@ test_retraction_in_same_batch(void **state)
 	assert_int_equal(scalar("SELECT duration_ms FROM traversals"), H(4));
 }
 
+/* Every row of the derived tables, as one text, to compare two states. */
+static char *
+dump_derived(void)
+{
+	static const char *const sql[] = {
+		"SELECT group_concat(x, '|') FROM (SELECT unit || direction || enter_time_ms || ','"
+		" || ifnull(exit_time_ms, '-') || ',' || carrier || teu || containers || gross_kg"
+		" || ',' || ifnull(train_id, '-') || ifnull(vessel_call, '-') || ','"
+		" || ifnull(plan_ms, '-') || ',' || eta_n || ',' || eta_err_ms AS x FROM traversals"
+		" ORDER BY unit, direction, enter_time_ms)",
+		"SELECT group_concat(x, '|') FROM (SELECT hour_ms || direction || carrier || ','"
+		" || n || ',' || sum_ms || ',' || min_ms || ',' || max_ms || ',' || on_time || ','"
+		" || planned || ',' || on_plan || ',' || eta_n || ',' || eta_err_ms || ',' || teu"
+		" || ',' || containers || ',' || gross_kg || ',' || hex(hist) AS x"
+		" FROM transit_hourly ORDER BY hour_ms, direction, carrier)",
+		"SELECT group_concat(x, '|') FROM (SELECT hour_ms || direction || carrier || ','"
+		" || units || ',' || teu || ',' || containers || ',' || gross_kg AS x"
+		" FROM volume_hourly ORDER BY hour_ms, direction, carrier)",
+		"SELECT group_concat(x, '|') FROM (SELECT kind || ident || direction || ','"
+		" || first_enter_ms || carrier || units AS x FROM conveyances"
+		" ORDER BY kind, ident, direction)",
+	};
+	char path[128], err[256];
+	size_t len = 0;
+	char *out = calloc(1, 1);
+	sqlite3 *db;
+
+	snprintf(path, sizeof path, "%s/%s.db", dir, movement.code);
+	db = db_open_ro(path, err, sizeof err);
+	assert_non_null(db);
+	for (size_t i = 0; i < sizeof sql / sizeof sql[0]; i++) {
+		sqlite3_stmt *st;
+		const char *text;
+
+		assert_int_equal(sqlite3_prepare_v2(db, sql[i], -1, &st, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+		text = (const char *)sqlite3_column_text(st, 0);
+		text = text ? text : "";
+		out = realloc(out, len + strlen(text) + 2);
+		assert_non_null(out);
+		memcpy(out + len, text, strlen(text));
+		len += strlen(text);
+		out[len++] = '\n';
+		out[len] = '\0';
+		sqlite3_finalize(st);
+	}
+	sqlite3_close(db);
+	return out;
+}
+
+/* A random update: a unit's departure, arrival, plan or estimate, on one of
+ * a few trains, sometimes retracting an earlier update of the carrier. */
+static struct update_rec *
+random_rec(uint64_t seq, unsigned *rnd)
+{
+	static const char *const boxes[] = { "CSQU3054383", "MWCU6059784", "APZU4812090" };
+	static const char *const trains[] = { "KZ1", "KZ2", "KZ3" };
+	char retracts[32];
+	struct update_rec *r;
+	int kind = rand_r(rnd) % 10;
+	int code = kind < 4 ? CORRIDOR__EVENT_CODE__DEPA : CORRIDOR__EVENT_CODE__ARRI;
+	int64_t t = T0 + (int64_t)(rand_r(rnd) % 400) * 15 * 60 * 1000;
+
+	snprintf(retracts, sizeof retracts, "m%u", 1 + rand_r(rnd) % (unsigned)seq);
+	r = rec(seq, code, t, boxes[rand_r(rnd) % 3],
+	    seq > 3 && rand_r(rnd) % 12 == 0 ? retracts : NULL);
+	assert_non_null(r);
+	r->train_id = trains[rand_r(rnd) % 3];
+	if (kind == 8)
+		r->classifier = CORRIDOR__CLASSIFIER__PLN;
+	else if (kind == 9)
+		r->classifier = CORRIDOR__CLASSIFIER__EST;
+	return r;
+}
+
+static void
+test_rollups_match_a_full_derivation(void **state)
+{
+	unsigned rnd = 7;
+	uint64_t seq = 0;
+	char *incremental, *derived;
+
+	(void)state;
+	for (int batch = 0; batch < 60; batch++) {
+		struct update_rec *r[8];
+		enum rec_result res[8];
+		size_t n = 1 + (size_t)(rand_r(&rnd) % 8);
+
+		for (size_t i = 0; i < n; i++)
+			r[i] = random_rec(++seq, &rnd);
+		append(r, n, res);
+	}
+	/* traversals, rollups and conveyances kept batch by batch are what a
+	 * derivation from all the live events gives */
+	incremental = dump_derived();
+	/* the workload did retract, plan, estimate and share trains */
+	assert_true(scalar("SELECT count(*) FROM events WHERE retracted = 1") > 0);
+	assert_true(scalar("SELECT sum(planned) FROM transit_hourly") > 0);
+	assert_true(scalar("SELECT sum(eta_n) FROM transit_hourly") > 0);
+	assert_true(scalar("SELECT count(*) FROM conveyances WHERE units > 1") > 0);
+	assert_true(scalar("SELECT count(*) FROM transit_hourly") > 0);
+	assert_int_equal(scalar("SELECT sum(n) FROM transit_hourly"),
+	    scalar("SELECT count(*) FROM traversals WHERE exit_time_ms IS NOT NULL"));
+	assert_int_equal(scalar("SELECT sum(units) FROM volume_hourly"),
+	    scalar("SELECT count(*) FROM traversals"));
+	assert_int_equal(leg_rederive(store, H(120)), SQLITE_OK);
+	derived = dump_derived();
+	assert_string_equal(incremental, derived);
+	free(incremental);
+	free(derived);
+}
+
 int
 main(void)
 {
@@ -255,6 +369,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_retraction_after_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retraction_before_target, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_retraction_in_same_batch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rollups_match_a_full_derivation, setup,
+		    teardown),
 	};
 
 	return UNIT_RUN(tests);

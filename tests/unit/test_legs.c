@@ -109,10 +109,19 @@ test_add(void **state)
 	assert_int_equal(legs_parse_tsv(&table, HEADER
 	    "# Georgia to Turkiye by rail, Baku-Tbilisi-Kars\n"
 	    "GE-RAIL-TBS-KRS\tTbilisi\tKars\tGE/TR\tmovement\trail\t258\t12\t24\t72\n"
-	    "GE-PORT-POT\tPoti\tPoti\tGE\tport\tsea\t0\t1.5\t24\t96\tno basis\textra\n",
+	    "GE-PORT-POT\tPoti\tPoti\tGE\tport\tsea\t0\t1.5\t24\t96\tno basis\tPOT\tPOT\n",
 	    err, sizeof err), 0);
 	assert_int_equal(table.count, 14);
 	assert_int_equal(legs_index(&table, "GE-RAIL-TBS-KRS"), 12);
+	/* without node columns both ends are the leg code; with them, the nodes */
+	assert_string_equal(legs_find(&table, "GE-RAIL-TBS-KRS")->from_node, "GE-RAIL-TBS-KRS");
+	assert_string_equal(leg_origin(legs_find(&table, "GE-PORT-POT"), 'W'), "POT");
+	assert_string_equal(leg_origin(legs_find(&table, "KZ-RAIL-ALT-AKT"), 'W'), "ALK");
+	assert_string_equal(leg_origin(legs_find(&table, "KZ-RAIL-ALT-AKT"), 'E'), "AKT");
+	assert_string_equal(leg_destination(legs_find(&table, "CASP-AKT-ALT"), 'W'), "BAK");
+	assert_int_equal(legs_parse_tsv(&table, HEADER
+	    "GE-PORT-BAT\tBatumi\tBatumi\tGE\tport\tsea\t0\t1\t2\t3\tx\tbad node\tBAT\n",
+	    err, sizeof err), -1);
 	assert_int_equal(legs_index(&table, "GE-PORT-POT"), 13);
 	assert_true(legs_find(&table, "GE-PORT-POT")->min_h == 1.5);
 	assert_int_equal(legs_find(&table, "GE-RAIL-TBS-KRS")->kind, LEG_MOVEMENT);

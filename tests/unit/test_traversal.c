@@ -235,13 +235,16 @@ struct emitted {
 };
 
 static int
-record(void *arg, const struct traversal *t, bool gone)
+record(void *arg, const struct traversal *before, const struct traversal *after)
 {
 	struct emitted *e = arg;
 
 	assert_true(e->n < 8);
-	e->t[e->n] = *t;
-	e->gone[e->n++] = gone;
+	assert_true(before != NULL || after != NULL);
+	if (before != NULL && after != NULL)
+		assert_int_equal(before->enter_ms, after->enter_ms);
+	e->t[e->n] = after != NULL ? *after : *before;
+	e->gone[e->n++] = after == NULL;
 	return 0;
 }
 
@@ -249,9 +252,57 @@ static struct traversal
 tr(int64_t enter, int64_t exit, const char *carrier)
 {
 	struct traversal t = { .enter_ms = enter, .exit_ms = exit, .carrier = carrier,
-		.teu = 1, .containers = 1, .gross_kg = 10 };
+		.plan_ms = -1, .teu = 1, .containers = 1, .gross_kg = 10 };
 
 	return t;
+}
+
+static struct trav_event
+plan_ev(int64_t t, int classifier, bool exit_kind)
+{
+	struct trav_event e = ev(t, ROLE_NONE, "KTZE", 0, 0);
+
+	e.classifier = classifier;
+	e.exit_kind = exit_kind;
+	return e;
+}
+
+static void
+test_plans_and_estimates_attach_to_their_traversal(void **state)
+{
+	const int pln = CORRIDOR__CLASSIFIER__PLN, est = CORRIDOR__CLASSIFIER__EST;
+	struct trav_event e[] = {
+		plan_ev(H(20), pln, true),	/* first plan, superseded below */
+		ev(H(0), ROLE_ENTER, "KTZE", 1, 0),
+		plan_ev(H(30), pln, false),	/* a planned entry: not an exit plan */
+		plan_ev(H(24), pln, true),	/* received later: this one stands */
+		plan_ev(H(22), est, true),	/* error 3 h */
+		plan_ev(H(26), est, true),	/* error 1 h */
+		ev(H(25), ROLE_EXIT, "KTZE", 1, 0),
+		ev(H(40), ROLE_ENTER, "KTZE", 1, 0),
+		plan_ev(H(50), pln, true),	/* belongs to the second traversal */
+		plan_ev(H(55), est, true),	/* error 5 h */
+		ev(H(60), ROLE_EXIT, "KTZE", 1, 0),
+		ev(H(70), ROLE_ENTER, "KTZE", 1, 0),
+	};
+	struct traversal t[12];
+	size_t n = sizeof e / sizeof e[0];
+
+	(void)state;
+	for (size_t i = 0; i < n; i++)
+		if (e[i].role != ROLE_NONE)
+			e[i].classifier = CORRIDOR__CLASSIFIER__ACT;
+	qsort(e, n, sizeof e[0], by_time);
+	assert_int_equal(traversal_pair(e, n, t), 3);
+	assert_int_equal(t[0].plan_ms, H(24));
+	assert_int_equal(t[0].eta_n, 2);
+	assert_int_equal(t[0].eta_err_ms, H(4));
+	assert_int_equal(t[1].plan_ms, H(50));
+	assert_int_equal(t[1].eta_n, 1);
+	assert_int_equal(t[1].eta_err_ms, H(5));
+	/* still open: no plan judged yet */
+	assert_int_equal(t[2].plan_ms, -1);
+	assert_int_equal(t[2].eta_n, 0);
 }
 
 static void
@@ -327,10 +378,10 @@ test_diff_all_gone(void **state)
 }
 
 static int
-stop_at_first(void *arg, const struct traversal *t, bool gone)
+stop_at_first(void *arg, const struct traversal *before, const struct traversal *after)
 {
-	(void)t;
-	(void)gone;
+	(void)before;
+	(void)after;
 	++*(int *)arg;
 	return 7;
 }
@@ -366,6 +417,7 @@ main(void)
 		cmocka_unit_test(test_diff_late_event_moves_entry),
 		cmocka_unit_test(test_diff_cargo_and_carrier_changes),
 		cmocka_unit_test(test_diff_all_gone),
+		cmocka_unit_test(test_plans_and_estimates_attach_to_their_traversal),
 		cmocka_unit_test(test_diff_stops_on_error),
 	};
 

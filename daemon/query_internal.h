@@ -1,0 +1,77 @@
+/*
+ * What the query command files share: the per-thread context, the answer
+ * being built and the helpers that read leg files and parse arguments.
+ * query_exec.c dispatches and holds the simple commands; query_stats.c the
+ * per-leg statistics from the rollups; query_journeys.c journeys between
+ * nodes; query_events.c holds, delays and data quality.
+ */
+#ifndef CORRIDOR_QUERY_INTERNAL_H
+#define CORRIDOR_QUERY_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sqlite3.h>
+
+#include <event2/buffer.h>
+
+#include "config.h"
+#include "legs.h"
+#include "qproto.h"
+
+#define MS_PER_HOUR 3600000.0
+
+struct query_ctx {
+	const struct config *cfg;
+	const struct leg_table *legs;
+	const struct limits *lim;
+	char legs_dir[1100];
+	char catalog_path[1100];
+	sqlite3 *dbs[LEGS_MAX];	/* opened on first use */
+	sqlite3 *catalog;
+};
+
+/* A response being built: rows are counted against max_query_rows. */
+struct answer {
+	struct evbuffer *out;
+	struct evbuffer *rows;
+	size_t nrows;
+	size_t max_rows;
+	int failed;		/* an ERR was written instead */
+};
+
+void answer_err(struct answer *a, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void answer_header(struct answer *a, const char *columns);
+void answer_row(struct answer *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+sqlite3 *leg_db(struct query_ctx *ctx, size_t i, struct answer *a);
+sqlite3 *catalog_db(struct query_ctx *ctx, struct answer *a);
+/* Prepares sql on leg's file (leg == LEGS_MAX: the catalog). */
+sqlite3_stmt *prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a);
+void finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a);
+int select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first,
+    size_t *last, struct answer *a);
+int parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct answer *a);
+
+/* The common tail of the statistics commands: [from] [to] [W|E] [carrier]. */
+struct stats_filter {
+	int64_t from, to;
+	const char *direction;	/* NULL = both */
+	const char *carrier;	/* NULL = any */
+};
+int parse_filter(struct qrequest *req, int first_arg, struct stats_filter *f, struct answer *a);
+void bind_filter(sqlite3_stmt *st, const struct stats_filter *f);
+
+/* Grows *arr (of elem bytes) to hold n + 1; -1 when out of memory. */
+int grow_array(void **arr, size_t *cap, size_t n, size_t elem);
+
+void cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_histogram(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_ontime(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_volumes(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_journeys(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_holds(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+
+#endif
