@@ -125,6 +125,14 @@ QUERIES = {
     "too-many-words": "STATS a b c d e f g h i\n",
     "control-bytes": "PING\x01\nPING\tPING\n",
     "quit": "QUIT\n",
+    "histogram": "HISTOGRAM KZ-RAIL-ALT-AKT\nHISTOGRAM KZ-BRD-ALT 2026-05-01 - W KTZE\n",
+    "ontime": "ONTIME *\nONTIME KZ-BRD-ALT 2026-05-01 2026-06-30 W\n",
+    "volumes": "VOLUMES * day\nVOLUMES KZ-BRD-ALT week 2026-05-01 2026-06-01 W KTZE\n"
+    "VOLUMES * month\nVOLUMES * year\n",
+    "journeys": "JOURNEYS KHG AKT\nJOURNEYS ALK POT 2026-05-01 2026-06-01 W 12\n"
+    "JOURNEYS KHG AKT - - E x\n",
+    "holds-delays": "HOLDS *\nHOLDS KZ-BRD-ALT 2026-05-01\nDELAYS *\nDELAYS KZ-RAIL-ALT-AKT - - W\n",
+    "quality": "QUALITY\nQUALITY KTZE 2026-05-01 2026-06-01\nQUALITY * - -\n",
 }
 
 CONFIGS = {
@@ -218,6 +226,8 @@ DICTS = {
     "frame": update_dict() + [b"\x00\x00\x00", b"\x0a", b"\x12", b"\x08\x01",
                               field(2, "KTZE"), b"\x80\x00"],
     "query": ["PING", "HELP", "LEGS", "STATS", "INTRANSIT", "SHIPMENT", "BACKUP", "QUIT",
+              "HISTOGRAM", "ONTIME", "VOLUMES", "JOURNEYS", "HOLDS", "DELAYS", "QUALITY",
+              " day", " week", " month", "KHG", "ALK", "AKT", "BAK", "POT",
               " * ", " - ", " W", " E", " KTZE", "CSQU3054383", "MWCU6059784", "TRAIN:",
               "1780000000000", "2026-05-28", "T08:26Z", "T08:26:40Z", "T08:26:40.123Z",
               "\r\n", "\t"] + LEGS,
