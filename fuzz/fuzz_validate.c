@@ -2,8 +2,10 @@
  * Fuzz target: update validation (lib/validate.c) on a decoded
  * ShipmentUpdate. The input is the protobuf encoding of one update; it is
  * unpacked into a decode arena as the daemon does, validated for the session
- * of carrier KTZE against the default legs and limits at a fixed "now", and
- * an accepted update is copied into an update_rec (daemon/update_rec.c).
+ * of carrier KTZE against the default legs at a fixed "now", once under the
+ * default limits and once with every limit at the smallest value the limit
+ * table allows (and a 30-day retention), and an accepted update is copied
+ * into an update_rec (daemon/update_rec.c).
  * Properties: an accepted update really has every field the wire contract
  * requires within its limits (checked here independently of validate.c), a
  * rejection has a known reason and a message, the unit key and the copy
@@ -31,7 +33,7 @@
 
 static struct arena decode_arena;
 static struct leg_table legs;
-static struct limits limits;
+static struct limits limit_sets[2];	/* the defaults; every limit at its minimum */
 static locale_t utf8_locale;
 
 static void
@@ -40,7 +42,15 @@ fuzz_setup(void)
 	char err[200];
 
 	arena_init(&decode_arena, FUZZ_DECODE_LIMIT);
-	limits_set_defaults(&limits);
+	limits_set_defaults(&limit_sets[0]);
+	for (size_t i = 0; i < limit_defs_count; i++) {
+		char value[32], err[200];
+
+		snprintf(value, sizeof value, "%lld", (long long)limit_defs[i].min);
+		FUZZ_CHECK(limits_set(&limit_sets[1], limit_defs[i].name, value, err,
+		    sizeof err) == 0);
+	}
+	limit_sets[1].retention_days = 30;
 	FUZZ_CHECK(legs_load_default(&legs, err, sizeof err) == 0);
 	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
 	FUZZ_CHECK(utf8_locale != (locale_t)0);
@@ -80,10 +90,10 @@ present(const char *s)
 }
 
 static bool
-ident_ok(const char *s)
+ident_ok(const char *s, const struct limits *lim)
 {
 	return s == NULL || s[0] == '\0' ||
-	    (strlen(s) <= (size_t)limits.max_string_bytes && text_is_identifier(s));
+	    (strlen(s) <= (size_t)lim->max_string_bytes && text_is_identifier(s));
 }
 
 static bool
@@ -106,21 +116,25 @@ code_belongs(int cls, int code)
 
 /* What the wire contract and the limits promise about a stored update. */
 static void
-check_accepted(const Corridor__ShipmentUpdate *u)
+check_accepted(const Corridor__ShipmentUpdate *u, const struct limits *lim)
 {
 	const char *idents[] = { u->carrier, u->message_id, u->node, u->leg, u->locode,
 		u->train_id, u->wagon_id, u->vessel_imo, u->voyage, u->truck_plate, u->container,
 		u->iso_type, u->delay_reason, u->retracts_message_id };
 	int64_t ahead = u->classifier == CORRIDOR__CLASSIFIER__ACT ?
-	    limits.max_future_skew_s * 1000 : limits.max_plan_horizon_days * MS_PER_DAY;
+	    lim->max_future_skew_s * 1000 : lim->max_plan_horizon_days * MS_PER_DAY;
+	int64_t oldest = FUZZ_NOW_MS - lim->max_event_age_days * MS_PER_DAY;
 
+	if (lim->retention_days > 0 &&
+	    FUZZ_NOW_MS - lim->retention_days * MS_PER_DAY > oldest)
+		oldest = FUZZ_NOW_MS - lim->retention_days * MS_PER_DAY;
 	FUZZ_CHECK(u->has_seq && u->seq > 0);
 	FUZZ_CHECK(present(u->carrier) && strcmp(u->carrier, SESSION_CARRIER) == 0);
 	FUZZ_CHECK(present(u->message_id) && present(u->node) && present(u->leg));
 	FUZZ_CHECK(legs_find(&legs, u->leg) != NULL);
 	for (size_t i = 0; i < sizeof idents / sizeof idents[0]; i++)
-		FUZZ_CHECK(ident_ok(idents[i]));
-	FUZZ_CHECK(u->remark == NULL || (strlen(u->remark) <= (size_t)limits.max_remark_bytes &&
+		FUZZ_CHECK(ident_ok(idents[i], lim));
+	FUZZ_CHECK(u->remark == NULL || (strlen(u->remark) <= (size_t)lim->max_remark_bytes &&
 	    reference_clean_utf8(u->remark)));
 	FUZZ_CHECK(u->has_event_class && u->has_classifier && u->has_event_code &&
 	    u->has_direction);
@@ -130,19 +144,19 @@ check_accepted(const Corridor__ShipmentUpdate *u)
 	FUZZ_CHECK(u->direction == CORRIDOR__DIRECTION__W || u->direction == CORRIDOR__DIRECTION__E);
 	FUZZ_CHECK(!u->has_mode || (u->mode >= CORRIDOR__MODE__RAIL && u->mode <= CORRIDOR__MODE__TRUCK));
 	FUZZ_CHECK(u->has_event_time_ms && u->event_time_ms >= YEAR_2000_MS &&
-	    u->event_time_ms >= FUZZ_NOW_MS - limits.max_event_age_days * MS_PER_DAY &&
+	    u->event_time_ms >= oldest &&
 	    u->event_time_ms <= FUZZ_NOW_MS + ahead);
 	FUZZ_CHECK(!u->has_next_eta_ms || (u->next_eta_ms >= YEAR_2000_MS &&
-	    u->next_eta_ms <= FUZZ_NOW_MS + limits.max_plan_horizon_days * MS_PER_DAY));
+	    u->next_eta_ms <= FUZZ_NOW_MS + lim->max_plan_horizon_days * MS_PER_DAY));
 	FUZZ_CHECK(present(u->container) || present(u->train_id) || present(u->vessel_imo) ||
 	    present(u->wagon_id) || present(u->truck_plate));
 	FUZZ_CHECK(!present(u->container) || iso6346_valid(u->container));
 	FUZZ_CHECK(!present(u->iso_type) || strlen(u->iso_type) == 4);
 	FUZZ_CHECK(!u->has_gross_kg || (int64_t)u->gross_kg <= (present(u->container) ?
-	    limits.max_container_gross_kg : limits.max_gross_kg));
-	FUZZ_CHECK(!u->has_teu || (int64_t)u->teu <= limits.max_teu);
+	    lim->max_container_gross_kg : lim->max_gross_kg));
+	FUZZ_CHECK(!u->has_teu || (int64_t)u->teu <= lim->max_teu);
 	FUZZ_CHECK(!u->has_container_count || (int64_t)u->container_count <=
-	    limits.max_container_count);
+	    lim->max_container_count);
 }
 
 /* The copy queued for a writer holds what the update said. */
@@ -185,11 +199,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (u->remark != NULL)
 		FUZZ_CHECK(text_is_clean_utf8(u->remark) == reference_clean_utf8(u->remark));
-	memset(&rej, 0, sizeof rej);
-	if (update_validate(u, SESSION_CARRIER, &legs, &limits, FUZZ_NOW_MS, &rej) == 0) {
-		check_accepted(u);
-		check_record(u);
-	} else {
+	for (size_t k = 0; k < sizeof limit_sets / sizeof limit_sets[0]; k++) {
+		const struct limits *lim = &limit_sets[k];
+
+		memset(&rej, 0, sizeof rej);
+		if (update_validate(u, SESSION_CARRIER, &legs, lim, FUZZ_NOW_MS, &rej) == 0) {
+			check_accepted(u, lim);
+			check_record(u);
+			continue;
+		}
 		FUZZ_CHECK(strcmp(reject_reason_name(rej.reason), "UNKNOWN") != 0);
 		FUZZ_CHECK(rej.message[0] != '\0' &&
 		    memchr(rej.message, '\0', sizeof rej.message) != NULL);
