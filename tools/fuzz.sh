@@ -56,7 +56,10 @@ for t in "${targets[@]}"; do
   work=$build/fuzz-work/$t
   artifacts=$build/artifacts/$t
   log=$build/fuzz-work/$t.log
-  rm -rf "$work" && mkdir -p "$work/new" "$artifacts"
+  rm -rf "$work" && mkdir -p "$work/new" "$work/tmp" "$artifacts"
+  # the targets' scratch files (fuzz_query's state directory), also those a
+  # crash leaves behind, stay in $work
+  export TMPDIR=$root/$work/tmp
   dict=()
   [ -f fuzz/dict/$t.dict ] && dict=(-dict=fuzz/dict/$t.dict)
   before=$(ls "$corpus" | wc -l)
