@@ -45,6 +45,9 @@ ceiling=$(sed -n 's/.*rows_per_s=\([0-9]*\).*/\1/p' <<<"$ceiling_line")
   echo "log_level = warn"
   echo "[carriers]"
   for ((k = 0; k < carriers; k++)); do printf 'B%04d = bench carrier %d\n' "$k" "$k"; done
+  # every bench carrier connects from 127.0.0.1
+  echo "[limits]"
+  echo "max_connections_per_ip = $((carriers + 16))"
 } >"$work/corridord.conf"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

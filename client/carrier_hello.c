@@ -39,13 +39,13 @@ cs_error_is_final(Corridor__ErrorCode code)
 }
 
 static int
-io_exact(int fd, void *buf, size_t len, int writing)
+io_exact(struct ctl_conn *cn, void *buf, size_t len, int writing)
 {
 	size_t done = 0;
 
 	while (done < len) {
-		ssize_t k = writing ? send(fd, (char *)buf + done, len - done, MSG_NOSIGNAL) :
-		    recv(fd, (char *)buf + done, len - done, 0);
+		ssize_t k = writing ? ctl_conn_send(cn, (char *)buf + done, len - done) :
+		    ctl_conn_recv(cn, (char *)buf + done, len - done);
 
 		if (k == -1 && errno == EINTR)
 			continue;
@@ -63,7 +63,7 @@ read_welcome(struct csession *cs, char *err, size_t errlen)
 	uint32_t len;
 	Corridor__ServerMessage *m;
 
-	if (io_exact(cs->fd, hdr, sizeof hdr, 0) == -1) {
+	if (io_exact(&cs->conn, hdr, sizeof hdr, 0) == -1) {
 		snprintf(err, errlen, "no welcome from the daemon (closed or timed out)");
 		return NULL;
 	}
@@ -72,7 +72,7 @@ read_welcome(struct csession *cs, char *err, size_t errlen)
 		snprintf(err, errlen, "bad frame header from the daemon");
 		return NULL;
 	}
-	if ((body = malloc(len)) == NULL || io_exact(cs->fd, body, len, 0) == -1) {
+	if ((body = malloc(len)) == NULL || io_exact(&cs->conn, body, len, 0) == -1) {
 		free(body);
 		snprintf(err, errlen, "the welcome frame was cut short");
 		return NULL;
@@ -135,7 +135,7 @@ handshake(struct csession *cs, char *err, size_t errlen, bool *final)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (io_exact(cs->fd, frame, len, 1) == -1) {
+	if (io_exact(&cs->conn, frame, len, 1) == -1) {
 		snprintf(err, errlen, "cannot send hello: %s", strerror(errno));
 		free(frame);
 		return -1;
@@ -163,16 +163,16 @@ cs_open_session(struct csession *cs, char *err, size_t errlen, bool *final)
 	struct timeval tv = { CS_HANDSHAKE_MS / 1000, 0 };
 
 	*final = false;
-	cs->fd = net_connect(cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err, errlen);
-	if (cs->fd == -1)
+	if (ctl_conn_open(&cs->conn, cs->o.tls, cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err,
+	    errlen) == -1)
 		return -1;
-	setsockopt(cs->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(cs->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	setsockopt(cs->conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(cs->conn.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 	if (handshake(cs, err, errlen, final) == -1) {
 		cs_release_fd(cs);
 		return -1;
 	}
-	fcntl(cs->fd, F_SETFL, fcntl(cs->fd, F_GETFL) | O_NONBLOCK);
+	fcntl(cs->conn.fd, F_SETFL, fcntl(cs->conn.fd, F_GETFL) | O_NONBLOCK);
 	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
 		free(cs->in);
 		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;

@@ -31,7 +31,7 @@ csession_new(const struct cs_opts *o)
 		cs->o.batch = 500;
 	if (cs->o.free_update == NULL)
 		cs->o.free_update = update_free;
-	cs->fd = -1;
+	cs->conn.fd = -1;
 	cs->max_frame = FRAME_DEFAULT_MAX_BYTES;
 	return cs;
 }
@@ -39,9 +39,7 @@ csession_new(const struct cs_opts *o)
 void
 cs_release_fd(struct csession *cs)
 {
-	if (cs->fd != -1)
-		close(cs->fd);
-	cs->fd = -1;
+	ctl_conn_close(&cs->conn);
 	cs->outlen = cs->outoff = cs->inlen = 0;
 }
 
@@ -240,12 +238,12 @@ read_answers(struct csession *cs, int64_t now)
 	ssize_t k;
 
 	for (;;) {
-		k = recv(cs->fd, cs->in + cs->inlen, cs->incap - cs->inlen, 0);
+		k = ctl_conn_recv(&cs->conn, cs->in + cs->inlen, cs->incap - cs->inlen);
 		if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		if (k <= 0) {
 			session_lost(cs, now, k == 0 ? "connection closed by the daemon" :
-			    strerror(errno), false);
+			    ctl_conn_strerror(&cs->conn, errno), false);
 			return;
 		}
 		cs->inlen += (size_t)k;
@@ -352,13 +350,12 @@ flush_output(struct csession *cs, int64_t now)
 		if (cs->outoff == cs->outlen && (fill_output(cs, now) == -1 ||
 		    cs->outoff == cs->outlen))
 			return;
-		ssize_t k = send(cs->fd, cs->out + cs->outoff, cs->outlen - cs->outoff,
-		    MSG_NOSIGNAL);
+		ssize_t k = ctl_conn_send(&cs->conn, cs->out + cs->outoff, cs->outlen - cs->outoff);
 
 		if (k == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 			return;
 		if (k <= 0) {
-			session_lost(cs, now, strerror(errno), false);
+			session_lost(cs, now, ctl_conn_strerror(&cs->conn, errno), false);
 			return;
 		}
 		cs->outoff += (size_t)k;
@@ -375,8 +372,10 @@ csession_prepare(struct csession *cs, struct pollfd *pfd, int64_t now)
 		return cs->backoff_until > now ? (int)(cs->backoff_until - now) : 0;
 	if (cs->state != CS_STREAMING)
 		return -1;
-	pfd->fd = cs->fd;
+	pfd->fd = cs->conn.fd;
 	pfd->events = POLLIN | (cs->outoff < cs->outlen ? POLLOUT : 0);
+	if (ctl_conn_pending(&cs->conn))
+		return 0;	/* TLS holds decrypted answers poll() cannot see */
 	return cs->nretry > 0 ? CS_RETRY_MS / 5 : 1000;
 }
 
@@ -395,7 +394,7 @@ csession_service(struct csession *cs, short revents, int64_t now)
 	}
 	if (cs->state != CS_STREAMING)
 		return;
-	if (revents & (POLLIN | POLLHUP | POLLERR))
+	if ((revents & (POLLIN | POLLHUP | POLLERR)) || ctl_conn_pending(&cs->conn))
 		read_answers(cs, now);
 	flush_output(cs, now);
 	if (cs->state != CS_STREAMING)

@@ -14,6 +14,8 @@
 
 #include "corridor.pb-c.h"
 
+struct ctl_tls;
+
 #define CS_REASONS 16
 
 struct cs_opts {
@@ -26,6 +28,7 @@ struct cs_opts {
 	int retries;		/* reconnect attempts in a row before giving up */
 	/* Frees a queued update once it is done; NULL = update_free(). */
 	void (*free_update)(Corridor__ShipmentUpdate *);
+	const struct ctl_tls *tls;	/* TLS to the carrier port; NULL: plain TCP */
 };
 
 enum cs_state { CS_NEW, CS_BACKOFF, CS_STREAMING, CS_DONE, CS_FAILED };

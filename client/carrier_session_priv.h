@@ -9,6 +9,7 @@
 #include <stdbool.h>
 
 #include "carrier_session.h"
+#include "ctl_conn.h"
 
 #define CS_HANDSHAKE_MS 10000
 #define CS_SILENCE_MS 60000	/* unacknowledged updates and no word from the daemon */
@@ -32,7 +33,7 @@ struct pending {
 struct csession {
 	struct cs_opts o;
 	enum cs_state state;
-	int fd;
+	struct ctl_conn conn;	/* fd -1 between sessions */
 	uint64_t acked;
 	struct pending *q;
 	size_t n, cap, base, next, nretry;

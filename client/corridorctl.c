@@ -26,6 +26,39 @@ static const struct command commands[] = {
 	    "Transit or dwell times (n, min, mean, p50, p90, p95, max) and volumes of the\n"
 	    "traversals that left the leg in [from, to). T is YYYY-MM-DD,\n"
 	    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds. '*' gives one row per leg." },
+	{ "histogram", cmd_histogram, 0,
+	    "histogram <leg> [--from T] [--to T] [--direction W|E] [--carrier C] [--bin H]",
+	    "Draws the leg's transit or dwell times of the traversals that left it in\n"
+	    "[from, to): the daemon's fine buckets grouped into at most 30 bins of a round\n"
+	    "width in hours (or H hours with --bin), one bar per bin scaled to the\n"
+	    "terminal, with counts and marks at p50, p90 (as stats gives them) and the\n"
+	    "leg's typical time. --json: an object with n, p50_h, p90_h, typical_h, bin_h\n"
+	    "and the bins; --csv: the bins." },
+	{ "ontime", cmd_ontime, 0,
+	    "ontime [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "On-time share against the leg's typical time and against planned (PLN)\n"
+	    "times, and ETA accuracy from estimates (EST). Without a leg, every leg." },
+	{ "volumes", cmd_volumes, 0,
+	    "volumes <leg|*> day|week|month [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Units, TEU, containers, tonnes, trains and vessel calls per day, ISO week or\n"
+	    "month." },
+	{ "journeys", cmd_journeys, 0,
+	    "journeys <from_node> <to_node> [--from T] [--to T] [--direction W|E]\n"
+	    "       [--target-days N]",
+	    "End-to-end journeys between two nodes (the from_node and to_node of legs):\n"
+	    "count, times in hours, and the share within N days (the published schedule\n"
+	    "by default, e.g. Altynkol to Baku 9 days)." },
+	{ "holds", cmd_holds, 0,
+	    "holds [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Customs holds (HOLD to RELS): how many, released, still open, and their\n"
+	    "duration. Without a leg, every leg." },
+	{ "delays", cmd_delays, 0,
+	    "delays [leg|*] [--from T] [--to T] [--direction W|E] [--carrier C]",
+	    "Delay reasons ranked by the events that gave them, with the units they\n"
+	    "touched. Without a leg, all legs together." },
+	{ "quality", cmd_quality, 0, "quality [carrier] [--from T] [--to T]",
+	    "Data quality per carrier: event-to-record lag, duplicates, retractions,\n"
+	    "out-of-order arrivals and rejected updates by reason." },
 	{ "intransit", cmd_intransit, 0, "intransit [leg]",
 	    "Units in a leg now, oldest first; without a leg, one row per leg." },
 	{ "shipment", cmd_shipment, 0, "shipment <unit>",
@@ -73,7 +106,7 @@ static const struct command commands[] = {
 static void
 usage_all(FILE *out)
 {
-	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [-v] "
+	fprintf(out, "usage: corridorctl [--host H] [--port P] [--json|--csv] [--watch [S]] [-v] "
 	    "<command> [args]\n\ncommands:\n");
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		fprintf(out, "  %s\n", commands[i].usage);
@@ -84,8 +117,29 @@ usage_all(FILE *out)
 	    "             7472 for info, env CORRIDOR_METRICS_PORT)\n"
 	    "  --json     query answers as a JSON array of objects\n"
 	    "  --csv      query answers as CSV (RFC 4180)\n"
+	    "  --watch [S] show the answer again every S seconds (default 2) until\n"
+	    "             Ctrl-C, redrawn on a terminal, else after a \"# refreshed\" line\n"
+	    "  --tls      TLS (1.2 or newer) to the query and carrier ports (not info:\n"
+	    "             /metrics is plain HTTP); the daemon's certificate must chain to\n"
+	    "             --ca (else the system's CAs) and name --host\n"
+	    "  --ca FILE  PEM CAs to trust for the daemon's certificate (implies --tls)\n"
+	    "  --cert FILE, --key FILE\n"
+	    "             PEM client certificate and key for mutual TLS (imply --tls);\n"
+	    "             for push and simulate its CN or a DNS name is the carrier code\n"
 	    "  -v         more diagnostics on stderr (-vv for debug)\n"
 	    "  --help     this text; <command> --help for one command\n");
+}
+
+/* Every query subcommand may be watched; not those that change something. */
+static int
+watchable(const char *name)
+{
+	static const char *const once[] = { "push", "simulate", "backup" };
+
+	for (size_t i = 0; i < sizeof once / sizeof once[0]; i++)
+		if (strcmp(name, once[i]) == 0)
+			return 0;
+	return 1;
 }
 
 void
@@ -97,24 +151,74 @@ ctl_usage_command(const char *name)
 			    commands[i].usage, commands[i].help);
 }
 
+/* Takes --watch [S] or --watch=S at argv[i] (shifting it out): 1, or -2 after
+ * a message. A following word is its value only when it is a number. */
+static int
+take_watch(struct ctl *c, int *argc, char **argv, int i)
+{
+	const char *val = argv[i][7] == '=' ? argv[i] + 8 : i + 1 < *argc ? argv[i + 1] : "";
+	int used = argv[i][7] == '=' ? 1 : 2;
+	char *end;
+	double s = strtod(val, &end);
+
+	if (val[0] == '\0' || *end != '\0') {
+		if (argv[i][7] == '=') {
+			fprintf(stderr, "corridorctl: --watch=%s: give seconds\n", val);
+			return -2;
+		}
+		s = CTL_WATCH_DEFAULT_S;
+		used = 1;
+	}
+	if (!(s >= CTL_WATCH_MIN_S && s <= CTL_WATCH_MAX_S)) {
+		fprintf(stderr, "corridorctl: --watch %s: give %g to %g seconds\n", val,
+		    CTL_WATCH_MIN_S, CTL_WATCH_MAX_S);
+		return -2;
+	}
+	c->watch_s = s;
+	memmove(&argv[i], &argv[i + used], (size_t)(*argc - i - used + 1) * sizeof *argv);
+	*argc -= used;
+	return 1;
+}
+
 /* Takes a global option at argv[*i] (shifting it out); 1 taken, 0 not, -1 bad. */
 static int
 take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 {
-	const char *a = argv[i], *val = NULL;
+	static const char *const valued[] = { "--host", "--port", "--ca", "--cert", "--key" };
+	const char *a = argv[i], *val = NULL, *name = NULL;
 	int used = 1;
 
-	if (strcmp(a, "--host") == 0 || strcmp(a, "--port") == 0) {
-		if (i + 1 >= *argc)
-			return -1;
-		val = argv[i + 1];
-		used = 2;
-	} else if (strncmp(a, "--host=", 7) == 0 || strncmp(a, "--port=", 7) == 0)
-		val = a + 7;
-	if (strncmp(a, "--host", 6) == 0 && val != NULL)
+	if (strcmp(a, "--watch") == 0 || strncmp(a, "--watch=", 8) == 0)
+		return take_watch(c, argc, argv, i);
+	for (size_t k = 0; k < sizeof valued / sizeof valued[0]; k++) {
+		size_t n = strlen(valued[k]);
+
+		if (strcmp(a, valued[k]) == 0) {
+			if (i + 1 >= *argc)
+				return -1;
+			name = valued[k];
+			val = argv[i + 1];
+			used = 2;
+		} else if (strncmp(a, valued[k], n) == 0 && a[n] == '=') {
+			name = valued[k];
+			val = a + n + 1;
+		}
+	}
+	if (name != NULL && strcmp(name, "--host") == 0)
 		c->host = val;
-	else if (strncmp(a, "--port", 6) == 0 && val != NULL)
+	else if (name != NULL && strcmp(name, "--port") == 0)
 		c->port = val;
+	else if (name != NULL) {
+		/* a CA or a client certificate only makes sense with TLS */
+		c->tls.enabled = true;
+		if (strcmp(name, "--ca") == 0)
+			c->tls.ca = val;
+		else if (strcmp(name, "--cert") == 0)
+			c->tls.cert = val;
+		else
+			c->tls.key = val;
+	} else if (strcmp(a, "--tls") == 0)
+		c->tls.enabled = true;
 	else if (strcmp(a, "--json") == 0)
 		c->fmt = RENDER_JSON;
 	else if (strcmp(a, "--csv") == 0)
@@ -133,15 +237,18 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { NULL, NULL, RENDER_TABLE, 0 };
+	struct ctl c = { .fmt = RENDER_TABLE };
+	static char title[512];
+	char err[512];
 	const struct command *cmd = NULL;
 	int help = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--") == 0)
 			break;
-		if ((rc = take_global(&c, &argc, argv, i, &help)) == -1) {
-			fprintf(stderr, "corridorctl: %s needs a value\n", argv[i]);
+		if ((rc = take_global(&c, &argc, argv, i, &help)) < 0) {
+			if (rc == -1)
+				fprintf(stderr, "corridorctl: %s needs a value\n", argv[i]);
 			return 64;
 		}
 		i -= rc;
@@ -171,8 +278,19 @@ main(int argc, char **argv)
 		ctl_usage_command(cmd->name);
 		return 0;
 	}
+	if (c.watch_s > 0 && !watchable(cmd->name)) {
+		fprintf(stderr, "corridorctl: %s does not take --watch\n", cmd->name);
+		return 64;
+	}
+	for (int i = 1, o = 0; i < argc && o < (int)sizeof title - 1; i++)
+		o += snprintf(title + o, sizeof title - (size_t)o, "%s%s", i > 1 ? " " : "", argv[i]);
+	c.title = title;
 	if (c.host == NULL)
 		c.host = getenv("CORRIDOR_HOST") ? getenv("CORRIDOR_HOST") : "127.0.0.1";
+	if (cmd->port_kind != 2 && ctl_tls_init(&c.tls, err, sizeof err) == -1) {
+		fprintf(stderr, "corridorctl: %s\n", err);
+		return 64;
+	}
 	if (c.port == NULL) {
 		static const char *const envs[] = { "CORRIDOR_QUERY_PORT", "CORRIDOR_INGEST_PORT",
 		    "CORRIDOR_METRICS_PORT" };
@@ -182,5 +300,7 @@ main(int argc, char **argv)
 
 		c.port = env ? env : defaults[cmd->port_kind];
 	}
-	return cmd->fn(&c, argc - 1, argv + 1);
+	rc = cmd->fn(&c, argc - 1, argv + 1);
+	ctl_tls_free(&c.tls);
+	return rc;
 }

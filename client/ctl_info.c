@@ -156,6 +156,19 @@ info_get(const struct scrape *sc, const char *name, const char *key, const char 
 	return 0;
 }
 
+/* Every sample of name added up: the total of a family split by a label
+ * (corridor_connections_refused_total{reason}), or the one unlabelled value. */
+static double
+info_sum(const struct scrape *sc, const char *name)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, name) == 0)
+			sum += sc->s[i].value;
+	return sum;
+}
+
 /* The q-quantile of corridor_commit_seconds, interpolated linearly within
  * its bucket as Prometheus does; NAN with no transactions. */
 static double
@@ -219,12 +232,18 @@ info_json(const struct scrape *sc)
 
 	for (size_t i = 0; i < NTOTALS; i++)
 		json_object_object_add(o, totals[i].key,
-		    json_object_new_int64((int64_t)info_get(sc, totals[i].metric, NULL, NULL)));
+		    json_object_new_int64((int64_t)info_sum(sc, totals[i].metric)));
 	for (size_t i = 0; i < sc->n; i++)
 		if (strcmp(sc->s[i].name, "corridor_updates_rejected_total") == 0)
 			json_object_object_add(rej, info_label(&sc->s[i], "reason", buf, sizeof buf),
 			    json_object_new_int64((int64_t)sc->s[i].value));
 	json_object_object_add(o, "rejected", rej);
+	rej = json_object_new_object();
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, "corridor_connections_refused_total") == 0)
+			json_object_object_add(rej, info_label(&sc->s[i], "reason", buf, sizeof buf),
+			    json_object_new_int64((int64_t)sc->s[i].value));
+	json_object_object_add(o, "refused", rej);
 	json_object_object_add(lat, "transactions",
 	    json_object_new_int64((int64_t)info_get(sc, "corridor_commit_seconds_count", NULL,
 	    NULL)));
@@ -251,72 +270,84 @@ info_json(const struct scrape *sc)
 }
 
 static void
-info_table(const struct scrape *sc)
+info_table(const struct scrape *sc, FILE *out)
 {
 	char buf[256];
 	double p50 = info_quantile(sc, 0.5), p99 = info_quantile(sc, 0.99);
 
 	for (size_t i = 0; i < sc->n; i++)
 		if (strcmp(sc->s[i].name, "corridor_build_info") == 0)
-			printf("corridord %s (libevent %s, sqlite %s)\n",
+			fprintf(out, "corridord %s (libevent %s, sqlite %s)\n",
 			    info_label(&sc->s[i], "version", buf, sizeof buf),
 			    info_label(&sc->s[i], "libevent", buf + 64, 64),
 			    info_label(&sc->s[i], "sqlite", buf + 128, 64));
 	for (size_t i = 0; i < NTOTALS; i++)
-		printf("%-22s %12.0f\n", totals[i].label, info_get(sc, totals[i].metric, NULL, NULL));
+		fprintf(out, "%-22s %12.0f\n", totals[i].label, info_sum(sc, totals[i].metric));
 	for (size_t i = 0; i < sc->n; i++)
 		if (strcmp(sc->s[i].name, "corridor_updates_rejected_total") == 0 &&
 		    sc->s[i].value > 0)
-			printf("rejected %-13s %12.0f\n",
+			fprintf(out, "rejected %-13s %12.0f\n",
+			    info_label(&sc->s[i], "reason", buf, sizeof buf), sc->s[i].value);
+	for (size_t i = 0; i < sc->n; i++)
+		if (strcmp(sc->s[i].name, "corridor_connections_refused_total") == 0 &&
+		    sc->s[i].value > 0)
+			fprintf(out, "refused %-14s %12.0f\n",
 			    info_label(&sc->s[i], "reason", buf, sizeof buf), sc->s[i].value);
 	if (isnan(p50))
-		printf("%-22s %12s\n", "commit latency", "-");
+		fprintf(out, "%-22s %12s\n", "commit latency", "-");
 	else
-		printf("%-22s p50 %.4f s  p99 %.4f s\n", "commit latency", p50, p99);
-	printf("\n%-10s", "carrier");
+		fprintf(out, "%-22s p50 %.4f s  p99 %.4f s\n", "commit latency", p50, p99);
+	fprintf(out, "\n%-10s", "carrier");
 	for (size_t k = 0; k < sizeof carrier_cols / sizeof carrier_cols[0]; k++)
-		printf(" %12s", carrier_cols[k]);
-	printf("\n");
+		fprintf(out, " %12s", carrier_cols[k]);
+	fprintf(out, "\n");
 	for (size_t i = 0; i < sc->n; i++) {
 		if (strcmp(sc->s[i].name, carrier_names[0]) != 0)
 			continue;
 		info_label(&sc->s[i], "carrier", buf, sizeof buf);
-		printf("%-10s", buf);
+		fprintf(out, "%-10s", buf);
 		for (size_t k = 0; k < sizeof carrier_cols / sizeof carrier_cols[0]; k++)
-			printf(" %12.0f", info_get(sc, carrier_names[k], "carrier", buf));
-		printf("\n");
+			fprintf(out, " %12.0f", info_get(sc, carrier_names[k], "carrier", buf));
+		fprintf(out, "\n");
 	}
+}
+
+static int
+info_show(struct ctl *c, const void *arg, FILE *out, struct ctl_error *e)
+{
+	struct scrape sc = { NULL, NULL, 0, 0 };
+	char err[512];
+
+	(void)arg;
+	if (info_fetch(c, "/metrics", &sc, err, sizeof err) == -1) {
+		ctl_error_set(e, 69, 1, "%s", err);
+		return -1;
+	}
+	if (info_parse(&sc) == -1) {
+		ctl_error_set(e, 70, 0, "out of memory");
+		free(sc.text);
+		free(sc.s);
+		return -1;
+	}
+	if (c->fmt == RENDER_JSON) {
+		json_object *o = info_json(&sc);
+
+		fprintf(out, "%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
+		json_object_put(o);
+	} else
+		info_table(&sc, out);
+	free(sc.text);
+	free(sc.s);
+	return 0;
 }
 
 int
 cmd_info(struct ctl *c, int argc, char **argv)
 {
-	struct scrape sc = { NULL, NULL, 0, 0 };
-	char err[512];
-
 	(void)argv;
 	if (argc > 1) {
 		ctl_usage_command("info");
 		return 64;
 	}
-	if (info_fetch(c, "/metrics", &sc, err, sizeof err) == -1) {
-		fprintf(stderr, "corridorctl: %s\n", err);
-		return 69;
-	}
-	if (info_parse(&sc) == -1) {
-		fprintf(stderr, "corridorctl: out of memory\n");
-		free(sc.text);
-		free(sc.s);
-		return 70;
-	}
-	if (c->fmt == RENDER_JSON) {
-		json_object *o = info_json(&sc);
-
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY));
-		json_object_put(o);
-	} else
-		info_table(&sc);
-	free(sc.text);
-	free(sc.s);
-	return 0;
+	return ctl_show(c, info_show, NULL);
 }

@@ -129,7 +129,7 @@ cmd_push(struct ctl *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct cs_opts o = { c->host, c->port, NULL, getenv("CORRIDOR_CREDENTIAL"),
-	    500, 0, 20, NULL };
+	    500, 0, 20, NULL, &c->tls };
 	const char *format = NULL, *path;
 	long v;
 	int ch;

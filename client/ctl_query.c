@@ -1,9 +1,9 @@
 /*
  * The operator subcommands: each builds one query-protocol line, sends it to
- * the daemon's query listener and renders the answer. ERR answers go to
- * stderr as "corridorctl: CODE: message" with exit 2; no connection is exit 1.
+ * the daemon's query listener and renders the answer (once, or under --watch
+ * again and again). ERR answers go to stderr as "corridorctl: CODE: message"
+ * with exit 2; no connection is exit 1.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,30 +11,63 @@
 #include "ctl.h"
 #include "log.h"
 #include "qresult.h"
-#include "timeutil.h"
+#include "query_filter.h"
 
+/* ERR codes that the same request would get again: --watch stops on them. */
 static int
-query_render(struct ctl *c, const char *line)
+err_lasting(const char *code)
 {
-	struct qresult r;
+	static const char *const lasting[] = { "UNKNOWN_COMMAND", "BAD_ARGUMENT", "UNKNOWN_LEG",
+	    "LINE_TOO_LONG" };
+
+	for (size_t i = 0; i < sizeof lasting / sizeof lasting[0]; i++)
+		if (strcmp(code, lasting[i]) == 0)
+			return 1;
+	return 0;
+}
+
+int
+ctl_query_fetch(struct ctl *c, const char *line, struct qresult *r, struct ctl_error *e)
+{
 	char err[512];
-	int rc = 0;
 
 	log_debug("query host=%s port=%s line=\"%s\"", c->host, c->port, line);
-	if (qclient_run(c->host, c->port, line, &r, err, sizeof err) == -1) {
-		fprintf(stderr, "corridorctl: %s\n", err);
-		qresult_free(&r);
-		return 1;
+	if (qclient_run(&c->tls, c->host, c->port, line, r, err, sizeof err) == -1) {
+		ctl_error_set(e, 1, 1, "%s", err);
+		qresult_free(r);
+		return -1;
 	}
-	if (!r.ok) {
-		fprintf(stderr, "corridorctl: %s: %s\n", r.err_code, r.err_msg);
-		rc = 2;
-	} else if (render_result(&r, c->fmt, stdout) == -1 || fflush(stdout) != 0) {
-		fprintf(stderr, "corridorctl: cannot write the output\n");
-		rc = 1;
+	if (!r->ok) {
+		ctl_error_set(e, 2, !err_lasting(r->err_code), "%s: %s", r->err_code, r->err_msg);
+		qresult_free(r);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+show_line(struct ctl *c, const void *arg, FILE *out, struct ctl_error *e)
+{
+	const char *line = arg;
+	struct qresult r;
+	char command[32];
+	int rc = 0;
+
+	if (ctl_query_fetch(c, line, &r, e) == -1)
+		return -1;
+	snprintf(command, sizeof command, "%.*s", (int)strcspn(line, " "), line);
+	if (render_result_fit(&r, c->fmt, c->width, command, out) == -1) {
+		ctl_error_set(e, 1, 0, "cannot write the output");
+		rc = -1;
 	}
 	qresult_free(&r);
 	return rc;
+}
+
+int
+ctl_query_show(struct ctl *c, const char *line)
+{
+	return ctl_show(c, show_line, line);
 }
 
 /* Subcommands without options other than --help: exactly nargs words. */
@@ -59,7 +92,7 @@ cmd_ping(struct ctl *c, int argc, char **argv)
 {
 	if (plain_args(argc, argv, 0, 0) == -1)
 		return 64;
-	return query_render(c, "PING");
+	return ctl_query_show(c, "PING");
 }
 
 int
@@ -67,7 +100,7 @@ cmd_legs(struct ctl *c, int argc, char **argv)
 {
 	if (plain_args(argc, argv, 0, 0) == -1)
 		return 64;
-	return query_render(c, "LEGS");
+	return ctl_query_show(c, "LEGS");
 }
 
 int
@@ -78,7 +111,7 @@ cmd_intransit(struct ctl *c, int argc, char **argv)
 	if (plain_args(argc, argv, 0, 1) == -1)
 		return 64;
 	snprintf(line, sizeof line, "INTRANSIT %s", argc > 1 ? argv[1] : "*");
-	return query_render(c, line);
+	return ctl_query_show(c, line);
 }
 
 int
@@ -89,7 +122,7 @@ cmd_shipment(struct ctl *c, int argc, char **argv)
 	if (plain_args(argc, argv, 1, 1) == -1)
 		return 64;
 	snprintf(line, sizeof line, "SHIPMENT %s", argv[1]);
-	return query_render(c, line);
+	return ctl_query_show(c, line);
 }
 
 int
@@ -102,7 +135,7 @@ cmd_backup(struct ctl *c, int argc, char **argv)
 	snprintf(line, sizeof line, "BACKUP %s", argv[1]);
 	if (isatty(2))
 		fprintf(stderr, "corridorctl: backing up every database (ingest goes on)...\n");
-	return query_render(c, line);
+	return ctl_query_show(c, line);
 }
 
 int
@@ -116,56 +149,25 @@ cmd_query(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "corridorctl: query: one line only\n");
 		return 64;
 	}
-	return query_render(c, argv[1]);
-}
-
-static int
-check_time(const char *what, const char *v)
-{
-	int64_t ms;
-
-	if (v != NULL && time_parse_iso(v, &ms) == -1) {
-		fprintf(stderr, "corridorctl: stats: %s %s: use YYYY-MM-DD, "
-		    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds\n", what, v);
-		return -1;
-	}
-	return 0;
+	return ctl_query_show(c, argv[1]);
 }
 
 int
 cmd_stats(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "from", required_argument, NULL, 'f' },
-		{ "to", required_argument, NULL, 't' },
-		{ "direction", required_argument, NULL, 'd' },
-		{ "carrier", required_argument, NULL, 'c' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *from = NULL, *to = NULL, *dir = NULL, *carrier = NULL;
+	struct qfilter f;
 	char line[512];
-	int ch;
+	int i = qfilter_parse(argc, argv, QF_COMMON, &f);
 
-	while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'f': from = optarg; break;
-		case 't': to = optarg; break;
-		case 'd': dir = optarg; break;
-		case 'c': carrier = optarg; break;
-		default: return 64;
-		}
-	}
-	if (argc - optind != 1) {
+	if (i == -1)
+		return 64;
+	if (argc - i != 1) {
 		fprintf(stderr, "corridorctl: stats: give one leg, or '*' for all\n");
 		return 64;
 	}
-	if (dir != NULL && strcmp(dir, "W") != 0 && strcmp(dir, "E") != 0) {
-		fprintf(stderr, "corridorctl: stats: --direction is W or E\n");
+	if (qfilter_line(line, sizeof line, "stats", "STATS %s %s %s %s %s", argv[i],
+	    qfilter_word(f.from), qfilter_word(f.to), qfilter_word(f.direction),
+	    qfilter_word(f.carrier)) == -1)
 		return 64;
-	}
-	if (check_time("--from", from) == -1 || check_time("--to", to) == -1)
-		return 64;
-	snprintf(line, sizeof line, "STATS %s %s %s %s %s", argv[optind],
-	    from ? from : "-", to ? to : "-", dir ? dir : "-", carrier ? carrier : "-");
-	return query_render(c, line);
+	return ctl_query_show(c, line);
 }

@@ -11,6 +11,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "ctl_conn.h"
 #include "qresult.h"
 
 #define QCLIENT_TIMEOUT_MS 10000
@@ -82,14 +83,67 @@ is_end_line(const char *line)
 	    strspn(line + 4, "0123456789") == strlen(line + 4);
 }
 
+/* Lines from a connection, plain or TLS. */
+struct reader {
+	struct ctl_conn *cn;
+	char buf[8192];
+	size_t off, len;
+	int error;		/* errno of the failed read, 0 at the end */
+};
+
+/* The next line, with its newline, into *line (grown as needed): its length,
+ * or -1 at the end of the answer stream or on an error. */
+static ssize_t
+reader_getline(struct reader *rd, char **line, size_t *cap)
+{
+	size_t n = 0;
+
+	for (;;) {
+		char *nl;
+		size_t take;
+
+		if (rd->off == rd->len) {
+			ssize_t k = ctl_conn_recv(rd->cn, rd->buf, sizeof rd->buf);
+
+			if (k == -1 && errno == EINTR)
+				continue;
+			if (k <= 0) {
+				rd->error = k == 0 ? 0 : errno;
+				return -1;
+			}
+			rd->off = 0;
+			rd->len = (size_t)k;
+		}
+		nl = memchr(rd->buf + rd->off, '\n', rd->len - rd->off);
+		take = nl != NULL ? (size_t)(nl - (rd->buf + rd->off)) + 1 : rd->len - rd->off;
+		if (n + take + 1 > *cap) {
+			size_t ncap = (n + take + 1) * 2;
+			char *p = realloc(*line, ncap);
+
+			if (p == NULL) {
+				rd->error = ENOMEM;
+				return -1;
+			}
+			*line = p;
+			*cap = ncap;
+		}
+		memcpy(*line + n, rd->buf + rd->off, take);
+		n += take;
+		rd->off += take;
+		(*line)[n] = '\0';
+		if (nl != NULL)
+			return (ssize_t)n;
+	}
+}
+
 static int
-read_answer(FILE *in, struct qresult *r, char *err, size_t errlen)
+read_answer(struct reader *in, struct qresult *r, char *err, size_t errlen)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	int rc = -1, state = 0;	/* 0: status, 1: header, 2: rows */
 
-	while (getline(&line, &cap, in) != -1) {
+	while (reader_getline(in, &line, &cap) != -1) {
 		chomp(line);
 		if (state == 0 && strncmp(line, "ERR", 3) == 0) {
 			char *code = line + 3 + (line[3] == ' ');
@@ -122,43 +176,62 @@ read_answer(FILE *in, struct qresult *r, char *err, size_t errlen)
 		}
 	}
 	if (rc == -1 && err[0] == '\0')
-		snprintf(err, errlen, "connection closed before the answer ended%s",
-		    ferror(in) ? " (read error or timeout)" : "");
+		snprintf(err, errlen, "connection closed before the answer ended%s%s",
+		    in->error != 0 ? ": " : "",
+		    in->error == EAGAIN ? "timed out" : in->error != 0 ?
+		    ctl_conn_strerror(in->cn, in->error) : "");
 	free(line);
 	return rc;
 }
 
+/* The whole of buf, or -1. */
+static int
+send_all(struct ctl_conn *cn, const char *buf, size_t len)
+{
+	while (len > 0) {
+		ssize_t k = ctl_conn_send(cn, buf, len);
+
+		if (k == -1 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			return -1;
+		buf += k;
+		len -= (size_t)k;
+	}
+	return 0;
+}
+
 int
-qclient_run(const char *host, const char *port, const char *line,
+qclient_run(const struct ctl_tls *tls, const char *host, const char *port, const char *line,
     struct qresult *r, char *err, size_t errlen)
 {
 	struct timeval tv = { QCLIENT_TIMEOUT_MS / 1000, 0 };
-	FILE *f;
-	int fd, rc;
+	struct ctl_conn cn;
+	struct reader *rd;
+	int rc;
 
 	memset(r, 0, sizeof *r);
 	err[0] = '\0';
-	fd = net_connect(host, port, QCLIENT_TIMEOUT_MS, err, errlen);
-	if (fd == -1)
+	if (ctl_conn_open(&cn, tls, host, port, QCLIENT_TIMEOUT_MS, err, errlen) == -1)
 		return -1;
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	f = fdopen(fd, "r+");
-	if (f == NULL) {
-		snprintf(err, errlen, "fdopen: %s", strerror(errno));
-		close(fd);
+	setsockopt(cn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	if ((rd = calloc(1, sizeof *rd)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		ctl_conn_close(&cn);
 		return -1;
 	}
-	if (fprintf(f, "%s\n", line) < 0 || fflush(f) != 0) {
-		snprintf(err, errlen, "cannot send the request: %s", strerror(errno));
-		fclose(f);
+	rd->cn = &cn;
+	if (send_all(&cn, line, strlen(line)) == -1 || send_all(&cn, "\n", 1) == -1) {
+		snprintf(err, errlen, "cannot send the request: %s", ctl_conn_strerror(&cn, errno));
+		free(rd);
+		ctl_conn_close(&cn);
 		return -1;
 	}
-	rc = read_answer(f, r, err, errlen);
-	if (rc == 0) {
-		fputs("QUIT\n", f);
-		fflush(f);
-	}
-	fclose(f);
+	rc = read_answer(rd, r, err, errlen);
+	if (rc == 0)
+		(void)send_all(&cn, "QUIT\n", 5);
+	free(rd);
+	ctl_conn_close(&cn);
 	return rc;
 }
 

@@ -1,7 +1,8 @@
 /*
  * Rendering a query answer for people (an aligned table, numeric columns
- * right-aligned), for programs (JSON through json-c: an array of objects
- * keyed by column) or for spreadsheets (CSV quoted as RFC 4180 says).
+ * right-aligned, fitted to the terminal by table_fit.c), for programs (JSON
+ * through json-c: an array of objects keyed by column) or for spreadsheets
+ * (CSV quoted as RFC 4180 says).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -10,10 +11,10 @@
 #include <json-c/json.h>
 
 #include "qresult.h"
+#include "table_fit.h"
 
-/* True when s is a whole number (*is_int) or a decimal number. */
-static int
-field_number(const char *s, int *is_int)
+int
+qfield_number(const char *s, int *is_int)
 {
 	char *end;
 
@@ -31,59 +32,6 @@ field_number(const char *s, int *is_int)
 	return *end == '\0' && errno == 0 && strpbrk(s, "xXnN") == NULL;
 }
 
-static int
-column_numeric(const struct qresult *r, size_t c)
-{
-	int any = 0, is_int;
-
-	for (size_t i = 0; i < r->nrows; i++) {
-		if (r->rows[i][c][0] == '\0')
-			continue;
-		if (!field_number(r->rows[i][c], &is_int))
-			return 0;
-		any = 1;
-	}
-	return any;
-}
-
-static int
-render_table(const struct qresult *r, FILE *out)
-{
-	size_t *w = calloc(r->ncols ? r->ncols : 1, sizeof *w);
-	int *num = calloc(r->ncols ? r->ncols : 1, sizeof *num);
-
-	if (w == NULL || num == NULL) {
-		free(w);
-		free(num);
-		return -1;
-	}
-	for (size_t c = 0; c < r->ncols; c++) {
-		w[c] = strlen(r->cols[c]);
-		num[c] = column_numeric(r, c);
-		for (size_t i = 0; i < r->nrows; i++)
-			if (strlen(r->rows[i][c]) > w[c])
-				w[c] = strlen(r->rows[i][c]);
-	}
-	for (size_t i = 0; i <= r->nrows; i++) {
-		char **f = i == 0 ? r->cols : r->rows[i - 1];
-
-		for (size_t c = 0; c < r->ncols; c++) {
-			const char *sep = c + 1 < r->ncols ? "  " : "";
-
-			if (num[c])
-				fprintf(out, "%*s%s", (int)w[c], f[c], sep);
-			else if (c + 1 < r->ncols)
-				fprintf(out, "%-*s%s", (int)w[c], f[c], sep);
-			else
-				fputs(f[c], out);
-		}
-		fputc('\n', out);
-	}
-	free(w);
-	free(num);
-	return ferror(out) ? -1 : 0;
-}
-
 static json_object *
 field_json(const char *s)
 {
@@ -91,7 +39,7 @@ field_json(const char *s)
 
 	if (s[0] == '\0')
 		return NULL;
-	if (field_number(s, &is_int))
+	if (qfield_number(s, &is_int))
 		return is_int ? json_object_new_int64(strtoll(s, NULL, 10)) :
 		    json_object_new_double_s(strtod(s, NULL), s);
 	return json_object_new_string(s);
@@ -150,7 +98,8 @@ render_csv(const struct qresult *r, FILE *out)
 }
 
 int
-render_result(const struct qresult *r, enum render_fmt fmt, FILE *out)
+render_result_fit(const struct qresult *r, enum render_fmt fmt, size_t width,
+    const char *command, FILE *out)
 {
 	switch (fmt) {
 	case RENDER_JSON:
@@ -158,6 +107,12 @@ render_result(const struct qresult *r, enum render_fmt fmt, FILE *out)
 	case RENDER_CSV:
 		return render_csv(r, out);
 	default:
-		return render_table(r, out);
+		return render_table_fit(r, width, command ? fit_drop_order(command) : NULL, out);
 	}
+}
+
+int
+render_result(const struct qresult *r, enum render_fmt fmt, FILE *out)
+{
+	return render_result_fit(r, fmt, 0, NULL, out);
 }

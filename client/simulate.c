@@ -152,7 +152,7 @@ sessions_start(struct sim_ctx *x, struct ctl *c, const struct sim_opts *o,
 	*ncs = 0;
 	for (int k = 0; k < SIM_CARRIERS; k++) {
 		struct cs_opts co = { c->host, c->port, sim_carrier_codes[k], o->credential,
-		    500, 0, o->retries, sim_update_free };
+		    500, 0, o->retries, sim_update_free, &c->tls };
 		struct csession *s;
 		uint64_t seq;
 		size_t n = 0;

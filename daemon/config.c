@@ -31,6 +31,7 @@ config_defaults(struct config *cfg)
 	cfg->sync = DB_SYNC_FULL;
 	cfg->log_level = LOG_LEVEL_INFO;
 	limits_set_defaults(&cfg->limits);
+	tls_config_defaults(&cfg->tls);
 	for (size_t i = 0; i < sizeof default_carriers / sizeof default_carriers[0]; i++)
 		carrier_add(&cfg->carriers, default_carriers[i].code, default_carriers[i].name);
 }
@@ -129,6 +130,8 @@ config_set(struct config *cfg, const char *section, const char *key, const char 
 		return set_daemon(cfg, key, value, err, errlen);
 	if (strcmp(section, "limits") == 0)
 		return limits_set(&cfg->limits, key, value, err, errlen);
+	if (strcmp(section, "tls") == 0)
+		return tls_config_set(&cfg->tls, key, value, err, errlen);
 	if (strcmp(section, "carriers") == 0) {
 		if (!cfg->carriers_from_file) {
 			/* a [carriers] section replaces the built-in list */

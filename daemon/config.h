@@ -13,6 +13,7 @@
 #include "legs.h"
 #include "limit_table.h"
 #include "log.h"
+#include "tls_config.h"
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ADDR_MAX 128
@@ -35,6 +36,7 @@ struct config {
 	struct leg_table legs;
 	struct carrier_table carriers;
 	bool carriers_from_file;
+	struct tls_config tls;			/* [tls]: certificates per listener */
 };
 
 void config_defaults(struct config *cfg);

@@ -20,9 +20,11 @@
 #include "net_util.h"
 #include "server.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "update_rec.h"
 #include "validate.h"
 #include "wire.h"
+#include "wire_scan.h"
 #include "writer.h"
 
 #define INGEST_SMALL_FRAME 1024
@@ -42,7 +44,8 @@ ingest_conn_free(struct ingest_conn *c)
 		c->carrier->session = NULL;
 	ingest_frame_release(c);
 	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
-	srv->nconns--;
+	server_conn_closed(srv, &c->addr);
+	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
 }
@@ -85,6 +88,7 @@ ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 	if (queued > (size_t)c->srv->cfg->limits.output_buffer_bytes) {
 		log_warnx("conn=%llu carrier=%s not reading its answers queued=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", queued);
+		server_count_refused(c->srv, REFUSE_SLOW_READER);
 		ingest_conn_close(c, "slow_reader", 0, NULL);
 	}
 }
@@ -169,10 +173,14 @@ ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode
 		return;
 	c->state = INGEST_CLOSING;
 	c->close_reason = reason;
+	evtimer_del(c->deadline_ev);
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
-	if (code != 0)
+	if (code != 0) {
+		if ((unsigned)code < SERVER_ERROR_CODES)
+			c->srv->counters.session_errors[code]++;
 		ingest_send_error(c, code, message);
+	}
 	bufferevent_disable(c->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0) {
 		ingest_schedule_free(c);
@@ -189,6 +197,23 @@ ingest_set_idle_timeout(struct ingest_conn *c, int64_t seconds)
 	struct timeval tv = { (time_t)seconds, 0 };
 
 	bufferevent_set_timeouts(c->bev, &tv, NULL);
+}
+
+/* Mutual TLS: a client certificate the carrier port asks for must name the
+ * carrier of the Hello. */
+static bool
+ingest_client_cert_ok(struct ingest_conn *c, const struct carrier *carrier)
+{
+	char msg[256], names[128];
+
+	if (tls_check_carrier_cert(c->bev, c->srv->cfg->tls.carrier.client_cert, carrier->code,
+	    msg, sizeof msg, names, sizeof names) == 0)
+		return true;
+	server_count_refused(c->srv, REFUSE_CLIENT_CERT);
+	log_warnx("conn=%llu peer=%s refused reason=client_cert carrier=%s cert_names=\"%s\"",
+	    (unsigned long long)c->id, c->peer, carrier->code, names);
+	ingest_conn_close(c, "client_cert", CORRIDOR__ERROR_CODE__AUTH_FAILED, msg);
+	return false;
 }
 
 static void
@@ -219,6 +244,8 @@ ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 		    "this carrier code is not configured");
 		return;
 	}
+	if (!ingest_client_cert_ok(c, carrier))
+		return;
 	if (carrier->session != NULL)
 		ingest_conn_close(carrier->session, "replaced", CORRIDOR__ERROR_CODE__REPLACED,
 		    "a newer session of this carrier took over");
@@ -226,6 +253,7 @@ ingest_handle_hello(struct ingest_conn *c, const Corridor__Hello *h)
 	c->carrier = carrier;
 	c->state = INGEST_STREAMING;
 	c->ack_sent = carrier->acked_seq;
+	evtimer_del(c->deadline_ev);	/* the handshake is done */
 	ingest_set_idle_timeout(c, l->idle_timeout_s);
 
 	lim.has_max_frame_bytes = lim.has_max_batch_updates = lim.has_max_inflight_updates = 1;
@@ -286,9 +314,11 @@ ingest_count_received(struct ingest_conn *c, uint64_t seq)
 	return true;
 }
 
-/* One update of a batch: already done, rejected, or queued for a writer. */
+/* One update of a batch: already done, rejected, or queued for a writer.
+ * nul: one of its strings holds a NUL byte (wire_scan.h). */
 static void
-ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now)
+ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now,
+    bool nul)
 {
 	struct server *srv = c->srv;
 	struct carrier *carrier = c->carrier;
@@ -305,6 +335,13 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 		    "seq %llu is more than %llu above the acknowledged mark %llu",
 		    (unsigned long long)seq, (unsigned long long)carrier->window,
 		    (unsigned long long)carrier->acked_seq);
+		ingest_reject(c, seq, &rej);
+		return;
+	}
+	if (nul) {
+		rej.reason = CORRIDOR__REJECT_REASON__BAD_VALUE;
+		snprintf(rej.message, sizeof rej.message, "a string field holds a NUL byte (it "
+		    "would be cut there, so what is stored would not be what was sent)");
 		ingest_reject(c, seq, &rej);
 		return;
 	}
@@ -354,7 +391,7 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 }
 
 static void
-ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
+ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul)
 {
 	const struct limits *l = &c->srv->cfg->limits;
 	int64_t now = time_now_ms();
@@ -372,7 +409,7 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 		return;
 	}
 	for (size_t i = 0; i < b->n_updates; i++)
-		ingest_take_update(c, b->updates[i], now);
+		ingest_take_update(c, b->updates[i], now, nul[i]);
 	writer_pool_flush(c->srv->writers);
 	marks_flush(c->srv);
 	ingest_conn_send_ack(c);
@@ -381,13 +418,18 @@ ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b)
 		ingest_pause(c, PAUSE_INFLIGHT);
 }
 
+/* nul_hello, nul_updates: see wire_scan_carrier_message(). */
 static void
-ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
+ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, bool nul_hello,
+    const bool *nul_updates)
 {
 	if (c->state == INGEST_HELLO) {
 		if (m->body_case != CORRIDOR__CARRIER_MESSAGE__BODY_HELLO)
 			ingest_conn_close(c, "no_hello", CORRIDOR__ERROR_CODE__PROTOCOL,
 			    "the first message must be a Hello");
+		else if (nul_hello)
+			ingest_conn_close(c, "bad_hello", CORRIDOR__ERROR_CODE__BAD_HELLO,
+			    "a string of the Hello holds a NUL byte");
 		else
 			ingest_handle_hello(c, m->hello);
 		return;
@@ -397,7 +439,23 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m)
 		    "after the Hello only Batch messages are expected");
 		return;
 	}
-	ingest_handle_batch(c, m->batch);
+	ingest_handle_batch(c, m->batch, nul_updates);
+}
+
+/* The frame deadline runs while a frame is partly read and the connection is
+ * being read (a pause is the daemon's doing, not the peer's). During the
+ * handshake its own deadline runs instead, and when draining none. */
+static void
+ingest_frame_clock(struct ingest_conn *c, bool partial)
+{
+	struct timeval tv = { (time_t)c->srv->cfg->limits.frame_timeout_s, 0 };
+
+	if (c->state != INGEST_STREAMING)
+		return;
+	if (!partial || c->paused != 0)
+		evtimer_del(c->deadline_ev);
+	else if (!evtimer_pending(c->deadline_ev, NULL))
+		evtimer_add(c->deadline_ev, &tv);
 }
 
 void
@@ -414,10 +472,14 @@ ingest_conn_take_input(struct ingest_conn *c)
 		size_t avail = evbuffer_get_length(in);
 		enum frame_status st;
 		Corridor__CarrierMessage *m;
+		uint8_t *data;
+		bool *nul_updates = NULL, nul_hello = false;
 		char msg[128];
 
-		if (c->paused != 0 && c->state != INGEST_DRAINING)
+		if (c->paused != 0 && c->state != INGEST_DRAINING) {
+			ingest_frame_clock(c, false);
 			return;
+		}
 		evbuffer_copyout(in, hdr, avail < sizeof hdr ? avail : sizeof hdr);
 		st = frame_parse_header(hdr, avail, max, &len);
 		if (st == FRAME_NEED_MORE) {
@@ -425,6 +487,7 @@ ingest_conn_take_input(struct ingest_conn *c)
 			if (avail >= FRAME_HEADER_BYTES && c->state != INGEST_DRAINING &&
 			    (size_t)len + FRAME_HEADER_BYTES > read_buffer)
 				ingest_frame_reserve(c, (size_t)len + FRAME_HEADER_BYTES);
+			ingest_frame_clock(c, avail > 0);
 			return;
 		}
 		if (st != FRAME_READY) {
@@ -437,8 +500,20 @@ ingest_conn_take_input(struct ingest_conn *c)
 		}
 		evbuffer_drain(in, FRAME_HEADER_BYTES);
 		ingest_frame_release(c);	/* the whole frame is here now */
-		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len,
-		    evbuffer_pullup(in, len));
+		ingest_frame_clock(c, false);
+		data = evbuffer_pullup(in, len);
+		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len, data);
+		if (m != NULL) {
+			/* strings cut at a NUL by the decoder: which updates hold one */
+			size_t n = m->body_case == CORRIDOR__CARRIER_MESSAGE__BODY_BATCH ?
+			    m->batch->n_updates : 0;
+
+			nul_updates = arena_alloc(&c->srv->decode_arena, n > 0 ? n : 1);
+			nul_hello = nul_updates != NULL &&
+			    wire_scan_carrier_message(data, len, nul_updates, n);
+			if (nul_updates == NULL)
+				m = NULL;	/* no room left under max_decode_bytes */
+		}
 		evbuffer_drain(in, len);
 		if (m == NULL) {
 			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u "
@@ -450,7 +525,7 @@ ingest_conn_take_input(struct ingest_conn *c)
 			    "max_decode_bytes)");
 			return;
 		}
-		ingest_handle_message(c, m);
+		ingest_handle_message(c, m, nul_hello, nul_updates);
 		arena_reset(&c->srv->decode_arena);	/* frees m */
 	}
 }
@@ -472,12 +547,90 @@ ingest_write_cb(struct bufferevent *bev, void *arg)
 		ingest_schedule_free(c);
 }
 
+/* The handshake deadline (TLS and Hello, counted from accept; bytes trickling
+ * in do not extend it) or the deadline of a frame being read. */
+static void
+ingest_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ingest_conn *c = arg;
+	const struct limits *l = &c->srv->cfg->limits;
+	bool hello = c->state == INGEST_HELLO;
+	char msg[160];
+
+	(void)fd;
+	(void)what;
+	if (c->state != INGEST_HELLO && c->state != INGEST_STREAMING)
+		return;
+	server_count_refused(c->srv, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
+	log_warnx("conn=%llu carrier=%s peer=%s timeout reason=%s buffered=%zu tls_handshake=%s",
+	    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
+	    hello ? "handshake_deadline" : "frame_deadline",
+	    evbuffer_get_length(bufferevent_get_input(c->bev)),
+	    !tls_bufferevent_is_tls(c->bev) ? "none" : tls_handshake_done(c->bev) ? "done" :
+	    "unfinished");
+	if (hello)
+		snprintf(msg, sizeof msg, "no Hello within handshake_timeout_s (%lld s) of "
+		    "connecting", (long long)l->handshake_timeout_s);
+	else
+		snprintf(msg, sizeof msg, "a frame was not complete within frame_timeout_s "
+		    "(%lld s) of its first byte", (long long)l->frame_timeout_s);
+	/* no Error frame can travel before the TLS handshake is done */
+	ingest_conn_close(c, hello ? "handshake_deadline" : "frame_deadline",
+	    tls_handshake_done(c->bev) ? CORRIDOR__ERROR_CODE__TIMEOUT : 0, msg);
+}
+
+/* An Error frame into buf (INGEST_SMALL_FRAME bytes); returns its size. */
+static size_t
+ingest_pack_error(uint8_t *buf, Corridor__ErrorCode code, const char *message)
+{
+	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
+	Corridor__Error err = CORRIDOR__ERROR__INIT;
+
+	err.has_code = 1;
+	err.code = code;
+	err.message = (char *)message;
+	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ERROR;
+	msg.error = &err;
+	return wire_pack_into(&msg.base, buf);
+}
+
+/* A failed TLS handshake: logged and counted, and a peer that spoke plain
+ * text gets its Error frame in plain text, so that it learns why. */
+static bool
+ingest_tls_failed(struct ingest_conn *c)
+{
+	uint8_t frame[INGEST_SMALL_FRAME];
+	char why[256];
+	bool plaintext;
+
+	if (!tls_failure(c->bev, why, sizeof why, &plaintext))
+		return false;
+	server_count_refused(c->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	log_warnx("conn=%llu peer=%s refused reason=%s error=\"%s\"", (unsigned long long)c->id,
+	    c->peer, plaintext ? "tls_required" : "tls", why);
+	if (plaintext)
+		tls_refuse_plaintext(bufferevent_getfd(c->bev), frame, ingest_pack_error(frame,
+		    CORRIDOR__ERROR_CODE__PROTOCOL, "this port speaks TLS (1.2 or newer); "
+		    "connect with TLS"));
+	c->close_reason = plaintext ? "tls_required" : "tls";
+	c->state = INGEST_CLOSING;
+	ingest_schedule_free(c);
+	return true;
+}
+
 static void
 ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ingest_conn *c = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		char tls[96];
+
+		tls_describe(c->bev, tls, sizeof tls);
+		log_debug("conn=%llu peer=%s tls=\"%s\"", (unsigned long long)c->id, c->peer, tls);
+		return;
+	}
 	if (c->state == INGEST_CLOSING) {
 		ingest_schedule_free(c);
 		return;
@@ -492,10 +645,13 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		    "paused=%u", (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
 		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)), queued,
 		    c->paused);
-		ingest_conn_close(c, c->state == INGEST_HELLO ? "handshake_timeout" : "idle_timeout",
-		    CORRIDOR__ERROR_CODE__TIMEOUT, "no message within the time limit");
+		server_count_refused(c->srv, REFUSE_IDLE);
+		ingest_conn_close(c, "idle_timeout", CORRIDOR__ERROR_CODE__TIMEOUT,
+		    "nothing received within idle_timeout_s");
 	}
 	else {
+		if ((what & BEV_EVENT_ERROR) && ingest_tls_failed(c))
+			return;
 		c->close_reason = what & BEV_EVENT_EOF ? "peer_closed" : "socket_error";
 		c->state = INGEST_CLOSING;
 		if (c->carrier != NULL && c->carrier->session == c)
@@ -505,23 +661,23 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 /* Refuses a connection before a session exists: one Error frame, written
- * without blocking (a frame this small fits in any socket buffer), then close. */
+ * without blocking (a frame this small fits in any socket buffer), then close.
+ * A TLS port only closes: the peer expects a handshake, not a frame. */
 static void
-ingest_refuse(evutil_socket_t fd, Corridor__ErrorCode code, const char *message)
+ingest_refuse(struct server *srv, evutil_socket_t fd, enum refuse_reason why)
 {
-	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
-	Corridor__Error err = CORRIDOR__ERROR__INIT;
 	uint8_t frame[INGEST_SMALL_FRAME];
 	size_t n;
 
-	err.has_code = 1;
-	err.code = code;
-	err.message = (char *)message;
-	msg.body_case = CORRIDOR__SERVER_MESSAGE__BODY_ERROR;
-	msg.error = &err;
-	n = wire_pack_into(&msg.base, frame);
-	if (send(fd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
-		log_debug("refusal frame not sent fd=%d", (int)fd);
+	if (srv->carrier_tls == NULL) {
+		n = ingest_pack_error(frame, why == REFUSE_STOPPING ?
+		    CORRIDOR__ERROR_CODE__SHUTTING_DOWN : CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS,
+		    why == REFUSE_STOPPING ? "the daemon is stopping" : why == REFUSE_PER_IP ?
+		    "too many connections from this address (max_connections_per_ip); retry later" :
+		    "too many connections (max_connections); retry later");
+		if (send(fd, frame, n, MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)n)
+			log_debug("refusal frame not sent fd=%d", (int)fd);
+	}
 	evutil_closesocket(fd);
 }
 
@@ -530,40 +686,54 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 {
 	struct ingest_conn *c;
 	const struct limits *l = &srv->cfg->limits;
+	struct timeval deadline = { (time_t)l->handshake_timeout_s, 0 };
+	struct conn_addr addr;
+	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_accept_allowed(srv, "carrier")) {
-		ingest_refuse(fd, srv->stopping ? CORRIDOR__ERROR_CODE__SHUTTING_DOWN :
-		    CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS, srv->stopping ?
-		    "the daemon is stopping" : "too many connections (max_connections); retry later");
+	if (!server_admit(srv, "carrier", sa, &addr, &why)) {
+		ingest_refuse(srv, fd, why);
 		return;
 	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		log_warnx("carrier connection refused reason=out_of_memory");
+		server_conn_closed(srv, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
 	c->id = ++srv->next_conn_id;
 	c->state = INGEST_HELLO;
+	c->addr = addr;
 	net_format_peer(sa, c->peer, sizeof c->peer);
 	net_set_nodelay(fd);
-	c->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (c->bev == NULL) {
-		evutil_closesocket(fd);
+	c->bev = srv->carrier_tls != NULL ? tls_bufferevent_new(srv->base, srv->carrier_tls, fd) :
+	    bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline_ev = evtimer_new(srv->base, ingest_deadline_cb, c);
+	if (c->bev == NULL || c->deadline_ev == NULL) {
+		log_warnx("conn=%llu peer=%s refused reason=out_of_memory", (unsigned long long)c->id,
+		    c->peer);
+		if (c->bev != NULL)
+			bufferevent_free(c->bev);
+		else
+			evutil_closesocket(fd);
+		if (c->deadline_ev != NULL)
+			event_free(c->deadline_ev);
+		server_conn_closed(srv, &addr);
 		free(c);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&srv->ingest_conns, c, entry);
-	srv->nconns++;
 	/* Read ahead at most conn_read_buffer_bytes; larger frames reserve
 	 * from the shared budget (ingest_flow.c). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)l->conn_read_buffer_bytes);
 	bufferevent_setcb(c->bev, ingest_read_cb, ingest_write_cb, ingest_event_cb, c);
-	ingest_set_idle_timeout(c, l->handshake_timeout_s);
+	/* A deadline, not an idle timeout: one byte a second does not extend it. */
+	evtimer_add(c->deadline_ev, &deadline);
 	bufferevent_enable(c->bev, EV_READ);
-	log_debug("conn=%llu peer=%s carrier connection", (unsigned long long)c->id, c->peer);
+	log_debug("conn=%llu peer=%s carrier connection tls=%d", (unsigned long long)c->id, c->peer,
+	    srv->carrier_tls != NULL);
 }
 
 void

@@ -12,6 +12,7 @@
 
 #include <event2/util.h>
 
+#include "conn_limits.h"
 #include "corridor.pb-c.h"
 
 struct server;
@@ -33,6 +34,10 @@ struct ingest_conn {
 	enum ingest_state state;
 	struct carrier *carrier;
 	char peer[64];
+	struct conn_addr addr;	/* counted against max_connections_per_ip */
+	/* the handshake deadline (TLS and Hello, from accept), then the deadline
+	 * of the frame being read (from its first byte) */
+	struct event *deadline_ev;
 	unsigned paused;	/* enum ingest_pause bits: why it is not read */
 	size_t frame_reserved;	/* bytes of the shared large-frame budget held */
 	bool ack_wanted;	/* a resend of acknowledged updates wants an Ack */

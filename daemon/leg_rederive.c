@@ -13,6 +13,8 @@
 
 /* Units re-paired between two rollup flushes, to bound memory. */
 #define REDERIVE_CHUNK_UNITS 2000
+/* A log line every so many units, so a long derivation shows progress. */
+#define REDERIVE_PROGRESS_UNITS 100000
 
 static int
 exec(sqlite3 *db, const char *sql)
@@ -39,7 +41,9 @@ rederive_traversals(struct leg_store *s, int64_t *nunits)
 			}
 			/* copied, but its stored pairing is empty: pair from nothing */
 			units.keys[units.count - 1].owned = false;
-			++*nunits;
+			if (++*nunits % REDERIVE_PROGRESS_UNITS == 0)
+				log_info("leg=%s deriving traversals and rollups again units=%lld so far",
+				    s->code, (long long)*nunits);
 		}
 		if (units.count == REDERIVE_CHUNK_UNITS || (rc == SQLITE_DONE && units.count)) {
 			int r = leg_repair_units(s, &units);

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "tls.h"
 
 /* Descriptors besides connections: each leg file, its log and shared memory
  * for the writer and the query threads; listeners, epoll,
@@ -116,13 +117,15 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 }
 
 /* Carrier connections, leg files and their logs all take descriptors: raise
- * the soft limit to the hard one and say when max_connections cannot fit. */
+ * the soft limit to the hard one, and when max_connections cannot fit, lower
+ * it to what does, so that peers beyond it get TOO_MANY_CONNECTIONS instead
+ * of waiting in the listen queue while accept fails (which pauses it). */
 static void
-raise_fd_limit(const struct config *cfg)
+raise_fd_limit(struct config *cfg)
 {
 	struct rlimit rl;
-	rlim_t want = (rlim_t)cfg->limits.max_connections + FD_RESERVE_PER_LEG * cfg->legs.count +
-	    FD_RESERVE_FIXED;
+	rlim_t reserve = FD_RESERVE_PER_LEG * cfg->legs.count + FD_RESERVE_FIXED;
+	rlim_t want = (rlim_t)cfg->limits.max_connections + reserve;
 
 	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
 		return;
@@ -131,10 +134,15 @@ raise_fd_limit(const struct config *cfg)
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1)
 			log_warn("cannot raise the descriptor limit");
 	}
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want)
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < want) {
+		int64_t fit = rl.rlim_cur > reserve + 1 ? (int64_t)(rl.rlim_cur - reserve) : 1;
+
 		log_warnx("descriptor limit %llu is below what max_connections=%lld needs (%llu); "
-		    "accepting will pause when it runs out", (unsigned long long)rl.rlim_cur,
-		    (long long)cfg->limits.max_connections, (unsigned long long)want);
+		    "max_connections lowered to %lld", (unsigned long long)rl.rlim_cur,
+		    (long long)cfg->limits.max_connections, (unsigned long long)want,
+		    (long long)fit);
+		cfg->limits.max_connections = fit;
+	}
 }
 
 int
@@ -178,6 +186,11 @@ main(int argc, char **argv)
 			problems++;
 		}
 	if (config_load_legs(&cfg, err, sizeof err) == -1) {
+		fprintf(stderr, "corridord: %s\n", err);
+		problems++;
+	}
+	if (tls_config_check(&cfg.tls, err, sizeof err) == -1 ||
+	    tls_config_try(&cfg.tls, err, sizeof err) == -1) {
 		fprintf(stderr, "corridord: %s\n", err);
 		problems++;
 	}

@@ -14,6 +14,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 
@@ -27,6 +28,7 @@
 #define METRICS_MAX_HEADERS 8192
 #define METRICS_MAX_BODY 1024		/* GET and HEAD have none */
 #define METRICS_TIMEOUT_S 10		/* to send a request, or idle between them */
+#define METRICS_ACCEPT_PAUSE_S 1	/* after accept failed, out of descriptors */
 #define LABEL_MAX 256
 
 struct metrics {
@@ -163,8 +165,21 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	    "Times a carrier connection stopped being read (flow control).", k->pauses);
 	metrics_one(b, "corridor_connections", "gauge",
 	    "Carrier and operator connections open.", srv->nconns);
-	metrics_one(b, "corridor_connections_refused_total", "counter",
-	    "Connections refused at max_connections.", k->connections_refused);
+	metrics_head(b, "corridor_connections_refused_total", "counter",
+	    "Connections refused at accept or dropped by a limit, by reason.");
+	for (int r = 0; r < REFUSE_REASONS; r++)
+		evbuffer_add_printf(b, "corridor_connections_refused_total{reason=\"%s\"} %llu\n",
+		    refuse_reason_name((enum refuse_reason)r), (unsigned long long)k->refused[r]);
+	metrics_head(b, "corridor_session_errors_total", "counter",
+	    "Carrier sessions ended with an Error frame, by ErrorCode of the wire protocol.");
+	for (int e = 1; e < SERVER_ERROR_CODES; e++)
+		if (protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, e) != NULL)
+			evbuffer_add_printf(b, "corridor_session_errors_total{code=\"%s\"} %llu\n",
+			    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor,
+			    e)->name, (unsigned long long)k->session_errors[e]);
+	metrics_one(b, "corridor_accept_pauses_total", "counter",
+	    "Times accepting paused because accept failed (out of descriptors).",
+	    k->accept_pauses);
 	metrics_one(b, "corridor_queries_total", "counter", "Operator queries answered.",
 	    k->queries);
 	metrics_one(b, "corridor_writer_batches_total", "counter",
@@ -252,6 +267,33 @@ metrics_handle(struct evhttp_request *req, void *arg)
 
 /* ------------------------------------------------------------ life cycle */
 
+static void
+metrics_resume_accept(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/* evhttp leaves its listener without an error callback, and libevent then
+ * only warns and keeps the listener enabled: out of descriptors, the waiting
+ * scraper makes accept fail on every turn of the loop (a spin, measured at
+ * most of a core). Pause it like the other listeners. The timer may hold the
+ * listener: it lives until metrics_stop(), which runs after the loop ended. */
+static void
+metrics_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct timeval pause = { METRICS_ACCEPT_PAUSE_S, 0 };
+	int err = EVUTIL_SOCKET_ERROR();
+
+	(void)arg;
+	log_warnx("metrics accept failed error=\"%s\"; pausing it for %d s",
+	    evutil_socket_error_to_string(err), METRICS_ACCEPT_PAUSE_S);
+	evconnlistener_disable(l);
+	event_base_once(evconnlistener_get_base(l), -1, EV_TIMEOUT, metrics_resume_accept, l,
+	    &pause);
+}
+
 struct metrics *
 metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 {
@@ -259,6 +301,7 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 	size_t hl;
 	int port;
 	struct metrics *m;
+	struct evhttp_bound_socket *bound;
 
 	if (config_split_addr(addr, host, sizeof host, &port) == -1) {
 		snprintf(err, errlen, "\"%s\" is not host:port", addr);
@@ -282,12 +325,13 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 	evhttp_set_max_body_size(m->http, METRICS_MAX_BODY);
 	evhttp_set_timeout(m->http, METRICS_TIMEOUT_S);
 	evhttp_set_gencb(m->http, metrics_handle, m);
-	if (evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port) == NULL) {
+	if ((bound = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "cannot listen on %s", addr);
 		evhttp_free(m->http);
 		free(m);
 		return NULL;
 	}
+	evconnlistener_set_error_cb(evhttp_bound_socket_get_listener(bound), metrics_accept_error);
 	log_info("listening listener=metrics bind=%s", addr);
 	return m;
 }

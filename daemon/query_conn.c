@@ -15,6 +15,7 @@
 #include "query_exec.h"
 #include "server.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "workq.h"
 
 #define QUERY_CLOSE_FLUSH_S 5
@@ -67,7 +68,8 @@ query_conn_free(struct query_conn *q)
 	if (q->job != NULL)
 		q->job->conn = NULL;	/* the worker's answer is dropped */
 	TAILQ_REMOVE(&q->srv->query_conns, q, entry);
-	q->srv->nconns--;
+	server_conn_closed(q->srv, &q->addr);
+	event_free(q->deadline_ev);
 	bufferevent_free(q->bev);
 	free(q);
 }
@@ -99,6 +101,7 @@ query_conn_close(struct query_conn *q, const char *reason)
 		return;
 	q->state = QUERY_CLOSING;
 	q->close_reason = reason;
+	evtimer_del(q->deadline_ev);
 	bufferevent_disable(q->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(q->bev)) == 0) {
 		query_schedule_free(q);
@@ -185,6 +188,22 @@ query_continue(struct query_conn *q)
 		query_conn_close(q, "peer_closed");
 }
 
+/* The query line deadline runs while part of a line waits and lines are being
+ * read (not while a query runs or its answer waits to be written); until the
+ * TLS handshake is done, the handshake deadline runs instead. */
+static void
+query_line_clock(struct query_conn *q, bool partial)
+{
+	struct timeval tv = { (time_t)q->srv->cfg->limits.query_line_timeout_s, 0 };
+
+	if (!tls_handshake_done(q->bev))
+		return;
+	if (!partial)
+		evtimer_del(q->deadline_ev);
+	else if (!evtimer_pending(q->deadline_ev, NULL))
+		evtimer_add(q->deadline_ev, &tv);
+}
+
 /* Takes the next whole line, if any, and starts answering it. */
 static void
 query_process_input(struct query_conn *q)
@@ -203,22 +222,28 @@ query_process_input(struct query_conn *q)
 				    "len>%zu", (unsigned long long)q->id, q->peer, max);
 				query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 				    "max_query_line_bytes long");
+				server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
 				query_conn_close(q, "line_too_long");
+				return;
 			}
+			query_line_clock(q, evbuffer_get_length(in) > 0);
 			return;
 		}
 		if ((size_t)eol.pos > max) {
 			query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 			    "max_query_line_bytes long");
+			server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
 			query_conn_close(q, "line_too_long");
 			return;
 		}
 		line = evbuffer_readln(in, &len, EVBUFFER_EOL_CRLF);
 		if (line == NULL)
 			return;
+		query_line_clock(q, false);
 		if (query_start(q, line) == 0)
 			free(line);
 	}
+	query_line_clock(q, false);	/* not reading lines now */
 }
 
 static void
@@ -240,18 +265,89 @@ query_write_cb(struct bufferevent *bev, void *arg)
 		query_continue(q);	/* the answers are out: read on */
 }
 
+/* The TLS handshake deadline, or the query line deadline. */
+static void
+query_deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct query_conn *q = arg;
+	bool handshake = !tls_handshake_done(q->bev);
+	char msg[128];
+
+	(void)fd;
+	(void)what;
+	if (q->state == QUERY_CLOSING)
+		return;
+	server_count_refused(q->srv, handshake ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_LINE_DEADLINE);
+	log_warnx("conn=%llu peer=%s operator timeout reason=%s buffered=%zu",
+	    (unsigned long long)q->id, q->peer, handshake ? "handshake_deadline" :
+	    "query_line_deadline", evbuffer_get_length(bufferevent_get_input(q->bev)));
+	if (handshake) {
+		q->close_reason = "handshake_deadline";
+		q->state = QUERY_CLOSING;
+		query_schedule_free(q);
+		return;
+	}
+	snprintf(msg, sizeof msg, "a query line must end within query_line_timeout_s (%lld s) "
+	    "of its first byte", (long long)q->srv->cfg->limits.query_line_timeout_s);
+	query_reply_err(q, "LINE_TIMEOUT", msg);
+	query_conn_close(q, "query_line_deadline");
+}
+
+/* A failed TLS handshake: logged and counted, and a peer that spoke plain
+ * text is told so in plain text. */
+static bool
+query_tls_failed(struct query_conn *q)
+{
+	static const char refusal[] = "ERR TLS_REQUIRED this port speaks TLS (1.2 or newer); "
+	    "connect with TLS (corridorctl --tls)\n";
+	char why[256];
+	bool plaintext;
+
+	if (!tls_failure(q->bev, why, sizeof why, &plaintext))
+		return false;
+	server_count_refused(q->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	log_warnx("conn=%llu peer=%s operator refused reason=%s error=\"%s\"",
+	    (unsigned long long)q->id, q->peer, plaintext ? "tls_required" : "tls", why);
+	if (plaintext)
+		tls_refuse_plaintext(bufferevent_getfd(q->bev), refusal, sizeof refusal - 1);
+	q->close_reason = plaintext ? "tls_required" : "tls";
+	q->state = QUERY_CLOSING;
+	query_schedule_free(q);
+	return true;
+}
+
 static void
 query_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct query_conn *q = arg;
 
 	(void)bev;
+	if (what & BEV_EVENT_CONNECTED) {
+		char tls[96];
+
+		evtimer_del(q->deadline_ev);	/* the TLS handshake is done */
+		tls_describe(q->bev, tls, sizeof tls);
+		log_debug("conn=%llu peer=%s operator tls=\"%s\"", (unsigned long long)q->id,
+		    q->peer, tls);
+		return;
+	}
 	if ((what & BEV_EVENT_EOF) && q->state != QUERY_CLOSING) {
 		/* A half-closed peer (printf ... | nc) still gets its answers. */
 		q->peer_eof = true;
 		query_continue(q);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
+	    q->state != QUERY_CLOSING) {
+		server_count_refused(q->srv, REFUSE_IDLE);
+		log_info("conn=%llu peer=%s operator timeout reason=idle", (unsigned long long)q->id,
+		    q->peer);
+		query_reply_err(q, "IDLE_TIMEOUT", "nothing received within idle_timeout_s");
+		query_conn_close(q, "idle_timeout");
+		return;
+	}
+	if ((what & BEV_EVENT_ERROR) && q->state != QUERY_CLOSING && query_tls_failed(q))
+		return;
 	if (q->state != QUERY_CLOSING)
 		q->close_reason = what & BEV_EVENT_TIMEOUT ? "idle_timeout" : "socket_error";
 	q->state = QUERY_CLOSING;
@@ -263,39 +359,59 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 {
 	struct query_conn *q;
 	struct timeval idle = { (time_t)srv->cfg->limits.idle_timeout_s, 0 };
+	struct timeval handshake = { (time_t)srv->cfg->limits.handshake_timeout_s, 0 };
+	struct conn_addr addr;
+	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_accept_allowed(srv, "operator")) {
-		const char *msg = srv->stopping ? "ERR SHUTTING_DOWN the daemon is stopping\n" :
+	if (!server_admit(srv, "operator", sa, &addr, &why)) {
+		const char *msg = why == REFUSE_STOPPING ?
+		    "ERR SHUTTING_DOWN the daemon is stopping\n" : why == REFUSE_PER_IP ?
+		    "ERR TOO_MANY_CONNECTIONS too many connections from this address "
+		    "(max_connections_per_ip)\n" :
 		    "ERR TOO_MANY_CONNECTIONS too many connections (max_connections)\n";
 
-		if (send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+		/* a TLS peer expects a handshake, not a line: it only sees the close */
+		if (srv->query_tls == NULL &&
+		    send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_debug("refusal line not sent fd=%d", (int)fd);
 		evutil_closesocket(fd);
 		return;
 	}
 	q = calloc(1, sizeof *q);
 	if (q == NULL) {
+		server_conn_closed(srv, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
 	q->srv = srv;
 	q->id = ++srv->next_conn_id;
 	q->state = QUERY_READING;
+	q->addr = addr;
 	net_format_peer(sa, q->peer, sizeof q->peer);
 	net_set_nodelay(fd);
-	q->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	if (q->bev == NULL) {
-		evutil_closesocket(fd);
+	q->bev = srv->query_tls != NULL ? tls_bufferevent_new(srv->base, srv->query_tls, fd) :
+	    bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	q->deadline_ev = evtimer_new(srv->base, query_deadline_cb, q);
+	if (q->bev == NULL || q->deadline_ev == NULL) {
+		if (q->bev != NULL)
+			bufferevent_free(q->bev);
+		else
+			evutil_closesocket(fd);
+		if (q->deadline_ev != NULL)
+			event_free(q->deadline_ev);
+		server_conn_closed(srv, &addr);
 		free(q);
 		return;
 	}
 	TAILQ_INSERT_TAIL(&srv->query_conns, q, entry);
-	srv->nconns++;
 	bufferevent_setwatermark(q->bev, EV_READ, 0,
 	    (size_t)srv->cfg->limits.max_query_line_bytes + 2);
 	bufferevent_setcb(q->bev, query_read_cb, query_write_cb, query_event_cb, q);
 	bufferevent_set_timeouts(q->bev, &idle, NULL);
+	if (srv->query_tls != NULL)
+		evtimer_add(q->deadline_ev, &handshake);
 	bufferevent_enable(q->bev, EV_READ);
-	log_debug("conn=%llu peer=%s operator connection", (unsigned long long)q->id, q->peer);
+	log_debug("conn=%llu peer=%s operator connection tls=%d", (unsigned long long)q->id,
+	    q->peer, srv->query_tls != NULL);
 }

@@ -11,6 +11,8 @@
 
 #include <event2/util.h>
 
+#include "conn_limits.h"
+
 struct server;
 struct query_job;
 
@@ -29,6 +31,10 @@ struct query_conn {
 	struct query_job *job;	/* while QUERY_RUNNING */
 	bool peer_eof;		/* the peer has shut down its side */
 	char peer[64];
+	struct conn_addr addr;	/* counted against max_connections_per_ip */
+	/* the TLS handshake deadline (from accept), then the deadline of a
+	 * query line being read (from its first byte) */
+	struct event *deadline_ev;
 	const char *close_reason;
 };
 

@@ -154,6 +154,20 @@ collect_transit(struct query_ctx *ctx, size_t leg, const struct stats_filter *f,
 	return t;
 }
 
+/* A percentile from the histogram, kept within the exact min and max (the
+ * exact percentile lies there, so this never adds error). */
+static double
+percentile_h(const struct transit_acc *t, double p)
+{
+	double v = hist_percentile(&t->h, p);
+
+	if (v < (double)t->min_ms)
+		v = (double)t->min_ms;
+	if (v > (double)t->max_ms)
+		v = (double)t->max_ms;
+	return v / MS_PER_HOUR;
+}
+
 static double
 pct(int64_t part, int64_t whole)
 {
@@ -189,9 +203,8 @@ cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answe
 			answer_row(a, "%s\t%s\t%lld\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%lld\t%lld"
 			    "\t%.3f\t%.1f", code, dir_label(&f), (long long)t->n,
 			    t->min_ms / MS_PER_HOUR, (double)t->sum_ms / (double)t->n / MS_PER_HOUR,
-			    hist_percentile(&t->h, 50) / MS_PER_HOUR,
-			    hist_percentile(&t->h, 90) / MS_PER_HOUR,
-			    hist_percentile(&t->h, 95) / MS_PER_HOUR, t->max_ms / MS_PER_HOUR,
+			    percentile_h(t, 50), percentile_h(t, 90), percentile_h(t, 95),
+			    t->max_ms / MS_PER_HOUR,
 			    (long long)t->teu, (long long)t->containers, t->gross_kg / 1000.0,
 			    pct(t->on_time, t->n));
 		free(t);

@@ -27,9 +27,11 @@
 #include "log.h"
 #include "marks.h"
 #include "metrics.h"
+#include "net_util.h"
 #include "query_conn.h"
 #include "sd_notify.h"
 #include "timeutil.h"
+#include "tls.h"
 #include "workq.h"
 #include "writer.h"
 
@@ -38,17 +40,46 @@
 #define ACCEPT_PAUSE_S 1
 
 bool
-server_accept_allowed(struct server *srv, const char *what)
+server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
+    struct conn_addr *addr, enum refuse_reason *why)
 {
+	const struct limits *l = &srv->cfg->limits;
+	char peer[64];
+
+	conn_addr_from(sa, addr);
 	if (srv->stopping)
-		return false;
-	if (srv->nconns >= (size_t)srv->cfg->limits.max_connections) {
-		srv->counters.connections_refused++;
-		log_warnx("%s connection refused reason=max_connections limit=%lld", what,
-		    (long long)srv->cfg->limits.max_connections);
-		return false;
+		*why = REFUSE_STOPPING;
+	else if (srv->nconns >= (size_t)l->max_connections)
+		*why = REFUSE_TOTAL;
+	else if (ip_table_count(srv->per_ip, addr) >= (size_t)l->max_connections_per_ip)
+		*why = REFUSE_PER_IP;
+	else if (ip_table_add(srv->per_ip, addr) == -1)
+		*why = REFUSE_TOTAL;	/* out of memory for one more address */
+	else {
+		srv->nconns++;
+		return true;
 	}
-	return true;
+	server_count_refused(srv, *why);
+	net_format_peer(sa, peer, sizeof peer);
+	log_warnx("%s connection refused peer=%s reason=%s connections=%zu from_peer=%zu "
+	    "max_connections=%lld max_connections_per_ip=%lld", what, peer,
+	    refuse_reason_name(*why), srv->nconns, ip_table_count(srv->per_ip, addr),
+	    (long long)l->max_connections, (long long)l->max_connections_per_ip);
+	return false;
+}
+
+void
+server_conn_closed(struct server *srv, const struct conn_addr *addr)
+{
+	ip_table_remove(srv->per_ip, addr);
+	srv->nconns--;
+}
+
+void
+server_count_refused(struct server *srv, enum refuse_reason why)
+{
+	if ((unsigned)why < REFUSE_REASONS)
+		srv->counters.refused[why]++;
 }
 
 void
@@ -151,9 +182,15 @@ accept_operator(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
 static void
 resume_accept(evutil_socket_t fd, short what, void *arg)
 {
+	struct server *srv = arg;
+
 	(void)fd;
 	(void)what;
-	evconnlistener_enable(arg);
+	/* gone when the daemon began to stop during the pause */
+	if (srv->carrier_listener != NULL)
+		evconnlistener_enable(srv->carrier_listener);
+	if (srv->query_listener != NULL)
+		evconnlistener_enable(srv->query_listener);
 }
 
 static void
@@ -163,11 +200,35 @@ accept_error(struct evconnlistener *l, void *arg)
 	struct timeval pause = { ACCEPT_PAUSE_S, 0 };
 	int err = EVUTIL_SOCKET_ERROR();
 
-	/* Out of descriptors: pause accepting instead of spinning on the error. */
-	log_warnx("accept failed error=\"%s\"; pausing accept for %d s",
-	    evutil_socket_error_to_string(err), ACCEPT_PAUSE_S);
+	/* Out of descriptors (EMFILE, ENFILE) or buffers: the waiting connection
+	 * stays in the listen queue and accept would fail again at once, so
+	 * accepting pauses instead of spinning on the error. */
+	srv->counters.accept_pauses++;
+	log_warnx("accept failed error=\"%s\" connections=%zu pauses=%llu; pausing accept for "
+	    "%d s", evutil_socket_error_to_string(err), srv->nconns,
+	    (unsigned long long)srv->counters.accept_pauses, ACCEPT_PAUSE_S);
 	evconnlistener_disable(l);
-	event_base_once(srv->base, -1, EV_TIMEOUT, resume_accept, l, &pause);
+	if (!evtimer_pending(srv->accept_resume_ev, NULL))
+		evtimer_add(srv->accept_resume_ev, &pause);
+}
+
+/* Clear text where the network is not the host's own is worth a warning. */
+static void
+warn_if_exposed(struct evconnlistener *l, const char *name, bool tls)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	const char *key = strcmp(name, "carriers") == 0 ? "carrier" : "query";
+	char addr[64];
+
+	if (tls || getsockname(evconnlistener_get_fd(l), (struct sockaddr *)&ss, &len) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    net_is_loopback((struct sockaddr *)&ss))
+		return;
+	net_format_peer((struct sockaddr *)&ss, addr, sizeof addr);
+	log_warnx("listener=%s bind=%s is not loopback and has no TLS: what crosses it "
+	    "(credentials, updates, answers) can be read and changed on the way; set "
+	    "%s_cert and %s_key in [tls]", name, addr, key, key);
 }
 
 static struct evconnlistener *
@@ -198,6 +259,20 @@ listen_on(struct server *srv, const char *name, const char *addr, evconnlistener
 	}
 	evconnlistener_set_error_cb(l, accept_error);
 	return l;
+}
+
+/* The TLS context of a listener, or NULL for plain TCP. Exits on failure. */
+static struct ssl_ctx_st *
+tls_for(struct server *srv, const struct tls_listener_config *lc, const char *name)
+{
+	char err[512];
+	SSL_CTX *ctx;
+
+	if (!tls_listener_enabled(lc))
+		return NULL;
+	if ((ctx = tls_server_ctx_new(lc, srv->cfg->tls.min_version, name, err, sizeof err)) == NULL)
+		fatalx("tls: %s", err);
+	return ctx;
 }
 
 /* ------------------------------------------------------------ stopping */
@@ -319,8 +394,21 @@ server_init(struct server *srv, struct config *cfg)
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 
+	srv->per_ip = ip_table_new();
+	srv->accept_resume_ev = evtimer_new(srv->base, resume_accept, srv);
+	if (srv->per_ip == NULL || srv->accept_resume_ev == NULL)
+		fatalx("out of memory for the connection limits");
+	srv->carrier_tls = tls_for(srv, &cfg->tls.carrier, "carriers");
+	srv->query_tls = tls_for(srv, &cfg->tls.query, "operators");
 	srv->carrier_listener = listen_on(srv, "carriers", cfg->carrier_listen, accept_carrier);
 	srv->query_listener = listen_on(srv, "operators", cfg->query_listen, accept_operator);
+	log_info("tls carriers=%s client_cert=%s operators=%s",
+	    srv->carrier_tls != NULL ? "on" : "off",
+	    cfg->tls.carrier.client_cert == TLS_CLIENT_CERT_REQUIRED ? "required" :
+	    cfg->tls.carrier.client_cert == TLS_CLIENT_CERT_OPTIONAL ? "optional" : "none",
+	    srv->query_tls != NULL ? "on" : "off");
+	warn_if_exposed(srv->carrier_listener, "carriers", srv->carrier_tls != NULL);
+	warn_if_exposed(srv->query_listener, "operators", srv->query_tls != NULL);
 	srv->sigterm_ev = evsignal_new(srv->base, SIGTERM, on_signal, srv);
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
@@ -375,11 +463,13 @@ server_free(struct server *srv)
 	marks_final_checkpoint(srv);
 	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL) {
 		TAILQ_REMOVE(&srv->ingest_conns, c, entry);
+		event_free(c->deadline_ev);
 		bufferevent_free(c->bev);
 		free(c);
 	}
 	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL) {
 		TAILQ_REMOVE(&srv->query_conns, q, entry);
+		event_free(q->deadline_ev);
 		bufferevent_free(q->bev);
 		free(q);
 	}
@@ -389,6 +479,10 @@ server_free(struct server *srv)
 		evconnlistener_free(srv->query_listener);
 	if (srv->stop_ev != NULL)
 		event_free(srv->stop_ev);
+	event_free(srv->accept_resume_ev);
+	ip_table_free(srv->per_ip);
+	tls_ctx_free(srv->carrier_tls);
+	tls_ctx_free(srv->query_tls);
 	event_free(srv->checkpoint_ev);
 	event_free(srv->flow_ev);
 	if (srv->watchdog_ev != NULL)

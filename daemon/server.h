@@ -12,9 +12,11 @@
 
 #include "arena.h"
 #include "config.h"
+#include "conn_limits.h"
 #include "corridor.pb-c.h"
 
 #define SERVER_REJECT_REASONS 16
+#define SERVER_ERROR_CODES 16
 
 struct event_base;
 struct evconnlistener;
@@ -22,6 +24,8 @@ struct ingest_conn;
 struct query_conn;
 struct pending_reject;
 struct metrics;
+struct ip_table;
+struct ssl_ctx_st;
 
 struct server_counters {
 	uint64_t updates_received;
@@ -29,7 +33,9 @@ struct server_counters {
 	uint64_t updates_duplicate;
 	uint64_t store_failures;	/* updates whose transaction failed (retryable) */
 	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
-	uint64_t connections_refused;
+	uint64_t refused[REFUSE_REASONS];	/* connections refused or dropped, by reason */
+	uint64_t session_errors[SERVER_ERROR_CODES];	/* Error frames sent, by ErrorCode */
+	uint64_t accept_pauses;		/* accept failed (out of descriptors): paused */
 	uint64_t busy_batches;		/* refused whole because the store was behind */
 	uint64_t pauses;		/* times a carrier connection stopped being read */
 	uint64_t queries;
@@ -45,6 +51,9 @@ struct server {
 	struct workq *checkpoints;
 	struct catalog *catalog;
 	struct evconnlistener *carrier_listener, *query_listener;
+	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
+	struct event *accept_resume_ev;	/* re-enables accepting after a pause */
+	struct ip_table *per_ip;	/* open connections by peer address */
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
@@ -73,8 +82,13 @@ void server_init(struct server *srv, struct config *cfg);
 int server_run(struct server *srv);
 void server_free(struct server *srv);
 
-/* For the connections. */
-bool server_accept_allowed(struct server *srv, const char *what);
+/* For the connections. A new connection is admitted (and counted, in total
+ * and for its address, until server_conn_closed) or refused with *why; what
+ * is "carrier" or "operator" for the log. */
+bool server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
+    struct conn_addr *addr, enum refuse_reason *why);
+void server_conn_closed(struct server *srv, const struct conn_addr *addr);
+void server_count_refused(struct server *srv, enum refuse_reason why);
 void server_count_reject(struct server *srv, Corridor__RejectReason reason);
 
 #endif

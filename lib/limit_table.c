@@ -26,14 +26,24 @@ const struct limit_def limit_defs[] = {
 	L(max_string_bytes, 64, 8, 1024, "longest identifier field of an update"),
 	L(max_remark_bytes, 512, 0, 8192, "longest remark of an update"),
 	L(max_connections, 1024, 1, 100000, "carrier plus operator connections at once"),
+	L(max_connections_per_ip, 64, 1, 100000,
+	    "carrier plus operator connections at once from one IP address"),
 	L(listen_backlog, 4096, 16, 65535,
 	    "connections the kernel queues until corridord accepts them (capped by "
 	    "net.core.somaxconn); too small, and a burst of carriers has its Hellos dropped "
 	    "and retransmitted for seconds"),
 	L(max_query_line_bytes, 1024, 64, 65536, "longest query line an operator may send"),
 	L(max_query_rows, 100000, 1, 10000000, "most rows in one query answer"),
-	L(handshake_timeout_s, 10, 1, 3600, "seconds a carrier has to send its Hello"),
+	L(handshake_timeout_s, 10, 1, 3600,
+	    "seconds from accept until the TLS handshake and a carrier's Hello are done; a "
+	    "deadline that bytes trickling in do not extend"),
 	L(idle_timeout_s, 600, 5, 86400, "seconds a connection may stay silent"),
+	L(frame_timeout_s, 120, 1, 3600,
+	    "seconds a carrier may take to send one frame, from its first byte to its last "
+	    "(while the daemon reads)"),
+	L(query_line_timeout_s, 30, 1, 3600,
+	    "seconds an operator may take to send one query line, from its first byte to the "
+	    "newline"),
 	L(max_future_skew_s, 900, 0, 86400,
 	    "how far an actual (ACT) event time may lie ahead of the daemon's clock"),
 	L(max_plan_horizon_days, 400, 1, 3650,

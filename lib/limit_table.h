@@ -42,6 +42,9 @@ struct limits {
 	int64_t retention_days;
 	int64_t retention_check_s;
 	int64_t retention_batch_units;
+	int64_t max_connections_per_ip;
+	int64_t frame_timeout_s;
+	int64_t query_line_timeout_s;
 };
 
 struct limit_def {

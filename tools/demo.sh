@@ -57,20 +57,23 @@ echo
 echo "== westbound only"
 ctl stats '*' --direction W
 echo
+echo "== transit times of the Kazakh rail leg Altynkol -> Aktau, drawn (corridorctl histogram)"
+ctl histogram KZ-RAIL-ALT-AKT
+echo
 echo "== end-to-end journeys against the published schedules (Altynkol -> Baku 9 days, -> Poti 12 days)"
-ctl query "JOURNEYS ALK BAK - - W"
-ctl query "JOURNEYS ALK POT - - W"
+ctl journeys ALK BAK --direction W
+ctl journeys ALK POT --direction W
 echo
 echo "== on time: against each leg's typical time, against the plans (PLN) and the estimates' error (EST)"
-ctl query "ONTIME *"
+ctl ontime
 echo
 echo "== volumes across the Caspian per ISO week, holds at the borders and ports, delay reasons"
-ctl query "VOLUMES CASP-AKT-ALT week"
-ctl query "HOLDS *"
-ctl query "DELAYS *"
+ctl volumes CASP-AKT-ALT week
+ctl holds
+ctl delays
 echo
 echo "== data quality per carrier (lag = record time - event time; the simulated day is pushed at once)"
-ctl query "QUALITY"
+ctl quality
 echo
 echo "== units in transit now"
 ctl intransit
@@ -82,7 +85,8 @@ echo "($(($(wc -l <"$state/aktau.txt") - 1)) units in all)"
 # a westbound container that has come furthest: Georgia, else Azerbaijan
 unit=""
 for leg in GE-RAIL-GAR-POT AZGE-BRD-BKS AZ-RAIL-ALT-BKS AZ-PORT-ALT; do
-  unit=$(ctl --csv intransit "$leg" | awk -F, '$2 == "W" {print $1; exit}')
+  # awk reads to the end: an early exit would kill corridorctl with SIGPIPE
+  unit=$(ctl --csv intransit "$leg" | awk -F, '$2 == "W" && u == "" {u = $1} END {print u}')
   [ -n "$unit" ] && break
 done
 if [ -n "$unit" ]; then

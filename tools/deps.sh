@@ -3,11 +3,13 @@
 # demo, if any are missing. Used by tools/demo.sh and tools/test.sh.
 set -euo pipefail
 
+# libevent-dev ships libevent_openssl (TLS bufferevents) with libssl-dev's
+# OpenSSL 3; the openssl command makes the tests' CA and certificates.
 packages=(
   gcc pkg-config meson ninja-build python3
   libevent-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
   libinih-dev libjson-c-dev libssl-dev libcmocka-dev
-  protobuf-compiler python3-protobuf sqlite3
+  protobuf-compiler python3-protobuf sqlite3 openssl
 )
 
 missing=()

@@ -89,11 +89,11 @@ def tcp_queues(local_port):
     return out
 
 
-def write_config(path, carriers=None, limits=None, daemon=None):
+def write_config(path, carriers=None, limits=None, daemon=None, tls=None):
     """An INI file for corridord -c: [daemon] settings, a [carriers] section
-    (it replaces the built-in list) and [limits]."""
+    (it replaces the built-in list), [limits] and [tls]."""
     with open(path, 'w', encoding='utf-8') as f:
-        for section, items in (('daemon', daemon), ('limits', limits)):
+        for section, items in (('daemon', daemon), ('limits', limits), ('tls', tls)):
             if items:
                 f.write('[%s]\n' % section)
                 for k, v in items.items():
@@ -158,8 +158,15 @@ class QueryClient:
     """A connection to the operator listener; request() sends one line and
     parses the answer strictly (OK / # header / rows / END n, or ERR)."""
 
-    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S):
+    def __init__(self, port, host='127.0.0.1', timeout=IO_TIMEOUT_S, tls=None):
+        """tls: an ssl.SSLContext when the query port speaks TLS."""
         self.sock = socket.create_connection((host, port), timeout=timeout)
+        if tls is not None:
+            try:
+                self.sock = tls.wrap_socket(self.sock, server_hostname=host)
+            except BaseException:
+                self.sock.close()
+                raise
         self.reader = self.sock.makefile('rb')
 
     def close(self):
@@ -223,8 +230,12 @@ class Daemon:
     """One corridord on free loopback ports. start() returns once PING answers;
     stop() sends SIGTERM and returns the exit code."""
 
-    def __init__(self, state_dir=None, extra_args=()):
+    def __init__(self, state_dir=None, extra_args=(), query_tls=None, wrapper=()):
+        """query_tls: the ssl.SSLContext to reach a query port with TLS on;
+        wrapper: a command that execs corridord, e.g. ('prlimit', '--nofile=400')."""
         require_binary(CORRIDORD, 'corridord')
+        self.query_tls = query_tls
+        self.wrapper = list(wrapper)
         self.own_dir = state_dir is None
         self.state_dir = state_dir or tempfile.mkdtemp(prefix='corridor-test-')
         self.extra_args = list(extra_args)
@@ -239,7 +250,7 @@ class Daemon:
             self.carrier_port, self.query_port = free_port(), free_port()
             while self.query_port == self.carrier_port:
                 self.query_port = free_port()
-        args = [CORRIDORD, '--state-dir', self.state_dir,
+        args = self.wrapper + [CORRIDORD, '--state-dir', self.state_dir,
                 '--carrier-listen', '127.0.0.1:%d' % self.carrier_port,
                 '--query-listen', '127.0.0.1:%d' % self.query_port] + self.extra_args
         log = open(self.log_path, 'ab')
@@ -252,7 +263,7 @@ class Daemon:
                 raise AssertionError('corridord exited with %d at start-up:\n%s' %
                                      (self.proc.returncode, self.log_tail()))
             try:
-                with QueryClient(self.query_port, timeout=2) as q:
+                with QueryClient(self.query_port, timeout=2, tls=self.query_tls) as q:
                     a = q.request('PING')
                     if a.ok:
                         return self
@@ -302,7 +313,7 @@ class Daemon:
             shutil.rmtree(self.state_dir, ignore_errors=True)
 
     def query(self):
-        return QueryClient(self.query_port)
+        return QueryClient(self.query_port, tls=self.query_tls)
 
     def log_text(self):
         try:

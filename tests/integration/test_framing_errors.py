@@ -215,12 +215,9 @@ class Framing(harness.DaemonTestCase):
         self.assertEqual(c.wait_acked(3), 3)
 
     def raw_batch_with(self, c, seq, extra):
-        """A Batch of one good update whose encoding has extra appended: for a
-        repeated optional scalar the last value wins, so this overrides a field
-        with bytes Google's library would refuse to produce."""
-        u = good_update(seq).SerializeToString() + extra
-        batch = b'\x0a' + varint(len(u)) + u
-        c.send_raw(ic.frame(b'\x12' + varint(len(batch)) + batch))
+        """A Batch of one good update whose encoding has extra appended (see
+        independent_carrier.batch_frame)."""
+        c.send_raw(ic.batch_frame([good_update(seq).SerializeToString() + extra]))
 
     def test_unknown_enum_value(self):
         c = self.carrier()
@@ -238,7 +235,7 @@ class Framing(harness.DaemonTestCase):
         c = self.carrier()
         c.hello()
         bad = b'\xc3\x28 ferry'
-        self.raw_batch_with(c, 1, b'\xca\x01' + varint(len(bad)) + bad)   # remark (25)
+        self.raw_batch_with(c, 1, ic.field_bytes(25, bad))   # remark (25)
         self.assertEqual(c.wait_acked(1), 1)
         r = c.rejections.get(1)
         self.assertIsNotNone(r, 'stored a remark that is not UTF-8')
@@ -257,17 +254,6 @@ class Framing(harness.DaemonTestCase):
             self.assertEqual(msg.WhichOneof('body'), 'error')
             self.assertEqual(c.pb.ErrorCode.Name(msg.error.code), 'SHUTTING_DOWN')
             self.assertIsNone(c.read_message())
-
-
-def varint(n):
-    out = b''
-    while True:
-        b = n & 0x7f
-        n >>= 7
-        if n:
-            out += bytes([b | 0x80])
-        else:
-            return out + bytes([b])
 
 
 class Handshake(harness.DaemonTestCase):

@@ -64,6 +64,7 @@ class Overload(unittest.TestCase):
         bench_codes = ['B%04d' % k for k in range(FLOOD_CARRIERS)]
         d = self.daemon(bench_codes + ['KTZE', 'KMTF'], {
             'max_connections': FLOOD_CARRIERS + 100, 'writer_commit_delay_ms': 100,
+            'max_connections_per_ip': FLOOD_CARRIERS + 100,
             'max_queued_updates': 2000})
         t0 = int(time.time() * 1000)
         # a carrier of our own pushes all through the flood
