@@ -2,13 +2,16 @@
  * Fuzz target: the configuration file (daemon/config.c over libinih) and the
  * legs TSV a configuration can name (lib/legs.c). The input is written to a
  * temporary file and read by config_load_file() over the defaults, as
- * `corridord --config FILE` does; the same bytes are then parsed as a legs
- * file over the built-in legs, as config_load_legs() does.
+ * `corridord --config FILE` does, and its [tls] section is checked with
+ * tls_config_check() as corridord does next; the same bytes are then parsed
+ * as a legs file over the built-in legs, as config_load_legs() does.
  * Properties: a load with problems says what they are and one without says
  * nothing; whatever the file held, every limit stays inside its range in the
  * limit table, strings stay terminated, the listen addresses stay host:port,
- * the carrier codes stay well-formed and distinct; every leg the TSV parser
- * keeps is well-formed.
+ * the carrier codes stay well-formed and distinct; a [tls] section that
+ * passes its check pairs every certificate with its key and a client
+ * certificate demand with its CA; every leg the TSV parser keeps is
+ * well-formed.
  */
 #include <stdbool.h>
 #include <stdio.h>
@@ -17,10 +20,13 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "carrier.h"
 #include "config.h"
 #include "legs.h"
 #include "limit_table.h"
+#include "tls_config.h"
 
 #include "fuzz_check.h"
 
@@ -84,6 +90,33 @@ check_config(int problems, const char *err, size_t errlen)
 }
 
 static void
+check_tls_listener(const struct tls_listener_config *l, bool checked)
+{
+	FUZZ_CHECK(terminated(l->cert, sizeof l->cert) && terminated(l->key, sizeof l->key) &&
+	    terminated(l->ca, sizeof l->ca));
+	FUZZ_CHECK(l->client_cert == TLS_CLIENT_CERT_NONE ||
+	    l->client_cert == TLS_CLIENT_CERT_OPTIONAL || l->client_cert == TLS_CLIENT_CERT_REQUIRED);
+	if (!checked)
+		return;
+	FUZZ_CHECK((l->cert[0] != '\0') == (l->key[0] != '\0'));
+	FUZZ_CHECK(l->ca[0] == '\0' || l->cert[0] != '\0');
+	FUZZ_CHECK((l->client_cert != TLS_CLIENT_CERT_NONE) == (l->ca[0] != '\0'));
+	FUZZ_CHECK(tls_listener_enabled(l) == (l->cert[0] != '\0'));
+}
+
+static void
+check_tls(void)
+{
+	char err[512] = "";
+	int rc = tls_config_check(&cfg.tls, err, sizeof err);
+
+	FUZZ_CHECK(rc == 0 || (rc == -1 && err[0] != '\0'));
+	FUZZ_CHECK(cfg.tls.min_version == TLS1_2_VERSION || cfg.tls.min_version == TLS1_3_VERSION);
+	check_tls_listener(&cfg.tls.carrier, rc == 0);
+	check_tls_listener(&cfg.tls.query, rc == 0);
+}
+
+static void
 check_legs(const uint8_t *data, size_t size)
 {
 	char *text = malloc(size + 1);
@@ -128,6 +161,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	config_defaults(&cfg);
 	problems = config_load_file(&cfg, path, err, sizeof err);
 	check_config(problems, err, sizeof err);
+	check_tls();
 	check_legs(data, size);
 	return 0;
 }

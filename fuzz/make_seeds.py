@@ -109,6 +109,12 @@ FRAMES = {
     "garbage-body": frame(b"\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01"),
     "wrong-type": frame(field(9, b"\x08\x01")),
     "many-empty-updates": b"\xff" + frame(carrier_message(batch=b"\x0a\x00" * 600)),
+    # strings protobuf-c would cut at a NUL (lib/wire_scan.c flags them)
+    "hello-nul": frame(carrier_message(hello=field(1, 1) + field(2, b"KTZE\x00x"))),
+    "update-nul": b"\xff" + frame(carrier_message(batch=field(1, good(1)) + field(
+        1, good(2, node=b"ALAT\x00x")) + field(1, good(3)))),
+    "batch-twice": b"\xff" + frame(carrier_message(batch=field(1, good(1))) + carrier_message(
+        batch=field(1, good(2, remark=b"ok\x00hidden")) + field(1, good(3)))),
 }
 
 QUERIES = {
@@ -176,6 +182,15 @@ x = y
     "NEW-LEG\tA\tB\tXX\tport\t-\t0\t1\t2\t3\n"
     "# comment\n\nBAD LEG\tA\tB\tXX\tport\t-\t0\t3\t2\t1\n",
     "syntax-error": "[daemon\nstate_dir\n",
+    "tls": """[tls]
+carrier_cert = /etc/corridor/carriers.pem
+carrier_key = /etc/corridor/carriers.key
+carrier_ca = /etc/corridor/carrier-ca.pem
+carrier_client_cert = required
+query_cert = /etc/corridor/operators.pem
+min_version = 1.3
+""",
+    "tls-unpaired": "[tls]\nquery_key = /k\ncarrier_client_cert = optional\nmin_version = 1.1\n",
 }
 
 
@@ -231,7 +246,9 @@ DICTS = {
               " * ", " - ", " W", " E", " KTZE", "CSQU3054383", "MWCU6059784", "TRAIN:",
               "1780000000000", "2026-05-28", "T08:26Z", "T08:26:40Z", "T08:26:40.123Z",
               "\r\n", "\t"] + LEGS,
-    "config": ["[daemon]", "[limits]", "[carriers]", " = ", ";", "#", "state_dir",
+    "config": ["[daemon]", "[limits]", "[carriers]", "[tls]", "carrier_cert", "carrier_key",
+               "carrier_ca", "carrier_client_cert", "query_cert", "query_key", "min_version",
+               "1.2", "1.3", "none", "optional", "required", " = ", ";", "#", "state_dir",
                "carrier_listen", "query_listen", "metrics_listen", "synchronous", "legs_file",
                "log_level", "backup_dir", "full", "normal", "warn", "info", "debug",
                "127.0.0.1:7470", "[::1]:7471", "KTZE", "4294967296", "-1",
