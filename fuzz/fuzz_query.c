@@ -1,7 +1,8 @@
 /*
  * Fuzz target: the operator query port past the socket. The input is what an
  * operator sends; it is cut into lines as daemon/query_conn.c cuts them (LF,
- * an optional CR before it, at most max_query_line_bytes, up to 16 lines) and
+ * an optional CR before it, at most max_query_line_bytes, up to 16 lines; a
+ * last line without its LF is answered too, where the daemon would wait) and
  * each line is answered by query_execute() against a temporary state
  * directory whose leg files and catalog hold a few events, so that every
  * command answers with rows. max_query_rows is one below the number of legs,
