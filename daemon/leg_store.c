@@ -170,6 +170,16 @@ leg_store_path(const struct leg_store *s)
 	return s->path;
 }
 
+void
+leg_store_set_cache(struct leg_store *s, int64_t mib)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof sql, "PRAGMA cache_size = -%lld", (long long)mib * 1024);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		log_warnx("leg=%s cannot set cache_size: %s", s->code, sqlite3_errmsg(s->db));
+}
+
 const char *
 leg_store_code(const struct leg_store *s)
 {

@@ -27,6 +27,8 @@ int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
 
 const char *leg_store_path(const struct leg_store *s);
 const char *leg_store_code(const struct leg_store *s);
+/* Sets the writer connection's page cache (leg_cache_mib). */
+void leg_store_set_cache(struct leg_store *s, int64_t mib);
 
 /* Retention (leg_retention.c): drops, in one transaction, up to max_units
  * (unit, direction) whose events are all older than cutoff_ms and which are

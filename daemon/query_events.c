@@ -217,6 +217,15 @@ quality_code_cmp(const void *x, const void *y)
 	    ((const struct carrier_quality *)y)->code);
 }
 
+/* A lag percentile from the histogram, never above the exact maximum. */
+static double
+lag_h(const struct carrier_quality *q, double p)
+{
+	double v = hist_percentile(q->lag, p);
+
+	return (v > (double)q->lag_max ? (double)q->lag_max : v) / MS_PER_HOUR;
+}
+
 static const char *
 reason_name(int reason)
 {
@@ -350,8 +359,7 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 
 		if (!a->failed)
 			answer_row(a, "%s\t%lld\t%.2f\t%.2f\t%.2f\t%lld\t%lld\t%lld\t%lld\t%s", q->code,
-			    (long long)q->updates, hist_percentile(q->lag, 50) / MS_PER_HOUR,
-			    hist_percentile(q->lag, 90) / MS_PER_HOUR, q->lag_max / MS_PER_HOUR,
+			    (long long)q->updates, lag_h(q, 50), lag_h(q, 90), q->lag_max / MS_PER_HOUR,
 			    (long long)q->duplicates, (long long)q->retractions,
 			    (long long)q->out_of_order, (long long)q->rejected, q->by_reason);
 		free(cq[i].lag);

@@ -246,6 +246,8 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 		fatalx("writer pool: out of memory");
 	for (size_t i = 0; i < legs->count; i++) {
 		p->stores[i] = leg_store_open(legs_dir, &legs->legs[i], sync, err, errlen);
+		if (p->stores[i] != NULL)
+			leg_store_set_cache(p->stores[i], lim->leg_cache_mib);
 		if (p->stores[i] == NULL) {
 			while (i-- > 0)
 				leg_store_close(p->stores[i]);

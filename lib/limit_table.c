@@ -65,6 +65,8 @@ const struct limit_def limit_defs[] = {
 	    "seconds a graceful stop may take to commit and acknowledge"),
 	L(output_buffer_bytes, 1048576, 65536, 1073741824,
 	    "bytes queued towards one peer before the daemon stops serving it"),
+	L(leg_cache_mib, 2, 1, 4096,
+	    "SQLite page cache of each leg file's writer, in MiB (memory: 12 legs x this)"),
 	L(retention_days, 0, 0, 36500,
 	    "days of raw events kept per leg (older ones are dropped, the rollups stay); 0 keeps all"),
 	L(retention_check_s, 3600, 1, 86400, "seconds between retention passes"),

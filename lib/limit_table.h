@@ -39,6 +39,7 @@ struct limits {
 	int64_t query_threads;
 	int64_t shutdown_deadline_s;
 	int64_t output_buffer_bytes;
+	int64_t leg_cache_mib;
 	int64_t retention_days;
 	int64_t retention_check_s;
 	int64_t retention_batch_units;
