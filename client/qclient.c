@@ -77,6 +77,15 @@ add_row(struct qresult *r, const char *line)
 	return 0;
 }
 
+/* "END <rows>". A row may begin with "END" too: its first field can be a
+ * carrier's word (a delay reason, a unit), but never holds a space. */
+static int
+is_end_line(const char *line)
+{
+	return strncmp(line, "END ", 4) == 0 && line[4] != '\0' &&
+	    strspn(line + 4, "0123456789") == strlen(line + 4);
+}
+
 /* Lines from a connection, plain or TLS. */
 struct reader {
 	struct ctl_conn *cn;
@@ -156,7 +165,7 @@ read_answer(struct reader *in, struct qresult *r, char *err, size_t errlen)
 			r->ncols = count_fields(line + 2);
 			r->cols = split_tabs(line + 2, r->ncols, &r->ncols);
 			state = 2;
-		} else if (state >= 1 && strncmp(line, "END", 3) == 0) {
+		} else if (state >= 1 && is_end_line(line)) {
 			rc = 0;
 			break;
 		} else if (state == 2) {

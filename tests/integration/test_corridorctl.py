@@ -130,6 +130,19 @@ class Corridorctl(harness.DaemonTestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn('UNKNOWN_LEG', p.stdout + p.stderr)
 
+    def test_rows_that_begin_with_end(self):
+        # A row's first field can be a carrier's word (a delay reason, a unit):
+        # "END" or "ENDORSED" there is a row, not the end of the answer.
+        u = model.wire_fields(self.good[0])
+        path = os.path.join(self.tmp, 'reasons.jsonl')
+        with open(path, 'w', encoding='utf-8') as f:
+            for i, reason in enumerate(('END', 'ENDORSED', 'WEA')):
+                f.write(json.dumps(dict(u, seq=i + 1, message_id='reason-%d' % i,
+                                        delay_reason=reason)) + '\n')
+        self.ctl('push', '--carrier', u['carrier'], path, port=self.daemon.carrier_port)
+        rows = self.ctl_json('query', 'DELAYS *')
+        self.assertEqual(sorted(r['reason'] for r in rows), ['END', 'ENDORSED', 'WEA'])
+
 
 if __name__ == '__main__':
     harness.main()

@@ -1,0 +1,349 @@
+/*
+ * Fuzz target: the operator query port past the socket. The input is what an
+ * operator sends; it is cut into lines as daemon/query_conn.c cuts them (LF,
+ * an optional CR before it, at most max_query_line_bytes, up to 16 lines; a
+ * last line without its LF is answered too, where the daemon would wait) and
+ * each line is answered by query_execute() against a temporary state
+ * directory whose leg files and catalog hold a few events, so that every
+ * command answers with rows. max_query_rows is one below the number of legs,
+ * so that an answer over every leg also reaches TOO_MANY_ROWS.
+ * BACKUP's directory cannot be created there, so a backup is refused after
+ * its name is checked, without writing anything.
+ * Properties: every answer is "OK", a header, rows and "END <rows>", or one
+ * "ERR <CODE> <message>" line, with no control bytes but tabs; qproto_split()
+ * gives at most QPROTO_MAX_ARGS printable words; a time that
+ * time_parse_iso() accepts has the documented shape and survives a
+ * format/parse round trip.
+ */
+#include <ctype.h>
+#include <ftw.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+
+#include "catalog.h"
+#include "config.h"
+#include "leg_store.h"
+#include "log.h"
+#include "qproto.h"
+#include "query_exec.h"
+#include "timeutil.h"
+#include "update_rec.h"
+
+#include "fuzz_check.h"
+
+#define FUZZ_MAX_LINES 16
+#define H(x) ((int64_t)(x) * 3600 * 1000)
+
+static struct config cfg;
+static struct query_ctx *ctx;
+static char state_dir[512];	/* under $TMPDIR, else /tmp */
+
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+fuzz_cleanup(void)
+{
+	query_ctx_free(ctx);
+	ctx = NULL;
+	if (state_dir[0] != '\0')
+		nftw(state_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+#define ACT CORRIDOR__CLASSIFIER__ACT
+#define PLN CORRIDOR__CLASSIFIER__PLN
+#define EST CORRIDOR__CLASSIFIER__EST
+
+/* What the leg files hold: container CSQU3054383 came through the Khorgos /
+ * Altynkol border (held by customs on the way) and rode the rail leg to
+ * Aktau, late for weather; MWCU6059784 is still on both, with a plan and an
+ * estimate for leaving the border. So every command has rows to answer with:
+ * STATS, HISTOGRAM, ONTIME, VOLUMES, JOURNEYS KHG AKT, HOLDS, DELAYS,
+ * QUALITY, INTRANSIT and SHIPMENT. */
+static const struct seed_event {
+	const char *leg;
+	int classifier, code;
+	int hours_ago;
+	const char *container;
+	const char *delay_reason;
+} seed_events[] = {
+	{ "KZ-BRD-ALT", ACT, CORRIDOR__EVENT_CODE__ARRI, 230, "CSQU3054383", NULL },
+	{ "KZ-BRD-ALT", ACT, CORRIDOR__EVENT_CODE__HOLD, 225, "CSQU3054383", "CUS" },
+	{ "KZ-BRD-ALT", ACT, CORRIDOR__EVENT_CODE__RELS, 210, "CSQU3054383", NULL },
+	{ "KZ-BRD-ALT", ACT, CORRIDOR__EVENT_CODE__DEPA, 200, "CSQU3054383", NULL },
+	{ "KZ-BRD-ALT", ACT, CORRIDOR__EVENT_CODE__ARRI, 40, "MWCU6059784", NULL },
+	{ "KZ-BRD-ALT", PLN, CORRIDOR__EVENT_CODE__DEPA, -10, "MWCU6059784", NULL },
+	{ "KZ-BRD-ALT", EST, CORRIDOR__EVENT_CODE__DEPA, -20, "MWCU6059784", "WEA" },
+	{ "KZ-RAIL-ALT-AKT", ACT, CORRIDOR__EVENT_CODE__DEPA, 200, "CSQU3054383", NULL },
+	{ "KZ-RAIL-ALT-AKT", ACT, CORRIDOR__EVENT_CODE__ARRI, 110, "CSQU3054383", "WEA" },
+	{ "KZ-RAIL-ALT-AKT", ACT, CORRIDOR__EVENT_CODE__DEPA, 30, "MWCU6059784", NULL },
+};
+
+static int
+event_class_of(int code)
+{
+	if (code == CORRIDOR__EVENT_CODE__HOLD || code == CORRIDOR__EVENT_CODE__RELS)
+		return CORRIDOR__EVENT_CLASS__SHIPMENT;
+	return CORRIDOR__EVENT_CLASS__TRANSPORT;
+}
+
+static struct update_rec *
+seed_update(uint64_t seq, int leg, const struct seed_event *e)
+{
+	Corridor__ShipmentUpdate u = CORRIDOR__SHIPMENT_UPDATE__INIT;
+	char msg[32];
+
+	snprintf(msg, sizeof msg, "fuzz-%llu", (unsigned long long)seq);
+	u.carrier = (char *)"KTZE";
+	u.has_seq = u.has_event_class = u.has_classifier = u.has_event_code = 1;
+	u.has_event_time_ms = u.has_direction = u.has_gross_kg = 1;
+	u.seq = seq;
+	u.message_id = msg;
+	u.event_class = (Corridor__EventClass)event_class_of(e->code);
+	u.classifier = (Corridor__Classifier)e->classifier;
+	u.event_code = (Corridor__EventCode)e->code;
+	u.event_time_ms = FUZZ_NOW_MS - H(e->hours_ago);
+	u.node = (char *)"ALTYNKOL";
+	u.leg = cfg.legs.legs[leg].code;
+	u.direction = CORRIDOR__DIRECTION__W;
+	u.train_id = (char *)"KZ-TRAIN-0042";
+	u.container = (char *)e->container;
+	u.iso_type = (char *)"45G1";
+	u.gross_kg = 20000;
+	u.delay_reason = (char *)e->delay_reason;
+	/* received an hour after it happened (QUALITY's lag) */
+	return update_rec_new(&u, leg, u.event_time_ms + H(1));
+}
+
+/* Every leg file exists and is migrated; two hold the seed events. The
+ * catalog knows the legs, the carriers and one final rejection. */
+static void
+make_state(const char *legs_dir)
+{
+	char err[256], path[600];
+	uint64_t seq = 0;
+	struct catalog *cat;
+	struct catalog_rejection rej = { "KTZE", 99, CORRIDOR__REJECT_REASON__BAD_CHECK_DIGIT,
+		"container CSQU3054384: check digit should be 3" };
+
+	for (size_t i = 0; i < cfg.legs.count; i++) {
+		struct leg_store *s = leg_store_open(legs_dir, &cfg.legs.legs[i], DB_SYNC_NORMAL,
+		    err, sizeof err);
+
+		FUZZ_CHECK(s != NULL);
+		for (size_t k = 0; k < sizeof seed_events / sizeof seed_events[0]; k++) {
+			struct update_rec *r;
+
+			if (strcmp(seed_events[k].leg, cfg.legs.legs[i].code) != 0)
+				continue;
+			r = seed_update(++seq, (int)i, &seed_events[k]);
+			FUZZ_CHECK(r != NULL);
+			FUZZ_CHECK(leg_store_append(s, &r, 1) == 0 && r->result == REC_STORED);
+			free(r);
+		}
+		leg_store_close(s);
+	}
+	FUZZ_CHECK(seq == sizeof seed_events / sizeof seed_events[0]);
+	snprintf(path, sizeof path, "%s/corridor.db", state_dir);
+	cat = catalog_open(path, DB_SYNC_NORMAL, err, sizeof err);
+	FUZZ_CHECK(cat != NULL);
+	FUZZ_CHECK(catalog_sync(cat, &cfg.legs, &cfg.carriers, err, sizeof err) == 0);
+	FUZZ_CHECK(catalog_save_rejections(cat, &rej, 1, err, sizeof err) == 0);
+	catalog_close(cat);
+}
+
+static void
+fuzz_setup(void)
+{
+	char legs_dir[600], blocker[600], err[256];
+	const char *tmp = getenv("TMPDIR");
+	FILE *f;
+
+	log_init(LOG_LEVEL_WARN, "fuzz_query");
+	if (tmp == NULL || tmp[0] == '\0' || strlen(tmp) > 400)
+		tmp = "/tmp";
+	snprintf(state_dir, sizeof state_dir, "%s/corridor-fuzz-query.XXXXXX", tmp);
+	FUZZ_CHECK(mkdtemp(state_dir) != NULL);
+	atexit(fuzz_cleanup);
+	config_defaults(&cfg);
+	snprintf(cfg.state_dir, sizeof cfg.state_dir, "%s", state_dir);
+	FUZZ_CHECK(config_load_legs(&cfg, err, sizeof err) == 0);
+	cfg.limits.max_query_rows = (int64_t)cfg.legs.count - 1;
+	FUZZ_CHECK(cfg.limits.max_query_rows >= 1);
+	/* a regular file where the backup directory's parent should be */
+	snprintf(blocker, sizeof blocker, "%s/not-a-directory", state_dir);
+	FUZZ_CHECK((f = fopen(blocker, "w")) != NULL);
+	fclose(f);
+	snprintf(cfg.backup_dir, sizeof cfg.backup_dir, "%s/backups", blocker);
+	snprintf(legs_dir, sizeof legs_dir, "%s/legs", state_dir);
+	FUZZ_CHECK(mkdir(legs_dir, 0700) == 0);
+	make_state(legs_dir);
+	ctx = query_ctx_new(&cfg, legs_dir);
+	FUZZ_CHECK(ctx != NULL);
+}
+
+/* Unix milliseconds: ten or more characters, digits after an optional '-'. */
+static bool
+unix_ms_shape(const char *s)
+{
+	const char *digits = s[0] == '-' ? s + 1 : s;
+
+	return strlen(s) > 9 && digits[0] != '\0' &&
+	    strspn(digits, "0123456789") == strlen(digits);
+}
+
+/* The documented shapes: YYYY-MM-DD, YYYY-MM-DDTHH:MM[:SS[.fff]]Z, Unix ms. */
+static bool
+time_shape_ok(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (unix_ms_shape(s))
+		return true;
+	for (size_t i = 0; i < len; i++) {
+		static const char shape[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+		char want = i < sizeof shape - 1 ? shape[i] : '?';
+
+		if (i == len - 1 && len > 10) {
+			if (s[i] != 'Z')
+				return false;
+			continue;
+		}
+		if (want == 'd' ? !isdigit((unsigned char)s[i]) : s[i] != want)
+			return false;
+	}
+	return len == 10 || len == 17 || len == 20 || len == 24;
+}
+
+static void
+check_time_word(const char *w)
+{
+	int64_t ms, again;
+	char text[64];
+
+	if (time_parse_iso(w, &ms) == -1)
+		return;
+	FUZZ_CHECK(time_shape_ok(w));
+	if (unix_ms_shape(w))
+		return;		/* any number */
+	/* an ISO time is 1970..9999: it formats and parses back to the second */
+	FUZZ_CHECK(ms >= 0);
+	time_format_iso(ms, text, sizeof text);
+	FUZZ_CHECK(time_parse_iso(text, &again) == 0 && again == ms - ms % 1000);
+}
+
+static void
+check_split(const char *line)
+{
+	char *copy = strdup(line);
+	struct qrequest req;
+
+	FUZZ_CHECK(copy != NULL);
+	if (qproto_split(copy, &req) == 0) {
+		FUZZ_CHECK(req.argc >= 0 && req.argc <= QPROTO_MAX_ARGS);
+		for (int i = 0; i < req.argc; i++) {
+			const char *w = req.argv[i];
+
+			FUZZ_CHECK(w[0] != '\0');
+			for (const char *p = w; *p; p++)
+				FUZZ_CHECK(*p > 0x20 && *p < 0x7f);
+			check_time_word(w);
+		}
+	}
+	free(copy);
+}
+
+/* OK, "# header", rows, END <rows>; or a single ERR <CODE> <message> line. */
+static void
+check_answer(struct evbuffer *out)
+{
+	size_t n = evbuffer_get_length(out);
+	char *text = malloc(n + 1);	/* the answer as a C string */
+	size_t lines = 0, rows = 0, end_rows = 0;
+	char *p, *nl, *last = NULL;
+
+	FUZZ_CHECK(text != NULL && n > 0);
+	FUZZ_CHECK(evbuffer_copyout(out, text, n) == (ev_ssize_t)n);
+	text[n] = '\0';
+	FUZZ_CHECK(text[n - 1] == '\n');
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK(text[i] == '\t' || text[i] == '\n' || (unsigned char)text[i] >= 0x20);
+	if (strncmp(text, "ERR ", 4) == 0) {
+		size_t code = strspn(text + 4, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+
+		FUZZ_CHECK(code > 0 && text[4 + code] == ' ');
+		FUZZ_CHECK(strchr(text, '\n') == text + n - 1);
+		free(text);
+		return;
+	}
+	FUZZ_CHECK(strncmp(text, "OK\n", 3) == 0);
+	/* rows are told apart by place, not by their first bytes: a row may
+	 * begin with '#' or "END" (JOURNEYS echoes its nodes) */
+	for (p = text; p < text + n; p = nl + 1) {
+		nl = strchr(p, '\n');
+		lines++;
+		if (lines == 2)
+			FUZZ_CHECK(strncmp(p, "# ", 2) == 0);
+		last = p;
+	}
+	FUZZ_CHECK(lines >= 3);
+	rows = lines - 3;
+	FUZZ_CHECK(last != NULL && sscanf(last, "END %zu", &end_rows) == 1);
+	FUZZ_CHECK(end_rows == rows);
+	free(text);
+}
+
+static void
+run_line(const char *line)
+{
+	struct evbuffer *out = evbuffer_new();
+
+	FUZZ_CHECK(out != NULL);
+	check_split(line);
+	query_execute(ctx, line, FUZZ_NOW_MS, out);
+	check_answer(out);
+	evbuffer_free(out);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static bool ready;
+	size_t max = (size_t)cfg.limits.max_query_line_bytes;
+	size_t off = 0;
+	char *line;
+
+	if (!ready) {
+		fuzz_setup();
+		max = (size_t)cfg.limits.max_query_line_bytes;
+		ready = true;
+	}
+	line = malloc(max + 1);
+	FUZZ_CHECK(line != NULL);
+	for (int k = 0; k < FUZZ_MAX_LINES && off < size; k++) {
+		const uint8_t *eol = memchr(data + off, '\n', size - off);
+		size_t len = eol != NULL ? (size_t)(eol - (data + off)) : size - off;
+
+		if (len > max)
+			break;	/* the daemon answers LINE_TOO_LONG and closes */
+		memcpy(line, data + off, len);
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		line[len] = '\0';	/* a NUL inside ends the line early, as for the daemon */
+		run_line(line);
+		off += (eol != NULL ? (size_t)(eol - (data + off)) + 1 : size - off);
+	}
+	free(line);
+	return 0;
+}
