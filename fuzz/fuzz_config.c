@@ -8,7 +8,10 @@
  * Properties: a load with problems says what they are and one without says
  * nothing; whatever the file held, every limit stays inside its range in the
  * limit table, strings stay terminated, the listen addresses stay host:port,
- * the carrier codes stay well-formed and distinct; a [tls] section that
+ * the carrier codes stay well-formed and distinct; every credential of
+ * [credentials] has a valid name, a parsed hash and 1-8 well-formed carrier
+ * codes (all configured ones when the load had no problem), every operator
+ * of [operators] a right; a [tls] section that
  * passes its check pairs every certificate with its key and a client
  * certificate demand with its CA; every leg the TSV parser keeps is
  * well-formed.
@@ -58,6 +61,44 @@ addr_ok(const char *addr)
 	return config_split_addr(addr, host, sizeof host, &port) == 0;
 }
 
+static bool
+hash_ok(const struct cred_hash *h, const char *text)
+{
+	return terminated(text, CRED_TEXT_MAX) && strncmp(text, CRED_SCHEME "$", 14) == 0 &&
+	    h->iterations >= CRED_ITER_MIN && h->iterations <= CRED_ITER_MAX &&
+	    h->salt_len >= CRED_SALT_MIN && h->salt_len <= CRED_SALT_MAX &&
+	    h->dk_len >= CRED_DK_MIN && h->dk_len <= CRED_DK_MAX;
+}
+
+static void
+check_access(int problems)
+{
+	const struct access *a = &cfg.access;
+
+	FUZZ_CHECK(a->ncreds <= CREDENTIALS_MAX && a->nops <= OPERATORS_MAX);
+	for (size_t i = 0; i < a->ncreds; i++) {
+		const struct credential *c = &a->creds[i];
+
+		FUZZ_CHECK(terminated(c->name, sizeof c->name) && c->name[0] != '\0');
+		FUZZ_CHECK(hash_ok(&c->hash, c->hash_text));
+		FUZZ_CHECK(c->ncodes >= 1 && c->ncodes <= CRED_CODES_MAX);
+		for (size_t k = 0; k < c->ncodes; k++) {
+			FUZZ_CHECK(carrier_code_valid(c->codes[k]));
+			FUZZ_CHECK(problems > 0 || carrier_list_find(&cfg.carriers, c->codes[k]));
+		}
+		for (size_t j = 0; j < i; j++)
+			FUZZ_CHECK(strcmp(a->creds[j].name, c->name) != 0);
+	}
+	for (size_t i = 0; i < a->nops; i++) {
+		const struct operator_token *o = &a->ops[i];
+
+		FUZZ_CHECK(terminated(o->name, sizeof o->name) && o->name[0] != '\0');
+		FUZZ_CHECK(hash_ok(&o->hash, o->hash_text));
+		FUZZ_CHECK(o->right == RIGHT_READ || o->right == RIGHT_ADMIN);
+		FUZZ_CHECK(access_operator_find(a, o->name) == o);
+	}
+}
+
 static void
 check_config(int problems, const char *err, size_t errlen)
 {
@@ -81,12 +122,13 @@ check_config(int problems, const char *err, size_t errlen)
 	FUZZ_CHECK(cfg.log_level >= LOG_LEVEL_WARN && cfg.log_level <= LOG_LEVEL_DEBUG);
 	FUZZ_CHECK(cfg.carriers.count <= CARRIERS_MAX);
 	for (size_t i = 0; i < cfg.carriers.count; i++) {
-		struct carrier *c = &cfg.carriers.items[i];
+		const struct carrier_conf *c = &cfg.carriers.items[i];
 
 		FUZZ_CHECK(terminated(c->code, sizeof c->code) && terminated(c->name, sizeof c->name));
 		FUZZ_CHECK(carrier_code_valid(c->code));
-		FUZZ_CHECK(carrier_find(&cfg.carriers, c->code) == c);
+		FUZZ_CHECK(carrier_list_find(&cfg.carriers, c->code) == c);
 	}
+	check_access(problems);
 }
 
 static void
@@ -158,6 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	FUZZ_CHECK(ftruncate(file_fd, 0) == 0);
 	FUZZ_CHECK(size == 0 || pwrite(file_fd, data, size, 0) == (ssize_t)size);
+	config_clear(&cfg);	/* the last input's credentials and operators */
 	config_defaults(&cfg);
 	problems = config_load_file(&cfg, path, err, sizeof err);
 	check_config(problems, err, sizeof err);

@@ -40,6 +40,7 @@
 #define H(x) ((int64_t)(x) * 3600 * 1000)
 
 static struct config cfg;
+static struct carrier_table carriers;
 static struct query_ctx *ctx;
 static char state_dir[512];	/* under $TMPDIR, else /tmp */
 
@@ -158,7 +159,12 @@ make_state(const char *legs_dir)
 	snprintf(path, sizeof path, "%s/corridor.db", state_dir);
 	cat = catalog_open(path, DB_SYNC_NORMAL, err, sizeof err);
 	FUZZ_CHECK(cat != NULL);
-	FUZZ_CHECK(catalog_sync(cat, &cfg.legs, &cfg.carriers, err, sizeof err) == 0);
+	/* the catalog records the carriers the daemon runs with (their live
+	 * state, built from the configured list as server_init does) */
+	for (size_t i = 0; i < cfg.carriers.count; i++)
+		FUZZ_CHECK(carrier_add(&carriers, cfg.carriers.items[i].code,
+		    cfg.carriers.items[i].name) == 0);
+	FUZZ_CHECK(catalog_sync(cat, &cfg.legs, &carriers, err, sizeof err) == 0);
 	FUZZ_CHECK(catalog_save_rejections(cat, &rej, 1, err, sizeof err) == 0);
 	catalog_close(cat);
 }

@@ -143,6 +143,21 @@ QUERIES = {
 
 CONFIGS = {
     "example": open(os.path.join(HERE, "..", "systemd", "corridord.conf.example")).read(),
+    "credentials": """[carriers]
+KTZE = KTZ Express
+MCML = Middle Corridor Multimodal
+ADYC = ADY Container
+[credentials]
+ktz = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo= KTZE
+joint = pbkdf2-sha256$100000$Y29ycmlkb3Itc2FsdC0xNg$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo MCML ADYC
+bad = s3cret KTZE
+nocodes = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo=
+stranger = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo= POB
+[operators]
+alice = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo= admin
+grafana = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo= read
+root = pbkdf2-sha256$1000$Y29ycmlkb3Itc2FsdC0xNg==$9Xob1zyZwCstKhc7VEpq/R1+8vIvBJ83Cafe8XTGCvo= root
+""",
     "full": """[daemon]
 state_dir = /tmp/corridor
 carrier_listen = 0.0.0.0:7470
@@ -246,7 +261,9 @@ DICTS = {
               " * ", " - ", " W", " E", " KTZE", "CSQU3054383", "MWCU6059784", "TRAIN:",
               "1780000000000", "2026-05-28", "T08:26Z", "T08:26:40Z", "T08:26:40.123Z",
               "\r\n", "\t"] + LEGS,
-    "config": ["[daemon]", "[limits]", "[carriers]", "[tls]", "carrier_cert", "carrier_key",
+    "config": ["[daemon]", "[limits]", "[carriers]", "[tls]", "[credentials]", "[operators]",
+               "pbkdf2-sha256$", "$1000$", "Y29ycmlkb3Itc2FsdC0xNg==", " read", " admin",
+               "carrier_cert", "carrier_key",
                "carrier_ca", "carrier_client_cert", "query_cert", "query_key", "min_version",
                "1.2", "1.3", "none", "optional", "required", " = ", ";", "#", "state_dir",
                "carrier_listen", "query_listen", "metrics_listen", "synchronous", "legs_file",
