@@ -10,9 +10,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <sqlite3.h>
 
-#include "carrier.h"
 #include "frame.h"
 #include "ingest_auth.h"
 #include "ingest_flow.h"
@@ -20,13 +18,9 @@
 #include "marks.h"
 #include "net_util.h"
 #include "server.h"
-#include "timeutil.h"
 #include "tls.h"
-#include "update_rec.h"
-#include "validate.h"
 #include "wire.h"
 #include "wire_scan.h"
-#include "writer.h"
 
 #define INGEST_SMALL_FRAME 1024
 #define INGEST_CLOSE_FLUSH_S 5
@@ -295,151 +289,6 @@ ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
 	ingest_conn_take_input(c);
 }
 
-static void
-ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
-{
-	struct carrier *carrier = c->carrier;
-
-	server_count_reject(c->srv, rej->reason);
-	carrier->rejected++;
-	log_info("conn=%llu carrier=%s rejected seq=%llu reason=%s retryable=%d msg=\"%s\"",
-	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
-	    reject_reason_name(rej->reason), rej->retryable, rej->message);
-	/* A final rejection counts towards the mark, so it is recorded before the
-	 * carrier hears of it; the others (and one without a seq) go out now. */
-	if (!rej->retryable && seq != 0)
-		marks_reject(c->srv, carrier, seq, rej);
-	else
-		ingest_conn_send_rejection(c, seq, rej);
-}
-
-/* Counts an update taken off the wire; true when it is a resend of one
- * already acknowledged, which only earns the Ack again. */
-static bool
-ingest_count_received(struct ingest_conn *c, uint64_t seq)
-{
-	struct carrier *carrier = c->carrier;
-
-	c->srv->counters.updates_received++;
-	carrier->received++;
-	if (seq == 0 || seq > carrier->acked_seq)
-		return false;
-	c->ack_wanted = true;
-	carrier->duplicates++;
-	carrier->mark_duplicates++;
-	c->srv->counters.updates_duplicate++;
-	return true;
-}
-
-/* One update of a batch: already done, rejected, or queued for a writer.
- * nul: one of its strings holds a NUL byte (wire_scan.h). */
-static void
-ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now,
-    bool nul)
-{
-	struct server *srv = c->srv;
-	struct carrier *carrier = c->carrier;
-	struct reject rej = { .retryable = false };
-	struct update_rec *r;
-	uint64_t seq = u->has_seq ? u->seq : 0;
-
-	if (ingest_count_received(c, seq))
-		return;
-	if (u->carrier != NULL && u->carrier[0] != '\0' && strcmp(u->carrier, carrier->code) != 0) {
-		ingest_auth_wrong_carrier(c, u->carrier, &rej);
-		ingest_reject(c, seq, &rej);
-		return;
-	}
-	if (seq != 0 && !carrier_seq_in_window(carrier, seq)) {
-		rej.reason = CORRIDOR__REJECT_REASON__SEQ_OUT_OF_WINDOW;
-		rej.retryable = true;
-		snprintf(rej.message, sizeof rej.message,
-		    "seq %llu is more than %llu above the acknowledged mark %llu",
-		    (unsigned long long)seq, (unsigned long long)carrier->window,
-		    (unsigned long long)carrier->acked_seq);
-		ingest_reject(c, seq, &rej);
-		return;
-	}
-	if (nul) {
-		rej.reason = CORRIDOR__REJECT_REASON__BAD_VALUE;
-		snprintf(rej.message, sizeof rej.message, "a string field holds a NUL byte (it "
-		    "would be cut there, so what is stored would not be what was sent)");
-		ingest_reject(c, seq, &rej);
-		return;
-	}
-	if (update_validate(u, carrier->code, &srv->cfg->legs, &srv->cfg->limits, now, &rej) == -1) {
-		ingest_reject(c, seq, &rej);
-		return;
-	}
-	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
-	if (r != NULL) {
-		r->carrier = carrier;
-		writer_pool_stage(srv->writers, r);
-		carrier->inflight++;
-		return;
-	}
-	rej.reason = CORRIDOR__REJECT_REASON__BUSY;
-	rej.retryable = true;
-	snprintf(rej.message, sizeof rej.message, "out of memory; resend later");
-	ingest_reject(c, seq, &rej);
-}
-
-/* The writers are max_queued_updates behind: every update of the batch gets
- * a retryable BUSY (those already acknowledged just get the Ack again), and
- * the connection is not read until the backlog has halved. */
-static void
-ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
-{
-	struct carrier *carrier = c->carrier;
-	struct reject rej = { CORRIDOR__REJECT_REASON__BUSY, true, "" };
-
-	snprintf(rej.message, sizeof rej.message, "the store is %zu updates behind; resend later",
-	    writer_pool_backlog(c->srv->writers));
-	c->srv->counters.busy_batches++;
-	log_info("conn=%llu carrier=%s busy updates=%zu backlog=%zu", (unsigned long long)c->id,
-	    carrier->code, b->n_updates, writer_pool_backlog(c->srv->writers));
-	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
-		uint64_t seq = b->updates[i]->has_seq ? b->updates[i]->seq : 0;
-
-		if (ingest_count_received(c, seq))
-			continue;
-		server_count_reject(c->srv, rej.reason);
-		carrier->rejected++;
-		ingest_conn_send_rejection(c, seq, &rej);
-	}
-	ingest_conn_send_ack(c);
-	if (c->state == INGEST_STREAMING)
-		ingest_pause(c, PAUSE_BACKLOG);
-}
-
-static void
-ingest_handle_batch(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul)
-{
-	const struct limits *l = &c->srv->cfg->limits;
-	int64_t now = time_now_ms();
-
-	if (b->n_updates > (size_t)c->max_batch_updates) {
-		char msg[128];
-
-		snprintf(msg, sizeof msg, "batch of %zu updates is above the limit of %lu",
-		    b->n_updates, (unsigned long)c->max_batch_updates);
-		ingest_conn_close(c, "batch_too_large", CORRIDOR__ERROR_CODE__PROTOCOL, msg);
-		return;
-	}
-	if (!ingest_backlog_has_room(c->srv, b->n_updates)) {
-		ingest_refuse_batch(c, b);
-		return;
-	}
-	for (size_t i = 0; i < b->n_updates; i++)
-		ingest_take_update(c, b->updates[i], now, nul[i]);
-	writer_pool_flush(c->srv->writers);
-	marks_flush(c->srv);
-	ingest_conn_send_ack(c);
-	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates &&
-	    c->state == INGEST_STREAMING)
-		ingest_pause(c, PAUSE_INFLIGHT);
-}
-
 /* nul_hello, nul_updates: see wire_scan_carrier_message(). */
 static void
 ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, bool nul_hello,
@@ -461,7 +310,7 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, 
 		    "after the Hello only Batch messages are expected");
 		return;
 	}
-	ingest_handle_batch(c, m->batch, nul_updates);
+	ingest_batch_take(c, m->batch, nul_updates);
 }
 
 /* The frame deadline runs while a frame is partly read and the connection is
@@ -776,49 +625,4 @@ ingest_conn_drain(struct ingest_conn *c)
 	ingest_conn_take_input(c);
 	bufferevent_disable(c->bev, EV_READ);
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
-}
-
-void
-ingest_on_stored(struct server *srv, struct update_rec *list)
-{
-
-	for (struct update_rec *r = list; r != NULL; r = r->next) {
-		struct carrier *carrier = r->carrier;
-
-		carrier->inflight--;
-		if (r->result == REC_FAILED) {
-			struct reject rej = { CORRIDOR__REJECT_REASON__STORE_FAILED, true, "" };
-
-			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
-			    sqlite3_errstr(r->fail_code));
-			srv->counters.store_failures++;
-			server_count_reject(srv, rej.reason);
-			if (carrier->session != NULL)
-				ingest_conn_send_rejection(carrier->session, r->seq, &rej);
-			continue;
-		}
-		if (r->result == REC_STORED) {
-			carrier->stored++;
-			srv->counters.updates_stored++;
-			srv->counters.leg_stored[r->leg_index]++;
-		} else {
-			carrier->duplicates++;
-			srv->counters.updates_duplicate++;
-		}
-		carrier_mark_done(carrier, r->seq);
-	}
-	update_rec_free_list(list);
-
-	ingest_ack_all(srv);
-	ingest_flow_run(srv);
-}
-
-void
-ingest_ack_all(struct server *srv)
-{
-	struct ingest_conn *c;
-
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
-		if (c->carrier != NULL && c->state != INGEST_CLOSING)
-			ingest_conn_send_ack(c);
 }

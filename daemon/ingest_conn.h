@@ -77,6 +77,8 @@ void ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
     const struct credential *cred);
 /* Writers finished these updates: acknowledge, reject, resume readers. */
 void ingest_on_stored(struct server *srv, struct update_rec *list);
+/* Takes a Batch's updates (ingest_batch.c); nul[i]: update i holds a NUL byte. */
+void ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul);
 /* Takes in the whole frames buffered, as far as flow control allows. */
 void ingest_conn_take_input(struct ingest_conn *c);
 /* Graceful stop: take in what was already read, then stop reading. */
