@@ -156,6 +156,7 @@ leg_store_close(struct leg_store *s)
 	sqlite3_close(s->db);
 	free(s->stored);
 	free(s->pool);
+	free(s->retain_after);
 	free(s->uev);
 	free(s->ev);
 	free(s->ev_before);

@@ -6,6 +6,7 @@
 #ifndef CORRIDOR_LEG_STORE_H
 #define CORRIDOR_LEG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +33,11 @@ void leg_store_set_cache(struct leg_store *s, int64_t mib);
 
 /* Retention (leg_retention.c): drops, in one transaction, up to max_units
  * (unit, direction) whose events are all older than cutoff_ms and which are
- * not in the leg any more; the rollups keep them. Returns 0 or -1. */
+ * not in the leg any more; the rollups keep them. Each call resumes the scan
+ * where the last one stopped; *more while the leg is not scanned to its end.
+ * Returns 0 or -1. */
 int leg_store_retain(struct leg_store *s, int64_t cutoff_ms, size_t max_units,
-    size_t *units_dropped, int64_t *events_dropped);
+    size_t *units_dropped, int64_t *events_dropped, bool *more);
 
 /* The statement that stores one event row and how its values are bound;
  * shared with the benchmark's single-file ceiling so both insert the same rows. */

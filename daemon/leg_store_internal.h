@@ -69,6 +69,9 @@ struct leg_store {
 	size_t stored_cap;
 	char *pool;
 	size_t pool_len, pool_cap;
+	/* retention: the (unit, direction) its scan stopped after, NULL: none */
+	char *retain_after;
+	char retain_after_dir[2];
 };
 
 /* A (unit, direction) whose traversals must be re-paired after the batch;

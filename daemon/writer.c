@@ -160,6 +160,7 @@ writer_retain_step(struct writer *w)
 	struct writer_pool *p = w->pool;
 	size_t units;
 	int64_t events;
+	bool more;
 	int rc;
 
 	while (w->retain_leg < p->nlegs && w->retain_leg % (size_t)p->nwriters != (size_t)w->index)
@@ -169,11 +170,11 @@ writer_retain_step(struct writer *w)
 		return;
 	}
 	rc = leg_store_retain(p->stores[w->retain_leg], w->retaining, p->retain_batch, &units,
-	    &events);
+	    &events, &more);
 	w->retain_units += units;
 	w->retain_events += events;
-	if (rc == 0 && units == p->retain_batch)
-		return;		/* more to drop: after the updates waiting, if any */
+	if (rc == 0 && more)
+		return;		/* more to look at: after the updates waiting, if any */
 	if (w->retain_units > 0)
 		log_info("retention leg=%s units=%zu events=%lld",
 		    leg_store_code(p->stores[w->retain_leg]), w->retain_units,
