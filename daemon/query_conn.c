@@ -16,6 +16,7 @@
 #include "config.h"
 #include "log.h"
 #include "net_util.h"
+#include "qproto.h"
 #include "query_auth.h"
 #include "query_exec.h"
 #include "server.h"
@@ -172,12 +173,21 @@ first_word(const char *line, char *word, size_t len)
 	word[n] = '\0';
 }
 
+/* len is the line's length: a NUL inside would cut the C string short, so
+ * the bytes are checked before anything reads the line as a string. */
 static int
-query_start(struct query_conn *q, char *line)
+query_start(struct query_conn *q, char *line, size_t len)
 {
 	struct query_job *job;
-	char word[24];
+	char word[24], msg[160];
+	size_t pos;
 
+	if (qproto_check_line(line, len, &pos, msg, sizeof msg) == -1) {
+		log_warnx("conn=%llu peer=%s query refused reason=bad_byte pos=%zu byte=0x%02x",
+		    (unsigned long long)q->id, q->peer, pos, (unsigned char)line[pos - 1]);
+		query_reply_err(q, "BAD_ARGUMENT", msg);
+		return 0;
+	}
 	first_word(line, word, sizeof word);
 	if (strcasecmp(word, "QUIT") == 0) {
 		free(line);
@@ -294,7 +304,7 @@ query_process_input(struct query_conn *q)
 		if (line == NULL)
 			return;
 		query_line_clock(q, false);
-		if (query_start(q, line) == 0)
+		if (query_start(q, line, len) == 0)
 			free(line);
 	}
 	query_line_clock(q, false);	/* not reading lines now */

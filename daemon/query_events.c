@@ -85,7 +85,8 @@ cmd_holds(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answe
 	size_t first, last;
 
 	(void)now;
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 2, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	answer_header(a, "leg\tholds\treleased\topen\tmin_h\tmean_h\tp50_h\tp90_h\tmax_h");
 	for (size_t i = first; i < last && !a->failed; i++)
@@ -130,7 +131,8 @@ cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 	size_t first, last;
 
 	(void)now;
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 2, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	for (size_t i = first; i < last && !a->failed; i++) {
 		sqlite3_stmt *st = prepare(ctx, i, "SELECT delay_reason, unit FROM events"
@@ -341,6 +343,8 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 		return;
 	f.direction = NULL;
 	f.carrier = qproto_arg_given(req, 1) ? req->argv[1] : NULL;
+	if (f.carrier != NULL && check_carrier(ctx, f.carrier, a) == -1)
+		return;
 	if (f.from != INT64_MIN)
 		f.from = rollup_hour(f.from);
 	if (f.to != INT64_MAX)

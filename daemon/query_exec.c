@@ -156,37 +156,6 @@ grow_array(void **arr, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-int
-parse_filter(struct qrequest *req, int i, struct stats_filter *f, struct answer *a)
-{
-	memset(f, 0, sizeof *f);
-	if (parse_time_arg(req, i, &f->from, INT64_MIN, a) == -1 ||
-	    parse_time_arg(req, i + 1, &f->to, INT64_MAX, a) == -1)
-		return -1;
-	if (qproto_arg_given(req, i + 2)) {
-		f->direction = req->argv[i + 2];
-		if (strcmp(f->direction, "W") != 0 && strcmp(f->direction, "E") != 0) {
-			answer_err(a, "BAD_ARGUMENT", "direction must be W or E");
-			return -1;
-		}
-	}
-	if (qproto_arg_given(req, i + 3))
-		f->carrier = req->argv[i + 3];
-	return 0;
-}
-
-/* Binds ?1 from, ?2 to, ?3 direction, ?4 carrier (NULL: any). */
-void
-bind_filter(sqlite3_stmt *st, const struct stats_filter *f)
-{
-	sqlite3_bind_int64(st, 1, f->from);
-	sqlite3_bind_int64(st, 2, f->to);
-	if (f->direction != NULL)
-		sqlite3_bind_text(st, 3, f->direction, -1, SQLITE_STATIC);
-	if (f->carrier != NULL)
-		sqlite3_bind_text(st, 4, f->carrier, -1, SQLITE_STATIC);
-}
-
 sqlite3_stmt *
 prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a)
 {
@@ -213,29 +182,6 @@ finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answe
 		answer_err(a, "INTERNAL", "reading %s failed", db_name(ctx, leg));
 	}
 	sqlite3_finalize(st);
-}
-
-/* "*" (or nothing) selects every leg; otherwise one leg by code. */
-int
-select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first, size_t *last,
-    struct answer *a)
-{
-	int idx;
-
-	if (!qproto_arg_given(req, i)) {
-		*first = 0;
-		*last = ctx->legs->count;
-		return 0;
-	}
-	idx = legs_index(ctx->legs, req->argv[i]);
-	if (idx < 0) {
-		answer_err(a, "UNKNOWN_LEG", "leg %s is not configured (LEGS lists them)",
-		    req->argv[i]);
-		return -1;
-	}
-	*first = (size_t)idx;
-	*last = (size_t)idx + 1;
-	return 0;
 }
 
 static void
@@ -268,21 +214,6 @@ cmd_legs(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer
 		    l->to, l->country, leg_kind_name(l->kind), l->mode, l->distance_km, l->min_h,
 		    l->typical_h, l->bad_h, l->from_node, l->to_node);
 	}
-}
-
-int
-parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct answer *a)
-{
-	if (!qproto_arg_given(req, i)) {
-		*out = dflt;
-		return 0;
-	}
-	if (time_parse_iso(req->argv[i], out) == -1) {
-		answer_err(a, "BAD_ARGUMENT", "\"%s\" is not a time (YYYY-MM-DD or "
-		    "YYYY-MM-DDTHH:MM:SSZ or Unix ms)", req->argv[i]);
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -366,6 +297,22 @@ step_cmp(const void *x, const void *y)
 	return a->exit < b->exit ? -1 : a->exit > b->exit;
 }
 
+/* 1 if any leg stored an update about unit (retracted or not), else 0 with
+ * NOT_FOUND; -1 after an error. One lookup per leg on events_by_unit. */
+static int
+unit_reported(struct query_ctx *ctx, const char *unit, struct answer *a)
+{
+	for (size_t i = 0; i < ctx->legs->count; i++) {
+		int found = row_exists(ctx, i, "SELECT 1 FROM events WHERE unit = ?1 LIMIT 1", unit,
+		    a);
+
+		if (found != 0)
+			return found;
+	}
+	answer_err(a, "NOT_FOUND", "unit %.40s was never reported on any leg", unit);
+	return 0;
+}
+
 static void
 cmd_shipment(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
@@ -408,6 +355,8 @@ cmd_shipment(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct an
 		}
 		finish(ctx, i, st, rc, a);
 	}
+	if (n == 0 && !a->failed && unit_reported(ctx, unit, a) != 1)
+		return;
 	if (n > 1)
 		qsort(steps, n, sizeof *steps, step_cmp);
 	answer_header(a, "leg\tkind\tdirection\tentered\texited\thours\tstatus");
@@ -503,13 +452,19 @@ query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct ev
 	struct qrequest req;
 	char *copy = strdup(line);
 	const struct command *cmd = NULL;
+	char msg[160];
 
 	if (copy == NULL || a.rows == NULL) {
 		answer_err(&a, "INTERNAL", "out of memory");
 		goto done;
 	}
+	if (qproto_check_line(copy, strlen(copy), NULL, msg, sizeof msg) == -1) {
+		answer_err(&a, "BAD_ARGUMENT", "%s", msg);
+		goto done;
+	}
 	if (qproto_split(copy, &req) == -1) {
-		answer_err(&a, "BAD_ARGUMENT", "too many words or a byte that is not printable ASCII");
+		answer_err(&a, "BAD_ARGUMENT", "too many words (a request has at most %d)",
+		    QPROTO_MAX_ARGS);
 		goto done;
 	}
 	if (req.argc == 0) {

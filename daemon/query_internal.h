@@ -1,9 +1,10 @@
 /*
  * What the query command files share: the per-thread context, the answer
  * being built and the helpers that read leg files and parse arguments.
- * query_exec.c dispatches and holds the simple commands; query_stats.c the
- * per-leg statistics from the rollups; query_journeys.c journeys between
- * nodes; query_events.c holds, delays and data quality.
+ * query_exec.c dispatches and holds the simple commands; query_args.c the
+ * shared argument checks; query_stats.c the per-leg statistics from the
+ * rollups; query_journeys.c journeys between nodes; query_events.c holds,
+ * delays and data quality.
  */
 #ifndef CORRIDOR_QUERY_INTERNAL_H
 #define CORRIDOR_QUERY_INTERNAL_H
@@ -49,9 +50,16 @@ sqlite3 *catalog_db(struct query_ctx *ctx, struct answer *a);
 /* Prepares sql on leg's file (leg == LEGS_MAX: the catalog). */
 sqlite3_stmt *prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a);
 void finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a);
+/* 1 if sql (with ?1 bound to key) on leg's file gives a row, 0 if not, -1
+ * after an error (the answer says INTERNAL). */
+int row_exists(struct query_ctx *ctx, size_t leg, const char *sql, const char *key,
+    struct answer *a);
 int select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first,
     size_t *last, struct answer *a);
-int parse_time_arg(struct qrequest *req, int i, int64_t *out, int64_t dflt, struct answer *a);
+/* Word i as a time (dflt when left out); name is the argument's name in the
+ * error ("from", "to"). */
+int parse_time_arg(struct qrequest *req, int i, const char *name, int64_t *out, int64_t dflt,
+    struct answer *a);
 
 /* The common tail of the statistics commands: [from] [to] [W|E] [carrier]. */
 struct stats_filter {
@@ -59,7 +67,15 @@ struct stats_filter {
 	const char *direction;	/* NULL = both */
 	const char *carrier;	/* NULL = any */
 };
+/* Times, window (BAD_ARGUMENT unless from < to) and direction; the last word
+ * is taken as it is (JOURNEYS' target_days). */
 int parse_filter(struct qrequest *req, int first_arg, struct stats_filter *f, struct answer *a);
+/* parse_filter(), and the carrier must be known (check_carrier). */
+int parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int first_arg,
+    struct stats_filter *f, struct answer *a);
+/* 0 if code is a configured carrier or one the catalog knows, else -1 with
+ * NOT_FOUND (or INTERNAL). */
+int check_carrier(struct query_ctx *ctx, const char *code, struct answer *a);
 void bind_filter(sqlite3_stmt *st, const struct stats_filter *f);
 
 /* Grows *arr (of elem bytes) to hold n + 1; -1 when out of memory. */

@@ -42,6 +42,17 @@ journey_cmp(const void *x, const void *y)
 	return (a->arrival > b->arrival) - (a->arrival < b->arrival);
 }
 
+/* A node is known when a configured leg starts or ends there. */
+static bool
+node_known(const struct leg_table *legs, const char *node)
+{
+	for (size_t i = 0; i < legs->count; i++)
+		if (strcmp(legs->legs[i].from_node, node) == 0 ||
+		    strcmp(legs->legs[i].to_node, node) == 0)
+			return true;
+	return false;
+}
+
 static bool
 leg_moves(const struct leg *l)
 {
@@ -204,6 +215,12 @@ cmd_journeys(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct an
 		    LEG_NODE_MAX - 1);
 		return;
 	}
+	for (int k = 1; k <= 2; k++)
+		if (!node_known(ctx->legs, req->argv[k])) {
+			answer_err(a, "NOT_FOUND", "node %s is no end of a configured leg (LEGS lists "
+			    "from_node and to_node)", req->argv[k]);
+			return;
+		}
 	if (parse_filter(req, 3, &f, a) == -1)
 		return;
 	/* the sixth word is the target, not a carrier */

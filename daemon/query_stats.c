@@ -187,7 +187,8 @@ cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answe
 	size_t first, last;
 
 	(void)now;
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 2, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	answer_header(a, "leg\tdirection\tn\tmin_h\tmean_h\tp50_h\tp90_h\tp95_h\tmax_h\tteu"
 	    "\tcontainers\ttonnes\ton_time_pct");
@@ -223,7 +224,8 @@ cmd_histogram(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct a
 		answer_err(a, "BAD_ARGUMENT", "HISTOGRAM needs one leg");
 		return;
 	}
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 2, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	if ((t = collect_transit(ctx, first, &f, a)) == NULL)
 		return;
@@ -242,7 +244,8 @@ cmd_ontime(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 	size_t first, last;
 
 	(void)now;
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 2, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	answer_header(a, "leg\tdirection\tn\ttypical_h\ton_time\ton_time_pct\tplanned\ton_plan"
 	    "\ton_plan_pct\teta_n\teta_mae_h");

@@ -151,7 +151,8 @@ cmd_volumes(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 		answer_err(a, "BAD_ARGUMENT", "the period is day, week or month");
 		return;
 	}
-	if (select_legs(ctx, req, 1, &first, &last, a) == -1 || parse_filter(req, 3, &f, a) == -1)
+	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
+	    parse_stats_filter(ctx, req, 3, &f, a) == -1)
 		return;
 	if (f.from != INT64_MIN)
 		f.from = rollup_hour(f.from);

@@ -2,8 +2,10 @@
  * Fuzz target: the operator query port past the socket. The input is what an
  * operator sends; it is cut into lines as daemon/query_conn.c cuts them (LF,
  * an optional CR before it, at most max_query_line_bytes, up to 16 lines; a
- * last line without its LF is answered too, where the daemon would wait) and
- * each line is answered by query_execute() against a temporary state
+ * last line without its LF is answered too, where the daemon would wait); a
+ * line with a byte that qproto_check_line() refuses (a NUL too) is answered
+ * BAD_ARGUMENT there, as query_conn.c does, and every other line is
+ * answered by query_execute() against a temporary state
  * directory whose leg files and catalog hold a few events, so that every
  * command answers with rows. max_query_rows is one below the number of legs,
  * so that an answer over every leg also reaches TOO_MANY_ROWS.
@@ -11,9 +13,10 @@
  * its name is checked, without writing anything.
  * Properties: every answer is "OK", a header, rows and "END <rows>", or one
  * "ERR <CODE> <message>" line, with no control bytes but tabs; qproto_split()
- * gives at most QPROTO_MAX_ARGS printable words; a time that
+ * gives at most QPROTO_MAX_ARGS printable words; qproto_check_line() names
+ * the first byte that is not printable ASCII or a tab; a time that
  * time_parse_iso() accepts has the documented shape and survives a
- * format/parse round trip.
+ * format/parse round trip, and one out of range is a number or a long year.
  */
 #include <ctype.h>
 #include <ftw.h>
@@ -238,8 +241,20 @@ check_time_word(const char *w)
 	int64_t ms, again;
 	char text[64];
 
-	if (time_parse_iso(w, &ms) == -1)
+	switch (time_parse(w, &ms)) {
+	case TIME_PARSED:
+		break;
+	case TIME_OUT_OF_RANGE:
+		/* a number beyond 64 bits, or a date with a year of five digits or more */
+		FUZZ_CHECK(unix_ms_shape(w) || (strspn(w, "0123456789") > 4 &&
+		    w[strspn(w, "0123456789")] == '-'));
+		FUZZ_CHECK(time_parse_iso(w, &again) == -1);
 		return;
+	case TIME_MALFORMED:
+		FUZZ_CHECK(time_parse_iso(w, &again) == -1);
+		return;
+	}
+	FUZZ_CHECK(time_parse_iso(w, &again) == 0 && again == ms);
 	FUZZ_CHECK(time_shape_ok(w));
 	if (unix_ms_shape(w))
 		return;		/* any number */
@@ -310,6 +325,27 @@ check_answer(struct evbuffer *out)
 	free(text);
 }
 
+/* What query_conn.c checks before the line is read as a string: false if
+ * every byte passes; true if refused, the refusal naming the first other. */
+static bool
+line_refused(const char *line, size_t len)
+{
+	char msg[160], want[32];
+	size_t pos = 0;
+
+	if (qproto_check_line(line, len, &pos, msg, sizeof msg) == 0) {
+		FUZZ_CHECK(strlen(line) == len);	/* no NUL inside */
+		return false;
+	}
+	FUZZ_CHECK(pos >= 1 && pos <= len);
+	for (size_t i = 0; i + 1 < pos; i++)
+		FUZZ_CHECK(line[i] == '\t' || (line[i] >= 0x20 && line[i] < 0x7f));
+	FUZZ_CHECK(line[pos - 1] != '\t' && !(line[pos - 1] >= 0x20 && line[pos - 1] < 0x7f));
+	snprintf(want, sizeof want, "byte %zu ", pos);
+	FUZZ_CHECK(strncmp(msg, want, strlen(want)) == 0);
+	return true;
+}
+
 static void
 run_line(const char *line)
 {
@@ -346,8 +382,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(line, data + off, len);
 		if (len > 0 && line[len - 1] == '\r')
 			len--;
-		line[len] = '\0';	/* a NUL inside ends the line early, as for the daemon */
-		run_line(line);
+		line[len] = '\0';
+		if (!line_refused(line, len))
+			run_line(line);
 		off += (eol != NULL ? (size_t)(eol - (data + off)) + 1 : size - off);
 	}
 	free(line);

@@ -139,6 +139,13 @@ QUERIES = {
     "JOURNEYS KHG AKT - - E x\n",
     "holds-delays": "HOLDS *\nHOLDS KZ-BRD-ALT 2026-05-01\nDELAYS *\nDELAYS KZ-RAIL-ALT-AKT - - W\n",
     "quality": "QUALITY\nQUALITY KTZE 2026-05-01 2026-06-01\nQUALITY * - -\n",
+    "nul-bytes": "PING\x00 x\nQUIT\x00\nSTATS * \x00\nPI\rNG\nPING\r\r\nLEGS \xc3\xa9\n",
+    "time-range": "STATS * 99999999999999999999\nSTATS * - -99999999999999999999\n"
+    "STATS * 10000-01-01\nSTATS * -9223372036854775808 9223372036854775807\n",
+    "windows": "STATS * 2026-02-01 2026-01-01\nQUALITY * 2026-01-01 2026-01-01\n"
+    "JOURNEYS ALK POT 9223372036854775807\nVOLUMES * day 2026-01-01T10:15Z 2026-01-01T10:45Z\n",
+    "not-found": "SHIPMENT TGHU9999906\nSTATS * - - - NOPE\nQUALITY NOPE\nJOURNEYS NOPE POT\n"
+    "HOLDS * - - W ktze\nSHIPMENT CSQU3054383\n",
 }
 
 CONFIGS = {
@@ -260,7 +267,8 @@ DICTS = {
               " day", " week", " month", "KHG", "ALK", "AKT", "BAK", "POT",
               " * ", " - ", " W", " E", " KTZE", "CSQU3054383", "MWCU6059784", "TRAIN:",
               "1780000000000", "2026-05-28", "T08:26Z", "T08:26:40Z", "T08:26:40.123Z",
-              "\r\n", "\t"] + LEGS,
+              "\r\n", "\t", "\x00", " 99999999999999999999", "10000-01-01",
+              " 9223372036854775807", " NOPE"] + LEGS,
     "config": ["[daemon]", "[limits]", "[carriers]", "[tls]", "[credentials]", "[operators]",
                "pbkdf2-sha256$", "$1000$", "Y29ycmlkb3Itc2FsdC0xNg==", " read", " admin",
                "carrier_cert", "carrier_key",

@@ -17,6 +17,12 @@ struct qrequest {
 	int argc;
 };
 
+/* Checks the len bytes of a line (its LF, and a CR before it, removed): only
+ * printable ASCII and tabs. 0; or -1, with *pos the 1-based position of the
+ * first other byte (a NUL too) and msg the text for the peer. pos and msg may
+ * be NULL. */
+int qproto_check_line(const char *line, size_t len, size_t *pos, char *msg, size_t msglen);
+
 /* Splits a line (modified in place) into words. -1 if there are too many
  * words or a byte that is not printable ASCII. */
 int qproto_split(char *line, struct qrequest *req);

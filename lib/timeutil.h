@@ -8,8 +8,15 @@
 
 int64_t time_now_ms(void);
 int64_t time_mono_ms(void);
-/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]Z" or a Unix ms number.
- * Returns 0 or -1. */
+enum time_parse_result {
+	TIME_PARSED = 0,
+	TIME_MALFORMED = -1,	/* none of the forms */
+	TIME_OUT_OF_RANGE = -2,	/* a number beyond 64 bits, a year beyond 9999 */
+};
+/* Parses "YYYY-MM-DD", "YYYY-MM-DDTHH:MM[:SS[.fff]]Z" (1970..9999) or a Unix
+ * ms number (ten or more characters, digits after an optional '-'). */
+enum time_parse_result time_parse(const char *s, int64_t *ms);
+/* time_parse(), as 0 or -1. */
 int time_parse_iso(const char *s, int64_t *ms);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ". */
 void time_format_iso(int64_t ms, char *buf, size_t len);

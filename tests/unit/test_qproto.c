@@ -5,6 +5,7 @@
 #include "unit.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "qproto.h"
 
@@ -70,6 +71,45 @@ test_bad_bytes(void **state)
 	}
 }
 
+/* The line is checked with its length: a NUL inside is a bad byte, not the
+ * end of the line, and the position counts from 1. */
+static void
+test_check_line(void **state)
+{
+	static const struct {
+		const char *line;
+		size_t len, pos;
+	} bad[] = {
+		{ "PING\0 extra", 11, 5 }, { "\0", 1, 1 }, { "STATS * \0", 9, 9 },
+		{ "PING \x01", 6, 6 }, { "PING\x7f", 5, 5 }, { "LEGS \xc3\xa9", 7, 6 },
+		{ "PI\rNG", 6, 3 }, { "PING\r", 5, 5 }, { "PING\n", 5, 5 }, { "\x1b[A", 3, 1 },
+	};
+	char msg[160];
+	size_t pos;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		char want[32];
+
+		pos = 0;
+		if (qproto_check_line(bad[i].line, bad[i].len, &pos, msg, sizeof msg) != -1)
+			fail_msg("bad[%zu] passed", i);
+		assert_int_equal(pos, bad[i].pos);
+		snprintf(want, sizeof want, "byte %zu of the line (0x%02x)", bad[i].pos,
+		    (unsigned char)bad[i].line[bad[i].pos - 1]);
+		if (strstr(msg, want) == NULL)
+			fail_msg("bad[%zu]: \"%s\" does not say \"%s\"", i, msg, want);
+	}
+	assert_int_equal(qproto_check_line("STATS\t* - - W KTZE", 18, &pos, msg, sizeof msg), 0);
+	assert_int_equal(qproto_check_line("", 0, NULL, NULL, 0), 0);
+	/* only len bytes are looked at; NULL pos and msg are allowed */
+	assert_int_equal(qproto_check_line("PING\0", 4, NULL, NULL, 0), 0);
+	assert_int_equal(qproto_check_line("PING\0", 5, NULL, NULL, 0), -1);
+	/* a short msg buffer is cut, never overrun */
+	assert_int_equal(qproto_check_line("\x01", 1, NULL, msg, 8), -1);
+	assert_int_equal(strlen(msg), 7);
+}
+
 static void
 test_arg_given(void **state)
 {
@@ -96,6 +136,7 @@ main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_arg_count),
 		cmocka_unit_test(test_bad_bytes),
+		cmocka_unit_test(test_check_line),
 		cmocka_unit_test(test_arg_given),
 	};
 

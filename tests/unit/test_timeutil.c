@@ -73,6 +73,33 @@ test_rejects(void **state)
 			fail_msg("\"%s\" parsed as %lld", bad[i], (long long)ms);
 }
 
+/* Beyond the 64-bit range or year 9999: refused as out of range, never
+ * clamped to INT64_MIN/MAX; the ends of the range themselves parse. */
+static void
+test_out_of_range(void **state)
+{
+	static const char *const far[] = {
+		"99999999999999999999", "-99999999999999999999", "9223372036854775808",
+		"-9223372036854775809", "18446744073709551616", "10000-01-01", "99999-12-31",
+		"123456789-01-01T00:00Z", "10000-01-01T00:00:00.000Z",
+	};
+	int64_t ms = 7;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof far / sizeof far[0]; i++) {
+		if (time_parse(far[i], &ms) != TIME_OUT_OF_RANGE)
+			fail_msg("\"%s\" is not out of range (ms %lld)", far[i], (long long)ms);
+		if (time_parse_iso(far[i], &ms) != -1)
+			fail_msg("\"%s\" parsed as %lld", far[i], (long long)ms);
+	}
+	assert_int_equal(ms, 7);	/* untouched */
+	assert_int_equal(parsed("9223372036854775807"), INT64_MAX);
+	assert_int_equal(parsed("-9223372036854775808"), INT64_MIN);
+	assert_int_equal(time_parse("yesterday", &ms), TIME_MALFORMED);
+	assert_int_equal(time_parse("12345-1-01", &ms), TIME_MALFORMED);
+	assert_int_equal(time_parse("2026-11-27", &ms), TIME_PARSED);
+}
+
 static void
 test_impossible_dates(void **state)
 {
@@ -134,6 +161,7 @@ main(void)
 		cmocka_unit_test(test_datetime),
 		cmocka_unit_test(test_unix_ms),
 		cmocka_unit_test(test_rejects),
+		cmocka_unit_test(test_out_of_range),
 		cmocka_unit_test(test_impossible_dates),
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_roundtrip),
