@@ -13,7 +13,8 @@
 #include "qresult.h"
 #include "query_filter.h"
 
-/* ERR codes that the same request would get again: --watch stops on them. */
+/* ERR codes that the same request would get again: --watch stops on them.
+ * NOT_FOUND is not one: the unit asked for may be reported later. */
 static int
 err_lasting(const char *code)
 {

@@ -34,12 +34,19 @@ check_time(const char *cmd, const char *what, const char *v)
 {
 	int64_t ms;
 
-	if (time_parse_iso(v, &ms) == -1) {
-		fprintf(stderr, "corridorctl: %s: %s %s: use YYYY-MM-DD, "
-		    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds\n", cmd, what, v);
+	switch (time_parse(v, &ms)) {
+	case TIME_PARSED:
+		return 0;
+	case TIME_OUT_OF_RANGE:
+		fprintf(stderr, "corridorctl: %s: %s %s: out of range (Unix milliseconds within "
+		    "64 bits, years up to 9999)\n", cmd, what, v);
 		return -1;
+	case TIME_MALFORMED:
+		break;
 	}
-	return 0;
+	fprintf(stderr, "corridorctl: %s: %s %s: use YYYY-MM-DD, "
+	    "YYYY-MM-DDTHH:MM[:SS]Z or Unix milliseconds\n", cmd, what, v);
+	return -1;
 }
 
 static int

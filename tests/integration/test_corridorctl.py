@@ -130,6 +130,41 @@ class Corridorctl(harness.DaemonTestCase):
         self.assertNotEqual(p.returncode, 0)
         self.assertIn('UNKNOWN_LEG', p.stdout + p.stderr)
 
+    def assert_ctl_error(self, code, *args):
+        p = self.ctl(*args, check=False)
+        self.assertEqual(p.returncode, 2, '%s: exit %d\nstdout: %s\nstderr: %s' % (
+            ' '.join(args), p.returncode, p.stdout, p.stderr))
+        self.assertTrue(p.stderr.startswith('corridorctl: %s: ' % code), (args, p.stderr))
+        self.assertEqual(p.stdout, '', args)
+        return p
+
+    def test_not_found_and_empty_windows_are_errors(self):
+        # issue 11 item 11: these were an empty table and exit 0
+        self.push_all()
+        never = model.container('TGHU', 999990)
+        self.assert_ctl_error('NOT_FOUND', 'shipment', never)
+        self.assert_ctl_error('NOT_FOUND', '--json', 'shipment', never)
+        self.assert_ctl_error('NOT_FOUND', 'stats', '*', '--carrier', 'NOPE')
+        self.assert_ctl_error('NOT_FOUND', '--csv', 'quality', 'NOPE')
+        self.assert_ctl_error('NOT_FOUND', 'journeys', 'NOPE', 'POT')
+        p = self.assert_ctl_error('BAD_ARGUMENT', 'stats', '*', '--from', '2026-02-01',
+                                  '--to', '2026-01-01')
+        self.assertIn('window', p.stderr)
+        self.assert_ctl_error('BAD_ARGUMENT', 'query', 'VOLUMES * day 2026-01-02 2026-01-02')
+        # what exists still answers
+        self.assertTrue(self.ctl_json('shipment', model.C1))
+        self.ctl_json('stats', '*', '--carrier', 'POB')
+
+    def test_time_out_of_range(self):
+        # issue 11 item 10: was clamped to the 64-bit range and answered
+        p = self.assert_ctl_error('BAD_ARGUMENT', 'query', 'STATS * 99999999999999999999')
+        self.assertIn('from', p.stderr)
+        for flag in ('--from', '--to'):
+            p = self.ctl('stats', '*', flag, '99999999999999999999', check=False)
+            self.assertEqual(p.returncode, 64, p.stderr)
+            self.assertIn(flag, p.stderr)
+            self.assertIn('out of range', p.stderr)
+
     def test_rows_that_begin_with_end(self):
         # A row's first field can be a carrier's word (a delay reason, a unit):
         # "END" or "ENDORSED" there is a row, not the end of the answer.
