@@ -10,6 +10,7 @@
 
 #include "carrier.h"
 #include "qproto.h"
+#include "rollup_batch.h"
 #include "timeutil.h"
 #include "query_internal.h"
 
@@ -70,6 +71,21 @@ check_carrier(struct query_ctx *ctx, const char *code, struct answer *a)
 	if (!found) {
 		answer_err(a, "NOT_FOUND", "carrier %.32s is not configured (carrier codes are "
 		    "case-sensitive)", code);
+		return -1;
+	}
+	return 0;
+}
+
+int
+window_to_hours(struct stats_filter *f, struct answer *a)
+{
+	if (f->from != INT64_MIN)
+		f->from = rollup_hour(f->from);
+	if (f->to != INT64_MAX)
+		f->to = rollup_hour(f->to);
+	if (f->from >= f->to) {
+		answer_err(a, "BAD_ARGUMENT", "the window holds no whole hour: from and to round "
+		    "down to the same hour");
 		return -1;
 	}
 	return 0;

@@ -345,10 +345,8 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 	f.carrier = qproto_arg_given(req, 1) ? req->argv[1] : NULL;
 	if (f.carrier != NULL && check_carrier(ctx, f.carrier, a) == -1)
 		return;
-	if (f.from != INT64_MIN)
-		f.from = rollup_hour(f.from);
-	if (f.to != INT64_MAX)
-		f.to = rollup_hour(f.to);
+	if (window_to_hours(&f, a) == -1)
+		return;
 	quality_rollups(ctx, &f, &cq, &n, &cap, a);
 	if (!a->failed)
 		quality_rejections(ctx, &f, &cq, &n, &cap, a);

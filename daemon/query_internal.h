@@ -73,6 +73,9 @@ int parse_filter(struct qrequest *req, int first_arg, struct stats_filter *f, st
 /* parse_filter(), and the carrier must be known (check_carrier). */
 int parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int first_arg,
     struct stats_filter *f, struct answer *a);
+/* Rounds the window down to whole hours (the hourly rollups); BAD_ARGUMENT
+ * when that leaves it empty. */
+int window_to_hours(struct stats_filter *f, struct answer *a);
 /* 0 if code is a configured carrier or one the catalog knows, else -1 with
  * NOT_FOUND (or INTERNAL). */
 int check_carrier(struct query_ctx *ctx, const char *code, struct answer *a);

@@ -10,7 +10,6 @@
 #include <time.h>
 
 #include "query_internal.h"
-#include "rollup_batch.h"
 
 enum period { P_DAY, P_WEEK, P_MONTH };
 
@@ -154,10 +153,8 @@ cmd_volumes(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 	if (select_legs(ctx, req, 1, &first, &last, a) == -1 ||
 	    parse_stats_filter(ctx, req, 3, &f, a) == -1)
 		return;
-	if (f.from != INT64_MIN)
-		f.from = rollup_hour(f.from);
-	if (f.to != INT64_MAX)
-		f.to = rollup_hour(f.to);
+	if (window_to_hours(&f, a) == -1)
+		return;
 	answer_header(a, "leg\tdirection\tperiod\tunits\tteu\tcontainers\ttonnes\ttrains"
 	    "\tvessel_calls");
 	for (size_t i = first; i < last && !a->failed; i++) {

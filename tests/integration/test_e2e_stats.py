@@ -252,8 +252,9 @@ class EndToEnd(harness.DaemonTestCase):
                 self.assertEqual(got['tonnes'], '0.000')
             a = q.ok('INTRANSIT ' + model.RAIL)
             self.assertEqual(a.rows, [])
-            a = q.ok('SHIPMENT ' + model.C1)
-            self.assertEqual(a.rows, [])
+            # a unit never reported is NOT_FOUND, not an empty journey (issue 11)
+            a = q.request('SHIPMENT ' + model.C1)
+            self.assertEqual(a.code, 'NOT_FOUND', a)
 
 
 if __name__ == '__main__':

@@ -117,6 +117,13 @@ class Windows(QueryCase):
                      'STATS * 9223372036854775807'):
             self.assert_err(line, 'BAD_ARGUMENT', 'window', 'not before')
 
+    def test_windows_without_a_whole_hour(self):
+        # VOLUMES and QUALITY round from and to down to the hour
+        for line in ('VOLUMES * day 2026-01-01T10:15Z 2026-01-01T10:45Z',
+                     'QUALITY * 2026-01-01T10:15Z 2026-01-01T10:59:59Z'):
+            self.assert_err(line, 'BAD_ARGUMENT', 'whole hour')
+        self.assertTrue(self.q.request('VOLUMES * day 2026-01-01T10:15Z 2026-01-01T11:00Z').ok)
+
     def test_windows_still_answer(self):
         for line in ('STATS * 2026-01-01 2026-01-01T00:00:00.001Z', 'STATS * 2026-01-01',
                      'STATS * - 2026-01-01', 'QUALITY * 2026-01-01 2026-01-02'):
