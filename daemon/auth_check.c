@@ -96,6 +96,12 @@ auth_check_detach(struct auth_check *ck)
 }
 
 bool
+auth_check_waiting(const struct auth_check *ck)
+{
+	return ck->wait_ev != NULL;
+}
+
+bool
 auth_check_wanted(struct auth_check *ck)
 {
 	if (atomic_load(&ck->cancelled))

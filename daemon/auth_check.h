@@ -44,6 +44,8 @@ void auth_check_busy_message(enum auth_gate g, const struct server *srv, char *b
  * caller frees it; false: it is with the auth threads, and its done() will
  * come (with the hash skipped if it has not started). */
 bool auth_check_detach(struct auth_check *ck);
+/* Whether ck still waits its turn (nothing hashed yet). */
+bool auth_check_waiting(const struct auth_check *ck);
 /* Worker thread: whether to hash at all; then record that it did. */
 bool auth_check_wanted(struct auth_check *ck);
 /* Loop thread, first thing in done(): releases the throttle's hold. */

@@ -250,6 +250,21 @@ query_auth_begin(struct query_conn *q, char *line)
 }
 
 void
+query_auth_peer_closed(struct query_conn *q)
+{
+	struct query_auth_job *job = q->auth_job;
+
+	if (job == NULL || !auth_check_waiting(&job->check))
+		return;
+	log_info("conn=%llu peer=%s operator authentication dropped reason=peer_closed_while_waiting",
+	    (unsigned long long)q->id, q->peer);
+	query_auth_detach(q);
+	evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR UNAUTHORIZED the connection was "
+	    "shut down while its AUTH waited for its turn; nothing was checked\n");
+	query_conn_resume(q);
+}
+
+void
 query_auth_detach(struct query_conn *q)
 {
 	if (q->auth_job != NULL) {
