@@ -29,7 +29,7 @@ def run(iterations, n):
     harness.write_config(conf, carriers=codes, auth=False,
                          limits={'max_connections_per_ip': n + 16,
                                  # all from loopback: one address, past the default caps
-                                 'auth_checks_per_ip': n, 'auth_checks_max': max(n, 256)})
+                                 'auth_checks_per_ip': min(n, 1024), 'auth_checks_max': max(n, 256)})
     with open(conf, 'a') as f:
         f.write('[credentials]\n')
         for i in range(0, n, 8):
