@@ -27,7 +27,9 @@ def run(iterations, n):
     conf = os.path.join(tmp, 'corridord.conf')
     codes = ['C%03d' % i for i in range(n)]
     harness.write_config(conf, carriers=codes, auth=False,
-                         limits={'max_connections_per_ip': n + 16})
+                         limits={'max_connections_per_ip': n + 16,
+                                 # all from loopback: one address, past the default caps
+                                 'auth_checks_per_ip': min(n, 1024), 'auth_checks_max': max(n, 256)})
     with open(conf, 'a') as f:
         f.write('[credentials]\n')
         for i in range(0, n, 8):

@@ -59,6 +59,8 @@ export CORRIDOR_CREDENTIAL
   # every bench carrier connects from 127.0.0.1
   echo "[limits]"
   echo "max_connections_per_ip = $((carriers + 16))"
+  echo "auth_checks_per_ip = $((carriers < 1024 ? carriers : 1024))"
+  echo "auth_checks_max = $((carriers > 256 ? carriers : 256))"
 } >"$work/corridord.conf"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'

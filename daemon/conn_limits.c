@@ -20,6 +20,8 @@ static const char *const reason_names[REFUSE_REASONS] = {
 	[REFUSE_TLS_REQUIRED] = "tls_required",
 	[REFUSE_CLIENT_CERT] = "client_cert",
 	[REFUSE_SLOW_READER] = "slow_reader",
+	[REFUSE_AUTH_CHECKS_PER_IP] = "auth_checks_per_ip",
+	[REFUSE_AUTH_CHECKS_MAX] = "auth_checks_max",
 };
 
 const char *

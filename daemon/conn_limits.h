@@ -25,6 +25,8 @@ enum refuse_reason {
 	REFUSE_TLS_REQUIRED,		/* plain text sent to a TLS listener */
 	REFUSE_CLIENT_CERT,		/* the client certificate does not name the carrier */
 	REFUSE_SLOW_READER,		/* output_buffer_bytes of answers left unread */
+	REFUSE_AUTH_CHECKS_PER_IP,	/* auth_checks_per_ip credential checks in flight */
+	REFUSE_AUTH_CHECKS_MAX,		/* auth_checks_max credential checks in flight */
 	REFUSE_REASONS
 };
 

@@ -2,7 +2,6 @@
 #include "ingest_auth.h"
 
 #include <stdarg.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +10,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth_check.h"
 #include "carrier.h"
 #include "config.h"
 #include "ingest_conn.h"
@@ -20,9 +20,8 @@
 #include "workq.h"
 
 struct ingest_auth_job {
-	struct workq_job base;		/* first: the workq hands this pointer back */
+	struct auth_check check;	/* first: its base is the workq's job */
 	struct ingest_conn *conn;	/* loop side; NULL once the connection is gone */
-	atomic_bool cancelled;		/* read by the worker: skip the hashing */
 	struct config *cfg;		/* a reference: the candidates live in it */
 	char code[CARRIER_CODE_MAX];
 	const struct credential *cand[CREDENTIALS_PER_CODE_MAX];
@@ -111,9 +110,12 @@ void
 ingest_auth_detach(struct ingest_conn *c)
 {
 	if (c->auth_job != NULL) {
-		c->auth_job->conn = NULL;
-		atomic_store(&c->auth_job->cancelled, true);
+		struct ingest_auth_job *job = c->auth_job;
+
+		job->conn = NULL;
 		c->auth_job = NULL;
+		if (auth_check_detach(&job->check))
+			job_free(job);	/* it was still waiting its turn */
 	}
 	if (c->refusal != NULL) {
 		event_free(c->refusal->ev);
@@ -130,7 +132,7 @@ job_run(struct workq_job *base, void *ctx)
 
 	(void)ctx;
 	job->match = -1;
-	if (atomic_load(&job->cancelled))
+	if (!auth_check_wanted(&job->check))
 		return;
 	for (size_t i = 0; i < job->ncand; i++)
 		if (cred_verify(&job->cand[i]->hash, job->secret, job->len)) {
@@ -149,9 +151,12 @@ job_done(struct workq_job *base)
 	const struct credential *cred;
 	struct carrier *carrier;
 
+	auth_check_finish(&job->check);
 	if (c == NULL || c->state != INGEST_AUTH) {
+		/* a peer that did not wait for the answer still made its guess */
 		if (c != NULL)
 			c->auth_job = NULL;
+		auth_check_orphan_failed(&job->check, job->match >= 0, AUTH_FAIL_WRONG_CREDENTIAL);
 		job_free(job);
 		return;
 	}
@@ -187,6 +192,8 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	const struct config *cfg = srv->cfg;
 	struct carrier *carrier = carrier_find(&srv->carriers, h->carrier);
 	struct ingest_auth_job *job;
+	enum auth_gate gate;
+	char busy[160];
 	size_t len;
 
 	if (h->client_name != NULL && text_is_identifier(h->client_name) &&
@@ -229,19 +236,27 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	}
 	memcpy(job->secret, h->credential, len + 1);
 	job->len = len;
-	job->base.run = job_run;
-	job->base.done = job_done;
+	job->check.base.run = job_run;
+	job->check.base.done = job_done;
 	job->conn = c;
-	atomic_init(&job->cancelled, false);
 	job->cfg = config_hold(srv->cfg);
 	snprintf(job->code, sizeof job->code, "%s", h->carrier);
-	c->auth_job = job;
-	c->state = INGEST_AUTH;
 	/* Still read (frames wait in the buffer, up to its watermark), so that a
 	 * peer that gives up is noticed and its check skipped: when many Hellos
-	 * queue for the auth threads, the ones nobody waits for cost nothing. */
+	 * wait their turn or queue for the auth threads, the ones nobody waits
+	 * for cost nothing. */
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
-	workq_submit(srv->auth, &job->base);
+	c->auth_job = job;
+	c->state = INGEST_AUTH;
+	gate = auth_check_start(&job->check, srv, (unsigned long long)c->id, c->peer);
+	if (gate != AUTH_GATE_OK) {
+		c->auth_job = NULL;
+		job_free(job);
+		auth_check_busy_message(gate, srv, busy, sizeof busy);
+		/* retryable, as a full connection table is: nothing was checked */
+		ingest_conn_close(c, gate == AUTH_GATE_PER_IP ? "auth_checks_per_ip" :
+		    "auth_checks_max", CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS, busy);
+	}
 }
 
 void

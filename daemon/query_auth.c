@@ -2,7 +2,6 @@
 #include "query_auth.h"
 
 #include <ctype.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
+#include "auth_check.h"
 #include "config.h"
 #include "log.h"
 #include "qproto.h"
@@ -22,9 +22,8 @@
 #include "workq.h"
 
 struct query_auth_job {
-	struct workq_job base;		/* first: the workq hands this pointer back */
+	struct auth_check check;	/* first: its base is the workq's job */
 	struct query_conn *conn;	/* NULL once the connection is gone */
-	atomic_bool cancelled;
 	struct config *cfg;		/* a reference: op lives in it */
 	const struct operator_token *op;
 	char *secret;
@@ -160,7 +159,8 @@ job_run(struct workq_job *base, void *ctx)
 	struct query_auth_job *job = (struct query_auth_job *)base;
 
 	(void)ctx;
-	job->ok = !atomic_load(&job->cancelled) && cred_verify(&job->op->hash, job->secret, job->len);
+	job->ok = auth_check_wanted(&job->check) &&
+	    cred_verify(&job->op->hash, job->secret, job->len);
 }
 
 static void
@@ -170,7 +170,10 @@ job_done(struct workq_job *base)
 	struct query_conn *q = job->conn;
 	const struct operator_token *op = job->op;
 
+	auth_check_finish(&job->check);
 	if (q == NULL) {
+		/* a peer that did not wait for the answer still made its guess */
+		auth_check_orphan_failed(&job->check, job->ok, AUTH_FAIL_WRONG_TOKEN);
 		job_free(job);
 		return;
 	}
@@ -194,6 +197,8 @@ query_auth_begin(struct query_conn *q, char *line)
 	struct server *srv = q->srv;
 	const struct operator_token *op;
 	struct query_auth_job *job;
+	enum auth_gate gate;
+	char busy[160];
 	struct qrequest req;
 	size_t len, linelen = strlen(line);
 
@@ -225,26 +230,50 @@ query_auth_begin(struct query_conn *q, char *line)
 		return;
 	}
 	job->len = len;
-	job->base.run = job_run;
-	job->base.done = job_done;
+	job->check.base.run = job_run;
+	job->check.base.done = job_done;
 	job->conn = q;
-	atomic_init(&job->cancelled, false);
 	job->cfg = config_hold(srv->cfg);
 	job->op = op;
 	OPENSSL_cleanse(line, linelen);
 	free(line);
+	gate = auth_check_start(&job->check, srv, (unsigned long long)q->id, q->peer);
+	if (gate != AUTH_GATE_OK) {
+		/* nothing was checked: the connection stays and may try again */
+		job_free(job);
+		auth_check_busy_message(gate, srv, busy, sizeof busy);
+		evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR BUSY %s\n", busy);
+		return;
+	}
 	q->auth_job = job;
 	q->state = QUERY_RUNNING;
-	workq_submit(srv->auth, &job->base);
+}
+
+void
+query_auth_peer_closed(struct query_conn *q)
+{
+	struct query_auth_job *job = q->auth_job;
+
+	if (job == NULL || !auth_check_waiting(&job->check))
+		return;
+	log_info("conn=%llu peer=%s operator authentication dropped reason=peer_closed_while_waiting",
+	    (unsigned long long)q->id, q->peer);
+	query_auth_detach(q);
+	evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR UNAUTHORIZED the connection was "
+	    "shut down while its AUTH waited for its turn; nothing was checked\n");
+	query_conn_resume(q);
 }
 
 void
 query_auth_detach(struct query_conn *q)
 {
 	if (q->auth_job != NULL) {
-		q->auth_job->conn = NULL;
-		atomic_store(&q->auth_job->cancelled, true);
+		struct query_auth_job *job = q->auth_job;
+
+		job->conn = NULL;
 		q->auth_job = NULL;
+		if (auth_check_detach(&job->check))
+			job_free(job);	/* it was still waiting its turn */
 	}
 	if (q->refusal != NULL) {
 		event_free(q->refusal->ev);

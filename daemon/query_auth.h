@@ -26,6 +26,10 @@ void query_auth_begin(struct query_conn *q, char *line);
 /* 0 when q may run command; else an ERR line is written and the refusal
  * counted, and -1 is returned. */
 int query_auth_permit(struct query_conn *q, const char *command);
+/* The peer shut down its side: an AUTH still waiting its turn is dropped
+ * unchecked (answered ERR UNAUTHORIZED), so that a guesser that closes at
+ * once costs nothing; one being hashed is answered as usual. */
+void query_auth_peer_closed(struct query_conn *q);
 /* The connection is going: forget its check and its refusal timer. */
 void query_auth_detach(struct query_conn *q);
 /* After a reload: a token that is gone or changed loses its right, a

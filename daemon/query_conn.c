@@ -398,6 +398,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && q->state != QUERY_CLOSING) {
 		/* A half-closed peer (printf ... | nc) still gets its answers. */
 		q->peer_eof = true;
+		query_auth_peer_closed(q);
 		query_continue(q);
 		return;
 	}

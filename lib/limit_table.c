@@ -77,8 +77,9 @@ const struct limit_def limit_defs[] = {
 	L(max_credential_bytes, 256, 16, 4096,
 	    "longest carrier credential (Hello) or operator secret (AUTH) the daemon will hash"),
 	L(auth_fail_delay_ms, 250, 0, 10000,
-	    "delay before refusing a failed authentication; doubles with each recent failure "
-	    "from the same address"),
+	    "after a failed authentication, the next credential check from that address waits "
+	    "this long before it is hashed (and the refusal is sent this late); doubles with "
+	    "each recent failure from the same address"),
 	L(auth_fail_delay_max_ms, 5000, 0, 60000, "the most that delay grows to"),
 	L(auth_fail_window_s, 300, 1, 86400,
 	    "how long a failed authentication counts as recent for its address"),
@@ -86,6 +87,12 @@ const struct limit_def limit_defs[] = {
 	    "addresses whose recent failures are remembered (the oldest are forgotten first)"),
 	L(auth_threads, 1, 1, 16,
 	    "threads that check credentials and tokens (a deliberately slow hash) off the loop"),
+	L(auth_checks_per_ip, 8, 1, 1024,
+	    "credential checks (Hello or AUTH) from one address waiting or being hashed at once; "
+	    "more are refused at once, unhashed"),
+	L(auth_checks_max, 256, 1, 100000,
+	    "credential checks waiting or being hashed at once, over all addresses; more are "
+	    "refused at once, unhashed"),
 };
 
 const size_t limit_defs_count = sizeof limit_defs / sizeof limit_defs[0];

@@ -53,6 +53,8 @@ struct limits {
 	int64_t auth_fail_window_s;
 	int64_t auth_fail_addresses;
 	int64_t auth_threads;
+	int64_t auth_checks_per_ip;
+	int64_t auth_checks_max;
 };
 
 struct limit_def {

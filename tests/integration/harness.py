@@ -16,6 +16,7 @@ import base64
 import hashlib
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -24,6 +25,7 @@ import sys
 import tempfile
 import time
 import unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_DIR = os.environ.get('CORRIDOR_SOURCE_DIR') or os.path.dirname(os.path.dirname(HERE))
@@ -448,6 +450,18 @@ class DaemonTestCase(unittest.TestCase):
         with self.daemon.query() as q:
             a = q.ok('PING')
         self.assertEqual(a.rows[0][0], 'PONG')
+
+
+def metric(metrics_port, name, **labels):
+    """One sample of the daemon's /metrics, by name and exact labels."""
+    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % metrics_port,
+                                  timeout=10).read()
+    want = ','.join('%s="%s"' % kv for kv in sorted(labels.items()))
+    for line in text.decode().splitlines():
+        m = re.match(r'^%s(?:\{(.*)\})? (\S+)$' % re.escape(name), line)
+        if m and ','.join(sorted((m.group(1) or '').split(','))) == want:
+            return float(m.group(2))
+    raise KeyError('%s{%s}' % (name, want))
 
 
 def main():

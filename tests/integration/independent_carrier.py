@@ -114,14 +114,16 @@ class Carrier:
     Hello; None takes $CORRIDOR_CREDENTIAL (as corridorctl does), '' sends none."""
 
     def __init__(self, port, carrier, host='127.0.0.1', credential=None, timeout=15.0,
-                 tls=None):
+                 tls=None, source=None):
         """tls: an ssl.SSLContext when the carrier port speaks TLS (its
-        certificate, if any, is the client certificate of mutual TLS)."""
+        certificate, if any, is the client certificate of mutual TLS);
+        source: the local address to connect from (e.g. '127.0.0.2')."""
         if credential is None:
             credential = os.environ.get('CORRIDOR_CREDENTIAL')
         self.pb = load_pb2()
         self.carrier, self.credential, self.timeout = carrier, credential, timeout
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=source and (source, 0))
         if tls is not None:
             try:
                 self.sock = tls.wrap_socket(self.sock, server_hostname=host)

@@ -7,14 +7,12 @@ after the failure delay; however the command word is spaced or cased, the
 right it needs is the one the daemon runs; corridorctl takes the token from
 --token-file, CORRIDOR_TOKEN or --token."""
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -22,16 +20,7 @@ import harness  # noqa: E402
 KTZ_SECRET = 'ktz-secret-c0ffee1234'
 
 
-def metric(metrics_port, name, **labels):
-    """One sample of /metrics, by name and exact labels."""
-    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % metrics_port,
-                                  timeout=10).read()
-    want = ','.join('%s="%s"' % kv for kv in sorted(labels.items()))
-    for line in text.decode().splitlines():
-        m = re.match(r'^%s(?:\{(.*)\})? (\S+)$' % re.escape(name), line)
-        if m and ','.join(sorted((m.group(1) or '').split(','))) == want:
-            return float(m.group(2))
-    raise KeyError('%s{%s}' % (name, want))
+metric = harness.metric
 
 
 class OperatorAuth(unittest.TestCase):

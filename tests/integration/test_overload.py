@@ -65,6 +65,8 @@ class Overload(unittest.TestCase):
         d = self.daemon(bench_codes + ['KTZE', 'KMTF'], {
             'max_connections': FLOOD_CARRIERS + 100, 'writer_commit_delay_ms': 100,
             'max_connections_per_ip': FLOOD_CARRIERS + 100,
+            # all from 127.0.0.1, all at once: past the credential-check caps too
+            'auth_checks_per_ip': FLOOD_CARRIERS, 'auth_checks_max': FLOOD_CARRIERS,
             'max_queued_updates': 2000})
         t0 = int(time.time() * 1000)
         # a carrier of our own pushes all through the flood
