@@ -17,6 +17,7 @@ struct limits {
 	int64_t max_queued_updates;
 	int64_t conn_read_buffer_bytes;
 	int64_t large_frame_budget_bytes;
+	int64_t max_hello_frame_bytes;
 	int64_t max_string_bytes;
 	int64_t max_remark_bytes;
 	int64_t max_connections;

@@ -84,7 +84,7 @@ class Framing(harness.DaemonTestCase):
     def test_garbage_protobuf(self):
         c = self.carrier()
         c.send_raw(ic.frame(b'\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'))
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_garbage_after_hello(self):
@@ -98,13 +98,13 @@ class Framing(harness.DaemonTestCase):
         # a well-formed frame whose CarrierMessage has no body: not a hello
         c = self.carrier()
         c.send_raw(ic.frame(b'\x18\x01'))      # unknown field 3 only
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_batch_before_hello(self):
         c = self.carrier()
         c.send_batch([good_update(1)])
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_second_hello(self):
