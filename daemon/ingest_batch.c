@@ -34,8 +34,10 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
 	    reject_reason_name(rej->reason), rej->retryable, rej->message);
 	/* A final rejection counts towards the mark, so it is recorded before the
-	 * carrier hears of it; the others (and one without a seq) go out now. */
-	if (!rej->retryable && seq != 0)
+	 * carrier hears of it; the others (and one without a seq) go out now, and
+	 * so does one of a resend: its seq is settled by the update first sent
+	 * under it (or will be), never by this copy. */
+	if (!rej->retryable && seq != 0 && !carrier_seq_used(carrier, seq))
 		marks_reject(c->srv, carrier, seq, rej);
 	else
 		ingest_conn_send_rejection(c, seq, rej);

@@ -18,7 +18,6 @@ struct pending_reject {
 	struct pending_reject *next;
 	struct carrier *carrier;
 	uint64_t seq;
-	bool fresh;		/* seq was not used: it is queued until recorded */
 	struct reject rej;
 };
 
@@ -124,10 +123,9 @@ marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct r
 	p->carrier = c;
 	p->seq = seq;
 	p->rej = *rej;
-	/* a second copy of seq meanwhile must not be taken as a fresh update */
-	p->fresh = !carrier_seq_used(c, seq);
-	if (p->fresh)
-		carrier_seq_queued(c, seq, true);
+	/* seq was not used (ingest_batch.c); a second copy of it meanwhile
+	 * must not be taken as a fresh update */
+	carrier_seq_queued(c, seq, true);
 	p->next = srv->pending_rejects;
 	srv->pending_rejects = p;
 	c->inflight++;		/* settles like a stored update */
@@ -176,8 +174,7 @@ reject_done(struct workq_job *base)
 
 		next = p->next;
 		c->inflight--;
-		if (p->fresh)
-			carrier_seq_queued(c, p->seq, false);
+		carrier_seq_queued(c, p->seq, false);
 		if (job->failed) {
 			struct reject busy = { CORRIDOR__REJECT_REASON__STORE_FAILED, true,
 			    "the daemon could not record this rejection; resend" };

@@ -185,6 +185,24 @@ class SeqReuse(CarrierCase):
         self.assertEqual(stored_rows(self.daemon, model.RAIL, 'KTZE', 1),
                          [('KTZE-1-%s' % model.RAIL, model.C1)])
 
+    def test_after_a_final_rejection(self):
+        # seq 1 rejected for good: resent, it is rejected again; another
+        # (good) update under it is SEQ_REUSED, never stored
+        c = self.carrier()
+        c.hello()
+        c.send([update(1, container=model.BAD_DIGIT)])
+        self.assertEqual(self.reason(c, 1), ('BAD_CHECK_DIGIT', False))
+        self.assertEqual(c.wait_acked(1), 1)
+        del c.rejections[1]
+        c.send([update(1, container=model.BAD_DIGIT)])
+        self.assertEqual(self.reason(c, 1), ('BAD_CHECK_DIGIT', False))
+        del c.rejections[1]
+        c.send([update(1)])
+        self.assertEqual(self.reason(c, 1), ('SEQ_REUSED', False))
+        self.assertEqual(stored_rows(self.daemon, model.RAIL, 'KTZE', 1), [])
+        c.send([update(2)])
+        self.assertEqual(c.wait_acked(2), 2)
+
     def test_two_copies_in_one_batch(self):
         # neither acknowledged nor stored when the second copy is read
         c = self.carrier()
