@@ -28,9 +28,12 @@ const struct limit_def limit_defs[] = {
 	    "the shared budget; at most the least conn_read_buffer_bytes, so a Hello always fits)"),
 	L(max_string_bytes, 64, 8, 1024, "longest identifier field of an update"),
 	L(max_remark_bytes, 512, 0, 8192, "longest remark of an update"),
-	L(max_connections, 1024, 1, 100000, "carrier plus operator connections at once"),
+	L(max_connections, 1024, 1, 100000, "carrier, operator and metrics connections at once"),
 	L(max_connections_per_ip, 64, 1, 100000,
-	    "carrier plus operator connections at once from one IP address"),
+	    "carrier, operator and metrics connections at once from one IP address"),
+	L(max_metrics_connections, 16, 1, 1024,
+	    "connections to the metrics listener at once (counted from accept, also in "
+	    "max_connections and max_connections_per_ip); beyond it a 503 and the close"),
 	L(listen_backlog, 4096, 16, 65535,
 	    "connections the kernel queues until corridord accepts them (capped by "
 	    "net.core.somaxconn); too small, and a burst of carriers has its Hellos dropped "
