@@ -257,5 +257,45 @@ class SeqReuse(CarrierCase):
         self.assertEqual(stored_rows(self.daemon, model.SEA, 'KTZE', 4), [])
 
 
+class MetricsConnections(CarrierCase):
+    """Item 6: connections to the metrics listener that never send a request
+    count from accept: beyond max_metrics_connections they are refused at
+    once, the others end at the request deadline (handshake_timeout_s), and
+    carriers keep connecting."""
+    metrics_port = harness.free_port()
+    daemon_args = ('--metrics-listen', '127.0.0.1:%d' % metrics_port,
+                   '--limit', 'handshake_timeout_s=2', '--limit', 'max_metrics_connections=8')
+
+    def test_silent_scrapers_are_bounded(self):
+        idle = []
+        for _ in range(30):
+            s = socket.create_connection(('127.0.0.1', self.metrics_port), timeout=10)
+            self.addCleanup(s.close)
+            idle.append(s)
+        t0 = time.monotonic()
+        closed_at = {}
+        while len(closed_at) < len(idle) and time.monotonic() - t0 < 8:
+            for i, s in enumerate(idle):
+                if i in closed_at:
+                    continue
+                s.settimeout(0.01)
+                try:
+                    data = s.recv(4096)
+                except socket.timeout:
+                    continue
+                except OSError:
+                    data = b''
+                if data.startswith(b'HTTP/1.1 503') or not data:
+                    closed_at[i] = time.monotonic() - t0
+        at_once = sum(1 for t in closed_at.values() if t < 1.5)
+        self.assertEqual(len(closed_at), len(idle), 'silent metrics connections left open '
+                         'after 8 s (handshake_timeout_s is 2)')
+        self.assertGreaterEqual(at_once, len(idle) - 8, 'only %d of %d refused at once' % (
+            at_once, len(idle)))
+        self.assert_still_serving()
+        print('%d silent metrics connections: %d refused within 1.5 s, all closed in %.1f s'
+              % (len(idle), at_once, max(closed_at.values())))
+
+
 if __name__ == '__main__':
     harness.main()
