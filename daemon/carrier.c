@@ -79,9 +79,11 @@ int
 carrier_init_window(struct carrier *c, uint64_t window)
 {
 	free(c->done);
+	free(c->queued);
 	c->window = window;
 	c->done = calloc((size_t)(window + 7) / 8, 1);
-	return c->done == NULL ? -1 : 0;
+	c->queued = calloc((size_t)(window + 7) / 8, 1);
+	return c->done == NULL || c->queued == NULL ? -1 : 0;
 }
 
 int
@@ -98,7 +100,8 @@ carrier_table_free(struct carrier_table *t)
 {
 	for (size_t i = 0; i < t->count; i++) {
 		free(t->items[i].done);
-		t->items[i].done = NULL;
+		free(t->items[i].queued);
+		t->items[i].done = t->items[i].queued = NULL;
 	}
 }
 
@@ -109,22 +112,40 @@ carrier_seq_in_window(const struct carrier *c, uint64_t seq)
 }
 
 static bool
-bit_get(const struct carrier *c, uint64_t seq)
+bit_get(const struct carrier *c, const uint8_t *bits, uint64_t seq)
 {
 	uint64_t b = seq % c->window;
 
-	return (c->done[b / 8] >> (b % 8)) & 1;
+	return (bits[b / 8] >> (b % 8)) & 1;
 }
 
 static void
-bit_set(struct carrier *c, uint64_t seq, bool on)
+bit_set(struct carrier *c, uint8_t *bits, uint64_t seq, bool on)
 {
 	uint64_t b = seq % c->window;
 
 	if (on)
-		c->done[b / 8] |= (uint8_t)(1u << (b % 8));
+		bits[b / 8] |= (uint8_t)(1u << (b % 8));
 	else
-		c->done[b / 8] &= (uint8_t)~(1u << (b % 8));
+		bits[b / 8] &= (uint8_t)~(1u << (b % 8));
+}
+
+bool
+carrier_seq_used(const struct carrier *c, uint64_t seq)
+{
+	if (seq <= c->acked_seq)
+		return true;
+	if (!carrier_seq_in_window(c, seq))
+		return false;
+	return bit_get(c, c->done, seq) || bit_get(c, c->queued, seq);
+}
+
+void
+carrier_seq_queued(struct carrier *c, uint64_t seq, bool on)
+{
+	/* a queued seq holds the mark below it, so it is always in the window */
+	if (seq > c->acked_seq && carrier_seq_in_window(c, seq))
+		bit_set(c, c->queued, seq, on);
 }
 
 bool
@@ -134,9 +155,9 @@ carrier_mark_done(struct carrier *c, uint64_t seq)
 
 	if (seq <= c->acked_seq || !carrier_seq_in_window(c, seq))
 		return false;
-	bit_set(c, seq, true);
-	while (bit_get(c, c->acked_seq + 1)) {
-		bit_set(c, c->acked_seq + 1, false);
+	bit_set(c, c->done, seq, true);
+	while (bit_get(c, c->done, c->acked_seq + 1)) {
+		bit_set(c, c->done, c->acked_seq + 1, false);
 		c->acked_seq++;
 	}
 	return c->acked_seq != before;

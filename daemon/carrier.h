@@ -27,13 +27,16 @@ struct carrier {
 	uint64_t saved_seq;	/* what the catalog has */
 	uint64_t window;	/* bits in done */
 	uint8_t *done;		/* seq s in (acked, acked + window] done: bit s % window */
+	uint8_t *queued;	/* the same window: s taken as a fresh update, not settled */
 	uint64_t inflight;	/* queued to writers, not yet completed */
 	struct ingest_conn *session;
 	bool configured;	/* false once a reload dropped it: no new sessions */
 
 	uint64_t received, stored, duplicates, rejected;
 	/* resends answered from the acknowledged mark, never reaching a leg
-	 * store; the catalog counts them per hour for QUALITY */
+	 * store; the catalog counts them per hour for QUALITY. Since resends
+	 * are compared in their leg store (and counted there), nothing adds to
+	 * it: rows older versions saved still count. */
 	uint64_t mark_duplicates, saved_mark_duplicates;
 };
 
@@ -69,6 +72,13 @@ void carrier_table_free(struct carrier_table *t);
 
 /* True when seq may be accepted now (at most window above the mark). */
 bool carrier_seq_in_window(const struct carrier *c, uint64_t seq);
+/* True when seq (in the window) already names an update: at or below the
+ * mark, done above it, or queued. Such an update is checked against what
+ * its leg stored under seq (a resend) instead of being stored. */
+bool carrier_seq_used(const struct carrier *c, uint64_t seq);
+/* Marks seq (above the mark, in the window) as taken by a fresh update in
+ * flight, or settled (on = false) once it is stored, rejected or failed. */
+void carrier_seq_queued(struct carrier *c, uint64_t seq, bool on);
 /* Records seq as stored or finally rejected; true if acked_seq advanced. */
 bool carrier_mark_done(struct carrier *c, uint64_t seq);
 

@@ -34,33 +34,27 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
 	    reject_reason_name(rej->reason), rej->retryable, rej->message);
 	/* A final rejection counts towards the mark, so it is recorded before the
-	 * carrier hears of it; the others (and one without a seq) go out now. */
-	if (!rej->retryable && seq != 0)
+	 * carrier hears of it; the others (and one without a seq) go out now, and
+	 * so does one of a resend: its seq is settled by the update first sent
+	 * under it (or will be), never by this copy. */
+	if (!rej->retryable && seq != 0 && !carrier_seq_used(carrier, seq))
 		marks_reject(c->srv, carrier, seq, rej);
 	else
 		ingest_conn_send_rejection(c, seq, rej);
 }
 
-/* Counts an update taken off the wire; true when it is a resend of one
- * already acknowledged, which only earns the Ack again. */
-static bool
-ingest_count_received(struct ingest_conn *c, uint64_t seq)
+static void
+ingest_count_received(struct ingest_conn *c)
 {
-	struct carrier *carrier = c->carrier;
-
 	c->srv->counters.updates_received++;
-	carrier->received++;
-	if (seq == 0 || seq > carrier->acked_seq)
-		return false;
-	c->ack_wanted = true;
-	carrier->duplicates++;
-	carrier->mark_duplicates++;
-	c->srv->counters.updates_duplicate++;
-	return true;
+	c->carrier->received++;
 }
 
-/* One update of a batch: already done, rejected, or queued for a writer.
- * nul: one of its strings holds a NUL byte (wire_scan.h). */
+/* One update of a batch: rejected, or queued for a writer. One whose seq is
+ * already used (acknowledged, done or in flight) goes to its leg's writer as
+ * a resend, which compares it with what that leg stored under the seq: the
+ * same update earns the Ack again, another one SEQ_REUSED. A fresh seq costs
+ * two bit operations, no lookup. nul: a string holds a NUL byte (wire_scan.h). */
 static void
 ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now,
     bool nul)
@@ -71,8 +65,7 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 	struct update_rec *r;
 	uint64_t seq = u->has_seq ? u->seq : 0;
 
-	if (ingest_count_received(c, seq))
-		return;
+	ingest_count_received(c);
 	if (u->carrier != NULL && u->carrier[0] != '\0' && strcmp(u->carrier, carrier->code) != 0) {
 		ingest_auth_wrong_carrier(c, u->carrier, &rej);
 		ingest_reject(c, seq, &rej);
@@ -102,6 +95,9 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
 	if (r != NULL) {
 		r->carrier = carrier;
+		r->resend = carrier_seq_used(carrier, seq);
+		if (!r->resend)
+			carrier_seq_queued(carrier, seq, true);
 		writer_pool_stage(srv->writers, r);
 		carrier->inflight++;
 		return;
@@ -113,8 +109,9 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 }
 
 /* The writers are max_queued_updates behind: every update of the batch gets
- * a retryable BUSY (those already acknowledged just get the Ack again), and
- * the connection is not read until the backlog has halved. */
+ * a retryable BUSY (a resend too: whether it is the update stored under its
+ * seq is only known once it is compared), and the connection is not read
+ * until the backlog has halved. */
 static void
 ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 {
@@ -129,8 +126,7 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
 		uint64_t seq = b->updates[i]->has_seq ? b->updates[i]->seq : 0;
 
-		if (ingest_count_received(c, seq))
-			continue;
+		ingest_count_received(c);
 		server_count_reject(c->srv, rej.reason);
 		carrier->rejected++;
 		ingest_conn_send_rejection(c, seq, &rej);
@@ -168,6 +164,28 @@ ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *n
 		ingest_pause(c, PAUSE_INFLIGHT);
 }
 
+/* A second update under a used (carrier, seq). Final, yet not recorded
+ * like other final rejections: it does not settle seq (its first update
+ * does, and the mark already covers it or waits for that one), so neither
+ * the mark nor its recovery needs it. */
+static void
+ingest_reject_reused(struct server *srv, const struct update_rec *r)
+{
+	struct carrier *carrier = r->carrier;
+	struct reject rej = { CORRIDOR__REJECT_REASON__SEQ_REUSED, false, "" };
+
+	snprintf(rej.message, sizeof rej.message, "seq %llu already names another update of "
+	    "%s (stored with other content, or on another leg, or rejected); a seq names one "
+	    "update: send this one under a new seq", (unsigned long long)r->seq, carrier->code);
+	server_count_reject(srv, rej.reason);
+	carrier->rejected++;
+	log_info("conn=%llu carrier=%s rejected seq=%llu reason=SEQ_REUSED retryable=0 leg=%s "
+	    "resend=%d", carrier->session != NULL ? (unsigned long long)carrier->session->id : 0ULL,
+	    carrier->code, (unsigned long long)r->seq, r->leg != NULL ? r->leg : "-", r->resend);
+	if (carrier->session != NULL)
+		ingest_conn_send_rejection(carrier->session, r->seq, &rej);
+}
+
 void
 ingest_on_stored(struct server *srv, struct update_rec *list)
 {
@@ -176,6 +194,15 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 		struct carrier *carrier = r->carrier;
 
 		carrier->inflight--;
+		if (!r->resend)
+			carrier_seq_queued(carrier, r->seq, false);
+		if (r->result == REC_REUSED) {
+			ingest_reject_reused(srv, r);
+			/* a fresh seq found stored (with other content) is settled */
+			if (!r->resend)
+				carrier_mark_done(carrier, r->seq);
+			continue;
+		}
 		if (r->result == REC_FAILED) {
 			struct reject rej = { CORRIDOR__REJECT_REASON__STORE_FAILED, true, "" };
 
@@ -194,6 +221,8 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 		} else {
 			carrier->duplicates++;
 			srv->counters.updates_duplicate++;
+			if (carrier->session != NULL)
+				carrier->session->ack_wanted = true;	/* the Ack again */
 		}
 		carrier_mark_done(carrier, r->seq);
 	}

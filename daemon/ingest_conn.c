@@ -296,7 +296,7 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, 
 {
 	if (c->state == INGEST_HELLO) {
 		if (m->body_case != CORRIDOR__CARRIER_MESSAGE__BODY_HELLO)
-			ingest_conn_close(c, "no_hello", CORRIDOR__ERROR_CODE__PROTOCOL,
+			ingest_conn_close(c, "no_hello", CORRIDOR__ERROR_CODE__BAD_HELLO,
 			    "the first message must be a Hello");
 		else if (nul_hello)
 			ingest_conn_close(c, "bad_hello", CORRIDOR__ERROR_CODE__BAD_HELLO,
@@ -333,11 +333,16 @@ void
 ingest_conn_take_input(struct ingest_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	uint32_t max = c->max_frame_bytes;
-	size_t read_buffer = (size_t)c->srv->cfg->limits.conn_read_buffer_bytes;
+	const struct limits *l = &c->srv->cfg->limits;
+	size_t read_buffer = (size_t)l->conn_read_buffer_bytes;
 
 	while (c->state == INGEST_HELLO || c->state == INGEST_STREAMING ||
 	    c->state == INGEST_DRAINING) {
+		/* Before the Hello only a small frame: it fits the read buffer
+		 * (max_hello_frame_bytes <= the least conn_read_buffer_bytes), so
+		 * an unauthenticated peer never holds the shared budget. */
+		bool hello = c->state == INGEST_HELLO;
+		uint32_t max = hello ? (uint32_t)l->max_hello_frame_bytes : c->max_frame_bytes;
 		uint8_t hdr[FRAME_HEADER_BYTES];
 		uint32_t len = 0;
 		size_t avail = evbuffer_get_length(in);
@@ -355,16 +360,18 @@ ingest_conn_take_input(struct ingest_conn *c)
 		st = frame_parse_header(hdr, avail, max, &len);
 		if (st == FRAME_NEED_MORE) {
 			/* a frame above the read buffer needs the shared budget */
-			if (avail >= FRAME_HEADER_BYTES && c->state != INGEST_DRAINING &&
+			if (avail >= FRAME_HEADER_BYTES && c->state == INGEST_STREAMING &&
 			    (size_t)len + FRAME_HEADER_BYTES > read_buffer)
 				ingest_frame_reserve(c, (size_t)len + FRAME_HEADER_BYTES);
 			ingest_frame_clock(c, avail > 0);
 			return;
 		}
 		if (st != FRAME_READY) {
-			log_warnx("conn=%llu peer=%s bad frame reason=%s len=%u max=%u",
-			    (unsigned long long)c->id, c->peer, frame_status_name(st), len, max);
-			snprintf(msg, sizeof msg, "frame length %u is outside 1..%u", len, max);
+			log_warnx("conn=%llu peer=%s bad frame reason=%s len=%u max=%u hello=%d",
+			    (unsigned long long)c->id, c->peer, frame_status_name(st), len, max,
+			    hello);
+			snprintf(msg, sizeof msg, "frame length %u is outside 1..%u%s", len, max,
+			    hello ? " (max_hello_frame_bytes: the limit before the Hello)" : "");
 			ingest_conn_close(c, frame_status_name(st), st == FRAME_TOO_LARGE ?
 			    CORRIDOR__ERROR_CODE__FRAME_TOO_LARGE : CORRIDOR__ERROR_CODE__PROTOCOL, msg);
 			return;
@@ -391,9 +398,12 @@ ingest_conn_take_input(struct ingest_conn *c)
 			    "decoded_bytes=%zu", (unsigned long long)c->id, c->peer, len,
 			    c->srv->decode_arena.used);
 			arena_reset(&c->srv->decode_arena);
-			ingest_conn_close(c, "undecodable", CORRIDOR__ERROR_CODE__PROTOCOL,
-			    "the frame is not a valid CarrierMessage (or decodes to more than "
-			    "max_decode_bytes)");
+			/* the first frame must be a Hello: whatever else it is (a
+			 * Welcome or Ack sent back, garbage) is a bad Hello */
+			ingest_conn_close(c, "undecodable", hello ? CORRIDOR__ERROR_CODE__BAD_HELLO :
+			    CORRIDOR__ERROR_CODE__PROTOCOL, hello ? "the first frame is not a "
+			    "Hello (it does not decode as a CarrierMessage)" : "the frame is not a "
+			    "valid CarrierMessage (or decodes to more than max_decode_bytes)");
 			return;
 		}
 		ingest_handle_message(c, m, nul_hello, nul_updates);

@@ -55,6 +55,19 @@ static const char *const stmt_sql[ST_COUNT] = {
 	    "SELECT count(*) FROM events r WHERE r.retracts_message_id IS NOT NULL"
 	    " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.message_id = r.retracts_message_id"
 	    " AND e.carrier = r.carrier)",
+	/* whether the update stored under (carrier, seq) is the one bound (the
+	 * parameters of the insert): the columns the carrier sent, not the
+	 * record time (?8) nor what is derived from them (?29, ?30) */
+	[ST_SAME_EVENT] =
+	    "SELECT message_id IS ?3 AND event_class IS ?4 AND classifier IS ?5"
+	    " AND event_code IS ?6 AND event_time_ms IS ?7 AND ?8 IS ?8 AND node IS ?9"
+	    " AND locode IS ?10 AND direction IS ?11 AND mode IS ?12 AND unit IS ?13"
+	    " AND train_id IS ?14 AND wagon_id IS ?15 AND vessel_imo IS ?16 AND voyage IS ?17"
+	    " AND truck_plate IS ?18 AND container IS ?19 AND iso_type IS ?20 AND empty IS ?21"
+	    " AND gross_kg IS ?22 AND teu IS ?23 AND container_count IS ?24"
+	    " AND delay_reason IS ?25 AND remark IS ?26 AND next_eta_ms IS ?27"
+	    " AND retracts_message_id IS ?28 AND ?29 IS ?29 AND ?30 IS ?30"
+	    " FROM events WHERE carrier = ?1 AND seq = ?2",
 };
 
 /* Runs a statement that yields one integer. */
@@ -257,6 +270,26 @@ insert_event(struct leg_store *s, const struct update_rec *r, int *inserted)
 	return SQLITE_OK;
 }
 
+/* A resend, or a fresh update whose (carrier, seq) was stored already:
+ * REC_DUPLICATE when this leg holds the same update under it, REC_REUSED
+ * when it holds another one or none (used on another leg, or rejected). */
+static int
+compare_event(struct leg_store *s, struct update_rec *r)
+{
+	sqlite3_stmt *st = s->st[ST_SAME_EVENT];
+	int rc, same = 0;
+
+	leg_store_bind_event(st, r);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		same = sqlite3_column_int(st, 0);
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return rc;
+	r->result = same ? REC_DUPLICATE : REC_REUSED;
+	return SQLITE_OK;
+}
+
 /* Applies r's retraction and checks whether r itself was retracted earlier
  * (the retraction arrived first); collects the units to re-pair. */
 static int
@@ -328,10 +361,13 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 		char dir[2] = { r->direction, '\0' };
 		int inserted = 0;
 
-		if ((rc = insert_event(s, r, &inserted)) != SQLITE_OK)
+		if (!r->resend && (rc = insert_event(s, r, &inserted)) != SQLITE_OK)
 			return rc;
-		r->result = inserted ? REC_STORED : REC_DUPLICATE;
-		if (count_quality(s, r) == -1)
+		if (inserted)
+			r->result = REC_STORED;
+		else if ((rc = compare_event(s, r)) != SQLITE_OK)
+			return rc;
+		if (r->result != REC_REUSED && count_quality(s, r) == -1)
 			return SQLITE_NOMEM;
 		if (!inserted)
 			continue;

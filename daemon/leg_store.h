@@ -22,7 +22,9 @@ struct leg_store *leg_store_open(const char *legs_dir, const struct leg *leg, en
 void leg_store_close(struct leg_store *s);
 
 /* Stores recs[0..n) (all of this leg) in one transaction and sets each
- * rec's result: REC_STORED, REC_DUPLICATE ((carrier, seq) already stored) or,
+ * rec's result: REC_STORED, REC_DUPLICATE ((carrier, seq) already stored
+ * with the same content; a resend is only compared, never inserted),
+ * REC_REUSED (stored with other content, or a resend not stored here) or,
  * when the transaction fails, REC_FAILED with the SQLite code. Returns 0 or -1. */
 int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
 

@@ -123,6 +123,9 @@ marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct r
 	p->carrier = c;
 	p->seq = seq;
 	p->rej = *rej;
+	/* seq was not used (ingest_batch.c); a second copy of it meanwhile
+	 * must not be taken as a fresh update */
+	carrier_seq_queued(c, seq, true);
 	p->next = srv->pending_rejects;
 	srv->pending_rejects = p;
 	c->inflight++;		/* settles like a stored update */
@@ -171,6 +174,7 @@ reject_done(struct workq_job *base)
 
 		next = p->next;
 		c->inflight--;
+		carrier_seq_queued(c, p->seq, false);
 		if (job->failed) {
 			struct reject busy = { CORRIDOR__REJECT_REASON__STORE_FAILED, true,
 			    "the daemon could not record this rejection; resend" };

@@ -30,7 +30,8 @@ struct leg_table;
 int marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_table *legs,
     struct carrier_table *ct, char *err, size_t errlen);
 
-/* A final rejection: recorded durably (with the batch, see marks_flush),
+/* A final rejection of a fresh seq (not carrier_seq_used: it is queued
+ * until recorded): recorded durably (with the batch, see marks_flush),
  * then sent to the carrier's session and counted towards its mark. */
 void marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct reject *rej);
 /* Hands the rejections gathered while taking a batch to the catalog. */

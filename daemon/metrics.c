@@ -20,22 +20,21 @@
 
 #include "config.h"
 #include "log.h"
+#include "metrics_conn.h"
 #include "server.h"
 #include "validate.h"
 #include "writer.h"
 
-#define METRICS_MAX_CONNS 16		/* scrapers at once */
 #define METRICS_MAX_HEADERS 8192
 #define METRICS_MAX_BODY 1024		/* GET and HEAD have none */
-#define METRICS_TIMEOUT_S 10		/* to send a request, or idle between them */
+#define METRICS_TIMEOUT_S 10		/* idle (read or write); see also metrics_conn.h */
 #define METRICS_ACCEPT_PAUSE_S 1	/* after accept failed, out of descriptors */
 #define LABEL_MAX 256
 
 struct metrics {
 	struct server *srv;
 	struct evhttp *http;
-	struct evhttp_connection *conns[METRICS_MAX_CONNS];
-	size_t nconns;
+	struct metrics_conns conns;
 };
 
 /* ------------------------------------------------------------ rendering */
@@ -164,7 +163,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	metrics_one(b, "corridor_pauses_total", "counter",
 	    "Times a carrier connection stopped being read (flow control).", k->pauses);
 	metrics_one(b, "corridor_connections", "gauge",
-	    "Carrier and operator connections open.", srv->nconns);
+	    "Carrier, operator and metrics connections open.", srv->nconns);
 	metrics_head(b, "corridor_connections_refused_total", "counter",
 	    "Connections refused at accept or dropped by a limit, by reason.");
 	for (int r = 0; r < REFUSE_REASONS; r++)
@@ -212,36 +211,6 @@ metrics_render(struct server *srv, struct evbuffer *b)
 /* ------------------------------------------------------------ requests */
 
 static void
-metrics_conn_closed(struct evhttp_connection *evcon, void *arg)
-{
-	struct metrics *m = arg;
-
-	for (size_t i = 0; i < m->nconns; i++)
-		if (m->conns[i] == evcon) {
-			m->conns[i] = m->conns[--m->nconns];
-			return;
-		}
-}
-
-/* evhttp in libevent 2.1 cannot refuse at accept, so a connection counts from
- * its first request until it closes; beyond the bound it gets 503 and is
- * closed. Connections that never send a request end at the timeout. */
-static bool
-metrics_admit(struct metrics *m, struct evhttp_request *req)
-{
-	struct evhttp_connection *evcon = evhttp_request_get_connection(req);
-
-	for (size_t i = 0; i < m->nconns; i++)
-		if (m->conns[i] == evcon)
-			return true;
-	if (m->nconns == METRICS_MAX_CONNS)
-		return false;
-	m->conns[m->nconns++] = evcon;
-	evhttp_connection_set_closecb(evcon, metrics_conn_closed, m);
-	return true;
-}
-
-static void
 metrics_handle(struct evhttp_request *req, void *arg)
 {
 	struct metrics *m = arg;
@@ -251,12 +220,8 @@ metrics_handle(struct evhttp_request *req, void *arg)
 	struct evkeyvalq *hdr = evhttp_request_get_output_headers(req);
 	struct evbuffer *out = evhttp_request_get_output_buffer(req);
 
-	if (!metrics_admit(m, req)) {
-		log_warnx("metrics request refused reason=max_connections limit=%d",
-		    METRICS_MAX_CONNS);
-		evhttp_send_error(req, HTTP_SERVUNAVAIL, "Too many connections");
-		return;
-	}
+	/* the connection was admitted at accept (metrics_conn.c) */
+	metrics_conns_served(&m->conns, req);
 	if (cmd != EVHTTP_REQ_GET && cmd != EVHTTP_REQ_HEAD) {
 		evhttp_add_header(hdr, "Allow", "GET, HEAD");
 		evhttp_send_error(req, HTTP_BADMETHOD, "Method Not Allowed");
@@ -330,6 +295,12 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 		return NULL;
 	}
 	m->srv = srv;
+	if (metrics_conns_init(&m->conns, srv, m->http) == -1) {
+		evhttp_free(m->http);
+		free(m);
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
 	/* every method reaches the handler, which answers 405 to all but GET and HEAD */
 	evhttp_set_allowed_methods(m->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
@@ -340,6 +311,7 @@ metrics_start(struct server *srv, const char *addr, char *err, size_t errlen)
 	if ((bound = evhttp_bind_socket_with_handle(m->http, host, (ev_uint16_t)port)) == NULL) {
 		snprintf(err, errlen, "cannot listen on %s", addr);
 		evhttp_free(m->http);
+		metrics_conns_free(&m->conns);
 		free(m);
 		return NULL;
 	}
@@ -353,6 +325,7 @@ metrics_stop(struct metrics *m)
 {
 	if (m == NULL)
 		return;
-	evhttp_free(m->http);	/* calls metrics_conn_closed for each connection */
+	evhttp_free(m->http);	/* frees each connection: metrics_conn.c stops counting it */
+	metrics_conns_free(&m->conns);
 	free(m);
 }

@@ -12,7 +12,9 @@
 
 #include "corridor.pb-c.h"
 
-enum rec_result { REC_PENDING, REC_STORED, REC_DUPLICATE, REC_FAILED };
+/* REC_REUSED: (carrier, seq) names another update (stored with other
+ * content, or not in this leg: used on another leg, or finally rejected). */
+enum rec_result { REC_PENDING, REC_STORED, REC_DUPLICATE, REC_REUSED, REC_FAILED };
 
 struct carrier;
 
@@ -20,6 +22,7 @@ struct update_rec {
 	struct update_rec *next;	/* queue and completion lists */
 	struct carrier *carrier;	/* loop side only */
 	int leg_index;
+	bool resend;			/* seq was used: compare with what is stored, never insert */
 	enum rec_result result;
 	int fail_code;			/* SQLite result code when REC_FAILED */
 

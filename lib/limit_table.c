@@ -23,11 +23,17 @@ const struct limit_def limit_defs[] = {
 	    "bytes read ahead from one carrier; a larger frame needs the shared budget below"),
 	L(large_frame_budget_bytes, 16777216, 1048576, 1073741824,
 	    "bytes all connections together may buffer for frames above conn_read_buffer_bytes"),
+	L(max_hello_frame_bytes, 4096, 256, 4096,
+	    "largest frame before the Hello is accepted (an unauthenticated peer never holds "
+	    "the shared budget; at most the least conn_read_buffer_bytes, so a Hello always fits)"),
 	L(max_string_bytes, 64, 8, 1024, "longest identifier field of an update"),
 	L(max_remark_bytes, 512, 0, 8192, "longest remark of an update"),
-	L(max_connections, 1024, 1, 100000, "carrier plus operator connections at once"),
+	L(max_connections, 1024, 1, 100000, "carrier, operator and metrics connections at once"),
 	L(max_connections_per_ip, 64, 1, 100000,
-	    "carrier plus operator connections at once from one IP address"),
+	    "carrier, operator and metrics connections at once from one IP address"),
+	L(max_metrics_connections, 16, 1, 1024,
+	    "connections to the metrics listener at once (counted from accept, also in "
+	    "max_connections and max_connections_per_ip); beyond it a 503 and the close"),
 	L(listen_backlog, 4096, 16, 65535,
 	    "connections the kernel queues until corridord accepts them (capped by "
 	    "net.core.somaxconn); too small, and a burst of carriers has its Hellos dropped "

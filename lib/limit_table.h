@@ -17,6 +17,7 @@ struct limits {
 	int64_t max_queued_updates;
 	int64_t conn_read_buffer_bytes;
 	int64_t large_frame_budget_bytes;
+	int64_t max_hello_frame_bytes;
 	int64_t max_string_bytes;
 	int64_t max_remark_bytes;
 	int64_t max_connections;
@@ -45,6 +46,7 @@ struct limits {
 	int64_t retention_check_s;
 	int64_t retention_batch_units;
 	int64_t max_connections_per_ip;
+	int64_t max_metrics_connections;
 	int64_t frame_timeout_s;
 	int64_t query_line_timeout_s;
 	int64_t max_credential_bytes;

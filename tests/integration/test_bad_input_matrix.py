@@ -128,19 +128,20 @@ class Matrix(unittest.TestCase):
         nul_hello = ic.frame(ic.field_bytes(1, ic.field_varint(1, 1) +
                                             ic.field_bytes(2, b'MCML\x00ADYC')))
         cases = [
-            # name, bytes, after a Hello, Error code (None: only the close)
+            # name, bytes, after a Hello, Error code (None: only the close); a
+            # first frame that is not a Hello is BAD_HELLO, whatever it is
             ('zero length', b'\0\0\0\0', False, 'PROTOCOL'),
             ('zero length after hello', b'\0\0\0\0', True, 'PROTOCOL'),
             ('length max+1', struct.pack('>I', 1048577), True, 'FRAME_TOO_LARGE'),
             ('length 2^32-1', b'\xff\xff\xff\xff', False, 'FRAME_TOO_LARGE'),
             ('an HTTP request', b'GET / HTTP/1.1\r\nHost: x\r\n\r\n', False, 'FRAME_TOO_LARGE'),
-            ('garbage body', ic.frame(rnd), False, 'PROTOCOL'),
+            ('garbage body', ic.frame(rnd), False, 'BAD_HELLO'),
             ('garbage body after hello', ic.frame(rnd), True, 'PROTOCOL'),
             ('a field longer than its frame', ic.frame(b'\x12\x7f\x0a'), True, 'PROTOCOL'),
             ('truncated frame, then close', ic.frame(u.SerializeToString())[:20], True, None),
             ('truncated header, then close', b'\0\0', True, None),
             ('a bare ShipmentUpdate', ic.frame(u.SerializeToString()), True, 'PROTOCOL'),
-            ('a bare Hello', ic.frame(hello.SerializeToString()), False, 'PROTOCOL'),
+            ('a bare Hello', ic.frame(hello.SerializeToString()), False, 'BAD_HELLO'),
             ('a bare Batch', ic.frame(batch.SerializeToString()), True, 'PROTOCOL'),
             # its bytes decode as a Hello whose carrier is "0.1.0"
             ('a Welcome', ic.frame(welcome.SerializeToString()), False, 'BAD_HELLO'),
@@ -148,9 +149,9 @@ class Matrix(unittest.TestCase):
             ('an Error (unknown field of CarrierMessage)', ic.frame(err.SerializeToString()),
              True, 'PROTOCOL'),
             ('a Hello naming another carrier after a NUL', nul_hello, False, 'BAD_HELLO'),
-            ('a group (wire type 3)', ic.frame(b'\x13\x14'), False, 'PROTOCOL'),
+            ('a group (wire type 3)', ic.frame(b'\x13\x14'), False, 'BAD_HELLO'),
             ('varint of 11 bytes', ic.frame(b'\x08' + b'\xff' * 10 + b'\x01'), False,
-             'PROTOCOL'),
+             'BAD_HELLO'),
         ]
         before = self.metrics()
         for name, data, after_hello, want in cases:
@@ -282,13 +283,17 @@ class Matrix(unittest.TestCase):
             c.send_raw(ic.batch_frame([e for _, e in raw[i:i + 40]]))
         self.assertEqual(c.wait_acked(n_first, timeout=60), n_first)
 
-        # sequence numbers going backwards: a resend of an acknowledged seq
-        # with other content is acknowledged again and changes nothing; seq 0
+        # sequence numbers going backwards: another update under an
+        # acknowledged seq is a final SEQ_REUSED and changes nothing; seq 0
         # is rejected without a seq; one above the window is retryable
-        acks = len(c.acks)
+        first = c.rejections.pop(5)     # seq 5 was rejected for good
         c.send([ic.make_update(**base_fields(5, node='CHANGED', message_id='KTZE-changed'))])
-        c.wait_ack_message()
-        self.assertGreater(len(c.acks), acks)
+        deadline = time.monotonic() + 15
+        while 5 not in c.rejections and time.monotonic() < deadline:
+            self.assertIsNotNone(c.read_message(timeout=5), 'closed')
+        self.assertEqual(pb.RejectReason.Name(c.rejections[5].reason), 'SEQ_REUSED')
+        self.assertFalse(c.rejections[5].retryable)
+        c.rejections[5] = first
         self.assertEqual(c.acked_seq, n_first)
         c.send([ic.make_update(**base_fields(0))])
         far = n_first + 65536 + 10

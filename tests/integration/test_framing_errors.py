@@ -10,39 +10,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 
 harness.ensure_protobuf()
-import corridor_model as model  # noqa: E402
 import independent_carrier as ic  # noqa: E402
+from carrier_case import CarrierCase, good_update, hello_message  # noqa: E402
 
 
-def good_update(seq, carrier='KTZE'):
-    base = model.scenario_base_ms()
-    return ic.make_update(carrier=carrier, seq=seq, message_id='%s-%d' % (carrier, seq),
-                          event_class='EQUIPMENT', classifier='ACT', event_code='LOAD',
-                          event_time_ms=base + seq * 60000, node='ALTYNKOL',
-                          leg=model.RAIL, direction='W', container=model.C1)
-
-
-class Framing(harness.DaemonTestCase):
-
-    def carrier(self, code='KTZE'):
-        c = ic.Carrier(self.daemon.carrier_port, code)
-        self.addCleanup(c.close)
-        return c
-
-    def assert_error(self, c, want):
-        code, closed = c.expect_error()
-        self.assertEqual(code, want)
-        self.assertTrue(closed, 'the connection stayed open after Error %s' % code)
-
-    def assert_still_serving(self):
-        """PING answers and a fresh carrier session stores an update."""
-        self.assert_alive()
-        c = self.carrier('ADYC')
-        w = c.hello()
-        u = good_update(w.acked_seq + 1, 'ADYC')
-        c.send([u])
-        self.assertEqual(c.wait_acked(u.seq), u.seq)
-        c.close()
+class Framing(CarrierCase):
 
     def test_zero_length_frame(self):
         c = self.carrier()
@@ -84,7 +56,7 @@ class Framing(harness.DaemonTestCase):
     def test_garbage_protobuf(self):
         c = self.carrier()
         c.send_raw(ic.frame(b'\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff'))
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_garbage_after_hello(self):
@@ -98,13 +70,13 @@ class Framing(harness.DaemonTestCase):
         # a well-formed frame whose CarrierMessage has no body: not a hello
         c = self.carrier()
         c.send_raw(ic.frame(b'\x18\x01'))      # unknown field 3 only
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_batch_before_hello(self):
         c = self.carrier()
         c.send_batch([good_update(1)])
-        self.assert_error(c, 'PROTOCOL')
+        self.assert_error(c, 'BAD_HELLO')
         self.assert_still_serving()
 
     def test_second_hello(self):
@@ -187,10 +159,7 @@ class Framing(harness.DaemonTestCase):
 
     def test_split_frames_byte_by_byte(self):
         c = self.carrier()
-        h = c.pb.CarrierMessage()
-        h.hello.protocol_version = 1
-        h.hello.carrier = 'KTZE'
-        h.hello.credential = c.credential
+        h = hello_message(c)
         b = c.pb.CarrierMessage()
         b.batch.updates.extend([good_update(1), good_update(2)])
         data = ic.frame(h.SerializeToString()) + ic.frame(b.SerializeToString())
@@ -203,10 +172,7 @@ class Framing(harness.DaemonTestCase):
 
     def test_coalesced_frames(self):
         c = self.carrier()
-        h = c.pb.CarrierMessage()
-        h.hello.protocol_version = 1
-        h.hello.carrier = 'KTZE'
-        h.hello.credential = c.credential
+        h = hello_message(c)
         data = ic.frame(h.SerializeToString())
         for seq in (1, 2, 3):
             b = c.pb.CarrierMessage()
