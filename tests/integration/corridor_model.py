@@ -178,6 +178,18 @@ def stats(travs, leg, frm=None, to=None, direction=None, carrier=None):
     return row
 
 
+def quality(stored_updates, carrier, record_ms):
+    """QUALITY's figures for one carrier as docs/query-protocol.md defines them,
+    with every update recorded at record_ms: updates stored (every classifier,
+    retracted ones too), pln_est (the PLN and EST among them) and the sorted
+    reporting lags in hours (record time - event time, below 0 counted as 0)
+    of the ACT updates only."""
+    mine = [u for u in stored_updates if u['carrier'] == carrier]
+    act = [u for u in mine if u.get('classifier', 'ACT') == 'ACT']
+    return {'updates': len(mine), 'pln_est': len(mine) - len(act),
+            'lags_h': sorted(max(0, record_ms - u['event_time_ms']) / HOUR_MS for u in act)}
+
+
 def in_transit(travs, leg):
     """Open traversals of a leg, oldest first."""
     return sorted((t for t in travs if t.leg == leg and t.exit is None),
