@@ -27,43 +27,44 @@ is_downstream(size_t leg, size_t other, const char *dir)
 	return dir[0] == 'E' ? other < leg : other > leg;
 }
 
-/* The earliest entry of (unit, dir) at or after `after` into a leg
- * downstream of `leg`: 1 and *at when there is one, 0 when not, -1 when a
- * read failed (the answer says so). */
+/* Whether (unit, dir) entered a leg downstream of `leg` at or after
+ * `after`: 1 or 0, -1 when a read failed (the answer says so). The nearest
+ * legs are asked first: a unit whose exit was not reported is usually in
+ * the next leg. */
 static int
-downstream_entry(struct query_ctx *ctx, struct downstream *d, size_t leg, const char *unit,
-    const char *dir, int64_t after, int64_t *at, struct answer *a)
+downstream_entered(struct query_ctx *ctx, struct downstream *d, size_t leg, const char *unit,
+    const char *dir, int64_t after, struct answer *a)
 {
-	int found = 0;
+	size_t count = ctx->legs->count;
 
-	for (size_t j = 0; j < ctx->legs->count; j++) {
+	for (size_t k = 1; k < count; k++) {
+		size_t j = dir[0] == 'E' ? leg - k : leg + k;
 		sqlite3_stmt *st;
-		int rc;
+		int rc, found;
 
-		if (!is_downstream(leg, j, dir))
-			continue;
-		if (d->st[j] == NULL && (d->st[j] = prepare(ctx, j, "SELECT min(enter_time_ms)"
-		    " FROM traversals WHERE unit = ?1 AND direction = ?2 AND enter_time_ms >= ?3",
+		if ((dir[0] == 'E' && k > leg) || j >= count)
+			break;
+		if (d->st[j] == NULL && (d->st[j] = prepare(ctx, j, "SELECT 1 FROM traversals"
+		    " WHERE unit = ?1 AND direction = ?2 AND enter_time_ms >= ?3 LIMIT 1",
 		    a)) == NULL)
 			return -1;
 		st = d->st[j];
-		sqlite3_bind_text(st, 1, unit, -1, SQLITE_TRANSIENT);
-		sqlite3_bind_text(st, 2, dir, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, dir, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 3, after);
 		rc = sqlite3_step(st);
-		if (rc == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL &&
-		    (!found || sqlite3_column_int64(st, 0) < *at)) {
-			*at = sqlite3_column_int64(st, 0);
-			found = 1;
-		}
+		found = rc == SQLITE_ROW;
 		sqlite3_reset(st);
-		if (rc != SQLITE_ROW) {
+		sqlite3_clear_bindings(st);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
 			finish(ctx, j, st, rc, a);
 			d->st[j] = NULL;
 			return -1;
 		}
+		if (found)
+			return 1;
 	}
-	return found;
+	return 0;
 }
 
 static void
@@ -98,8 +99,7 @@ each_open(struct query_ctx *ctx, size_t leg, open_fn fn, void *arg, struct answe
 		    (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
 		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
 		    sqlite3_column_int64(st, 5) };
-		int64_t at;
-		int r = downstream_entry(ctx, &d, leg, o.unit, o.direction, o.enter, &at, a);
+		int r = downstream_entered(ctx, &d, leg, o.unit, o.direction, o.enter, a);
 
 		if (r == -1)
 			break;
