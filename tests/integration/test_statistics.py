@@ -255,6 +255,8 @@ class Statistics(harness.DaemonTestCase):
         for code in ('KTZE', 'PTCH', 'KMTF'):
             stored = [u for u in self.sent if u['carrier'] == code and '_reject' not in u]
             self.assertEqual(int(rows[code]['updates']), len(stored), code)
+            self.assertEqual(int(rows[code]['pln_est']),
+                             model.quality(stored, code, 0)['pln_est'], code)
             self.assertEqual(int(rows[code]['retractions']),
                              sum(1 for u in stored if 'retracts_message_id' in u), code)
         self.assertEqual(rows['KTZE']['rejected_by_reason'], 'BAD_CHECK_DIGIT:3')
@@ -333,6 +335,7 @@ class Statistics(harness.DaemonTestCase):
         self.daemon.start(same_ports=True)
         self.check_stats(dict(self.typical, **{RAIL: 150.0}))
         self.assertIn('derived traversals and rollups again', self.daemon.log_text())
+        self.check_quality()   # derived again from the events: lag over ACT, pln_est
 
 
 if __name__ == '__main__':
