@@ -70,7 +70,7 @@ static const char *const drop_journeys[] = { "min_h", "mean_h", "p95_h", "max_h"
 static const char *const drop_holds[] = { "min_h", "mean_h", "max_h", "released", "p90_h",
     NULL };
 static const char *const drop_delays[] = { "units", NULL };
-static const char *const drop_quality[] = { "rejected_by_reason", "lag_max_h", "retractions",
+static const char *const drop_quality[] = { "pln_est", "rejected_by_reason", "lag_max_h", "retractions",
     "out_of_order", "duplicates", "lag_p90_h", NULL };
 static const char *const drop_intransit[] = { "containers", "kind", "teu", "carrier",
     "direction", "over_typical", NULL };

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corridor.pb-c.h"
 #include "leg_store_internal.h"
 #include "log.h"
 #include "timeutil.h"
@@ -73,7 +74,7 @@ rederive_quality(struct leg_store *s, int64_t *nevents)
 	int rc;
 
 	rc = sqlite3_prepare_v2(s->db, "SELECT carrier, record_time_ms, event_time_ms,"
-	    " retracts_message_id IS NOT NULL FROM events", -1, &st, NULL);
+	    " retracts_message_id IS NOT NULL, classifier FROM events", -1, &st, NULL);
 	while (rc == SQLITE_OK || rc == SQLITE_ROW) {
 		const char *carrier;
 		int64_t rec, ev;
@@ -83,7 +84,9 @@ rederive_quality(struct leg_store *s, int64_t *nevents)
 		carrier = (const char *)sqlite3_column_text(st, 0);
 		rec = sqlite3_column_int64(st, 1);
 		ev = sqlite3_column_int64(st, 2);
-		if (rollup_batch_quality(&s->rollups, carrier, rec, ev, QE_STORED) == -1 ||
+		if (rollup_batch_quality(&s->rollups, carrier, rec, ev,
+		    sqlite3_column_int(st, 4) == CORRIDOR__CLASSIFIER__ACT ? QE_STORED :
+		    QE_STORED_PLAN) == -1 ||
 		    (sqlite3_column_int(st, 3) &&
 		    rollup_batch_quality(&s->rollups, carrier, rec, ev, QE_RETRACTION) == -1))
 			rc = SQLITE_NOMEM;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "corridor.pb-c.h"
 #include "leg_store_internal.h"
 #include "log.h"
 
@@ -343,7 +344,7 @@ count_quality(struct leg_store *s, const struct update_rec *r)
 		return rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
 		    QE_DUPLICATE);
 	if (rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
-	    QE_STORED) == -1)
+	    r->classifier == CORRIDOR__CLASSIFIER__ACT ? QE_STORED : QE_STORED_PLAN) == -1)
 		return -1;
 	if (r->retracts != NULL)
 		return rollup_batch_quality(b, r->carrier_code, r->record_time_ms,

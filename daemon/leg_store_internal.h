@@ -99,7 +99,7 @@ void leg_bind_opt_int(sqlite3_stmt *st, int i, int64_t v, int present);
 
 /* The way traversals and rollups are derived from events; a leg file
  * derived another way is derived again at open. */
-#define LEG_DERIVATION 2
+#define LEG_DERIVATION 3
 
 /* Derives traversals and rollups again from the events, in one
  * transaction; used when the schema's derivation or the leg's typical

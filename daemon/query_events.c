@@ -188,7 +188,7 @@ cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 
 struct carrier_quality {
 	char code[ROLLUP_CARRIER_MAX];
-	int64_t updates, lag_max, duplicates, retractions, out_of_order, rejected;
+	int64_t updates, pln_est, lag_max, duplicates, retractions, out_of_order, rejected;
 	char by_reason[512];
 	struct histogram *lag;
 };
@@ -219,13 +219,16 @@ quality_code_cmp(const void *x, const void *y)
 	    ((const struct carrier_quality *)y)->code);
 }
 
-/* A lag percentile from the histogram, never above the exact maximum. */
-static double
-lag_h(const struct carrier_quality *q, double p)
+/* A lag (a percentile from the histogram: never above the exact maximum)
+ * as a field: empty when no actual update was stored (the lag is over those). */
+static void
+lag_field(char *buf, size_t len, const struct carrier_quality *q, double ms)
 {
-	double v = hist_percentile(q->lag, p);
-
-	return (v > (double)q->lag_max ? (double)q->lag_max : v) / MS_PER_HOUR;
+	if (q->lag->n == 0)
+		buf[0] = '\0';
+	else
+		snprintf(buf, len, "%.2f",
+		    (ms > (double)q->lag_max ? (double)q->lag_max : ms) / MS_PER_HOUR);
 }
 
 static const char *
@@ -243,7 +246,7 @@ quality_rollups(struct query_ctx *ctx, const struct stats_filter *f,
 {
 	for (size_t i = 0; i < ctx->legs->count && !a->failed; i++) {
 		sqlite3_stmt *st = prepare(ctx, i, "SELECT carrier, updates, lag_max_ms, lag_hist,"
-		    " duplicates, retractions, out_of_order FROM quality_hourly"
+		    " duplicates, retractions, out_of_order, lag_n, pln_est FROM quality_hourly"
 		    " WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?4 IS NULL OR carrier = ?4)", a);
 		int rc;
 
@@ -266,7 +269,8 @@ quality_rollups(struct query_ctx *ctx, const struct stats_filter *f,
 				rc = SQLITE_CORRUPT;
 				break;
 			}
-			q->lag->n += sqlite3_column_int64(st, 1);
+			q->lag->n += sqlite3_column_int64(st, 7);
+			q->pln_est += sqlite3_column_int64(st, 8);
 			q->duplicates += sqlite3_column_int64(st, 4);
 			q->retractions += sqlite3_column_int64(st, 5);
 			q->out_of_order += sqlite3_column_int64(st, 6);
@@ -355,15 +359,20 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 	if (n > 1)
 		qsort(cq, n, sizeof *cq, quality_code_cmp);
 	answer_header(a, "carrier\tupdates\tlag_p50_h\tlag_p90_h\tlag_max_h\tduplicates"
-	    "\tretractions\tout_of_order\trejected\trejected_by_reason");
+	    "\tretractions\tout_of_order\trejected\trejected_by_reason\tpln_est");
 	for (size_t i = 0; i < n; i++) {
 		const struct carrier_quality *q = &cq[i];
+		char p50[32], p90[32], max[32];
 
+		lag_field(p50, sizeof p50, q, hist_percentile(q->lag, 50));
+		lag_field(p90, sizeof p90, q, hist_percentile(q->lag, 90));
+		lag_field(max, sizeof max, q, (double)q->lag_max);
 		if (!a->failed)
-			answer_row(a, "%s\t%lld\t%.2f\t%.2f\t%.2f\t%lld\t%lld\t%lld\t%lld\t%s", q->code,
-			    (long long)q->updates, lag_h(q, 50), lag_h(q, 90), q->lag_max / MS_PER_HOUR,
+			answer_row(a, "%s\t%lld\t%s\t%s\t%s\t%lld\t%lld\t%lld\t%lld\t%s\t%lld",
+			    q->code, (long long)q->updates, p50, p90, max,
 			    (long long)q->duplicates, (long long)q->retractions,
-			    (long long)q->out_of_order, (long long)q->rejected, q->by_reason);
+			    (long long)q->out_of_order, (long long)q->rejected, q->by_reason,
+			    (long long)q->pln_est);
 		free(cq[i].lag);
 	}
 	free(cq);

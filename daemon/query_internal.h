@@ -4,7 +4,8 @@
  * query_exec.c dispatches and holds the simple commands; query_args.c the
  * shared argument checks; query_stats.c the per-leg statistics from the
  * rollups; query_journeys.c journeys between nodes; query_events.c holds,
- * delays and data quality.
+ * delays and data quality; query_units.c where units are (INTRANSIT,
+ * SHIPMENT).
  */
 #ifndef CORRIDOR_QUERY_INTERNAL_H
 #define CORRIDOR_QUERY_INTERNAL_H
@@ -92,5 +93,7 @@ void cmd_journeys(struct query_ctx *ctx, struct qrequest *req, int64_t now, stru
 void cmd_holds(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 void cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 void cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_intransit(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
+void cmd_shipment(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 
 #endif

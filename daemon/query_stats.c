@@ -174,6 +174,16 @@ pct(int64_t part, int64_t whole)
 	return whole > 0 ? 100.0 * (double)part / (double)whole : 0;
 }
 
+/* A share as a field: empty when there was nothing to measure. */
+static void
+pct_field(char *buf, size_t len, int64_t part, int64_t whole)
+{
+	if (whole > 0)
+		snprintf(buf, len, "%.1f", pct(part, whole));
+	else
+		buf[0] = '\0';
+}
+
 static const char *
 dir_label(const struct stats_filter *f)
 {
@@ -251,17 +261,20 @@ cmd_ontime(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 	    "\ton_plan_pct\teta_n\teta_mae_h");
 	for (size_t i = first; i < last && !a->failed; i++) {
 		struct transit_acc *t = collect_transit(ctx, i, &f, a);
-		char mae[32] = "";
+		char mae[32] = "", on_time[16], on_plan[16];
 
 		if (t == NULL)
 			return;
 		if (t->eta_n > 0)
 			snprintf(mae, sizeof mae, "%.2f",
 			    (double)t->eta_err_ms / (double)t->eta_n / MS_PER_HOUR);
-		answer_row(a, "%s\t%s\t%lld\t%g\t%lld\t%.1f\t%lld\t%lld\t%.1f\t%lld\t%s",
+		/* nothing measured is an empty field, not 0 % (as STATS does) */
+		pct_field(on_time, sizeof on_time, t->on_time, t->n);
+		pct_field(on_plan, sizeof on_plan, t->on_plan, t->planned);
+		answer_row(a, "%s\t%s\t%lld\t%g\t%lld\t%s\t%lld\t%lld\t%s\t%lld\t%s",
 		    ctx->legs->legs[i].code, dir_label(&f), (long long)t->n,
-		    ctx->legs->legs[i].typical_h, (long long)t->on_time, pct(t->on_time, t->n),
-		    (long long)t->planned, (long long)t->on_plan, pct(t->on_plan, t->planned),
+		    ctx->legs->legs[i].typical_h, (long long)t->on_time, on_time,
+		    (long long)t->planned, (long long)t->on_plan, on_plan,
 		    (long long)t->eta_n, mae);
 		free(t);
 	}

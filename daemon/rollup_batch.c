@@ -209,10 +209,15 @@ rollup_batch_quality(struct rollup_batch *b, const char *carrier, int64_t record
 	if (d == NULL)
 		return -1;
 	switch (what) {
+	case QE_STORED_PLAN:
+		d->n++;
+		d->pln_est++;
+		break;
 	case QE_STORED:
 		if (lag < 0)
 			lag = 0;	/* an event a little in the future (clock skew) */
 		d->n++;
+		d->lag_n++;
 		d->lag_sum_ms += lag;
 		if (lag > d->lag_max_ms)
 			d->lag_max_ms = lag;

@@ -41,8 +41,9 @@ struct rollup_delta {
 	int64_t sum_ms, on_time, planned, on_plan, eta_n, eta_err_ms;
 	int64_t add_min, add_max;	/* durations added (INT64_MAX / INT64_MIN: none) */
 	bool removed;			/* a duration was taken out: min/max need a look */
-	/* quality: n counts stored updates */
-	int64_t lag_sum_ms, lag_max_ms, duplicates, retractions, out_of_order;
+	/* quality: n counts stored updates, lag_n the actual ones among them
+	 * (the lag is over those), pln_est the planned and estimated ones */
+	int64_t lag_n, lag_sum_ms, lag_max_ms, pln_est, duplicates, retractions, out_of_order;
 	int64_t *hist;			/* dense bucket deltas (durations or lags) */
 };
 
@@ -71,7 +72,9 @@ void rollup_batch_free(struct rollup_batch *b);
 int rollup_batch_traversal(struct rollup_batch *b, const struct traversal *t, char direction,
     int sign);
 
-enum quality_event { QE_STORED, QE_DUPLICATE, QE_RETRACTION, QE_OUT_OF_ORDER };
+/* QE_STORED: an actual (ACT) update stored, counted with its lag;
+ * QE_STORED_PLAN: a planned or estimated one, whose event time is ahead. */
+enum quality_event { QE_STORED, QE_STORED_PLAN, QE_DUPLICATE, QE_RETRACTION, QE_OUT_OF_ORDER };
 int rollup_batch_quality(struct rollup_batch *b, const char *carrier, int64_t record_ms,
     int64_t event_ms, enum quality_event what);
 

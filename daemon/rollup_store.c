@@ -43,10 +43,11 @@ static const char *const rs_sql[RS_COUNT] = {
 	[RS_VOLUME_DEL] = "DELETE FROM volume_hourly WHERE hour_ms = ?1 AND direction = ?2"
 	    " AND carrier = ?3 AND units = 0",
 	[RS_QUALITY_GET] = "SELECT updates, lag_sum_ms, lag_max_ms, lag_hist, duplicates,"
-	    " retractions, out_of_order FROM quality_hourly WHERE hour_ms = ?1 AND carrier = ?2",
+	    " retractions, out_of_order, lag_n, pln_est FROM quality_hourly"
+	    " WHERE hour_ms = ?1 AND carrier = ?2",
 	[RS_QUALITY_PUT] = "INSERT OR REPLACE INTO quality_hourly (hour_ms, carrier, updates,"
-	    " lag_sum_ms, lag_max_ms, lag_hist, duplicates, retractions, out_of_order)"
-	    " VALUES (?,?,?,?,?,?,?,?,?)",
+	    " lag_sum_ms, lag_max_ms, lag_hist, duplicates, retractions, out_of_order, lag_n,"
+	    " pln_est) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
 	[RS_TRAIN_COUNT] = "SELECT count(*), min(enter_time_ms), carrier FROM traversals"
 	    " INDEXED BY traversals_by_train WHERE train_id = ?1 AND direction = ?2",
 	[RS_VESSEL_COUNT] = "SELECT count(*), min(enter_time_ms), carrier FROM traversals"
@@ -233,6 +234,7 @@ flush_quality(struct rollup_store *rs, const struct rollup_delta *d)
 {
 	sqlite3_stmt *get = rs->st[RS_QUALITY_GET], *put = rs->st[RS_QUALITY_PUT];
 	int64_t updates = 0, lag_sum = 0, lag_max = 0, dup = 0, retr = 0, ooo = 0, total;
+	int64_t lag_n = 0, pln_est = 0;
 	bool have;
 	size_t len;
 	int rc;
@@ -251,6 +253,8 @@ flush_quality(struct rollup_store *rs, const struct rollup_delta *d)
 		dup = sqlite3_column_int64(get, 4);
 		retr = sqlite3_column_int64(get, 5);
 		ooo = sqlite3_column_int64(get, 6);
+		lag_n = sqlite3_column_int64(get, 7);
+		pln_est = sqlite3_column_int64(get, 8);
 	}
 	rc = merge_hist(rs, get, 3, have, d->hist, &total);
 	sqlite3_reset(get);
@@ -265,6 +269,8 @@ flush_quality(struct rollup_store *rs, const struct rollup_delta *d)
 	sqlite3_bind_int64(put, 7, dup + d->duplicates);
 	sqlite3_bind_int64(put, 8, retr + d->retractions);
 	sqlite3_bind_int64(put, 9, ooo + d->out_of_order);
+	sqlite3_bind_int64(put, 10, lag_n + d->lag_n);
+	sqlite3_bind_int64(put, 11, pln_est + d->pln_est);
 	return step_done(put);
 }
 

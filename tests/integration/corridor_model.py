@@ -117,6 +117,7 @@ class Traversal:
         self.carrier, self.direction = u['carrier'], u['direction']
         self.teu, self.containers = teu_of(u), containers_of(u)
         self.kg = u.get('gross_kg', 0)
+        self.inferred = None   # infer_closes(): the downstream entry that closed it
 
     def close(self, u):
         self.exit = u['event_time_ms']
@@ -128,10 +129,11 @@ class Traversal:
         return (self.exit - self.enter) / HOUR_MS
 
 
-def traversals(stored, kinds):
+def traversals(stored, kinds, orphans=None):
     """Pairs the stored updates (in arrival order) per leg and unit: sorted by
     event time (ties by arrival), the first entry opens, the first exit after
-    it closes; other entries while open and exits with nothing open are ignored."""
+    it closes; other entries while open are ignored, and exits with nothing
+    open close nothing (appended to orphans, when given, as (leg, unit, update))."""
     groups = {}
     for i, u in enumerate(stored):
         r = role(kinds[u['leg']], u)
@@ -148,6 +150,8 @@ def traversals(stored, kinds):
             elif r == 'exit' and cur is not None:
                 cur.close(u)
                 cur = None
+            elif r == 'exit' and orphans is not None:
+                orphans.append((leg, unit, u))
     return out
 
 
@@ -178,14 +182,61 @@ def stats(travs, leg, frm=None, to=None, direction=None, carrier=None):
     return row
 
 
+def quality(stored_updates, carrier, record_ms):
+    """QUALITY's figures for one carrier as docs/query-protocol.md defines them,
+    with every update recorded at record_ms: updates stored (every classifier,
+    retracted ones too), pln_est (the PLN and EST among them) and the sorted
+    reporting lags in hours (record time - event time, below 0 counted as 0)
+    of the ACT updates only."""
+    mine = [u for u in stored_updates if u['carrier'] == carrier]
+    act = [u for u in mine if u.get('classifier', 'ACT') == 'ACT']
+    return {'updates': len(mine), 'pln_est': len(mine) - len(act),
+            'lags_h': sorted(max(0, record_ms - u['event_time_ms']) / HOUR_MS for u in act)}
+
+
+def infer_closes(travs, leg_order):
+    """A traversal never closed whose unit has since (at or after its entry)
+    entered a leg downstream in the same direction (later in leg_order going
+    W, earlier going E) gets inferred = the earliest such entry."""
+    pos = {code: i for i, code in enumerate(leg_order)}
+    for t in travs:
+        if t.exit is not None:
+            continue
+        later = [d.enter for d in travs
+                 if d.unit == t.unit and d.direction == t.direction and d.enter >= t.enter and
+                 (pos[d.leg] > pos[t.leg] if t.direction == 'W' else pos[d.leg] < pos[t.leg])]
+        t.inferred = min(later) if later else None
+
+
 def in_transit(travs, leg):
-    """Open traversals of a leg, oldest first."""
-    return sorted((t for t in travs if t.leg == leg and t.exit is None),
+    """Open traversals of a leg (neither closed nor closed by inference), oldest first."""
+    return sorted((t for t in travs if t.leg == leg and t.exit is None and t.inferred is None),
                   key=lambda t: (t.enter, t.unit))
 
 
 def journey(travs, unit):
     return sorted((t for t in travs if t.unit == unit), key=lambda t: t.enter)
+
+
+def shipment_rows(travs, orphans, unit):
+    """SHIPMENT's rows for unit: (leg, direction, entered, exited, hours, status);
+    hours None while in the leg. Traversals in order of entering, an orphan exit
+    (status orphan_exit, no entry) at its exit time; at the same time closed
+    before open, then by exit."""
+    rows = []
+    for t in travs:
+        if t.unit != unit:
+            continue
+        end = t.exit if t.exit is not None else t.inferred
+        status = 'done' if t.exit is not None else 'inferred' if end is not None else 'in_leg'
+        rows.append(((t.enter, end is None, end or 0), (
+            t.leg, t.direction, iso(t.enter), iso(end) if end is not None else '',
+            '%.2f' % ((end - t.enter) / HOUR_MS) if end is not None else None, status)))
+    for leg, u_key, u in orphans:
+        if u_key == unit:
+            at = u['event_time_ms']
+            rows.append(((at, False, at), (leg, u['direction'], '', iso(at), '', 'orphan_exit')))
+    return [r for _, r in sorted(rows, key=lambda r: r[0])]
 
 
 def iso(ms):

@@ -30,7 +30,9 @@ class EndToEnd(harness.DaemonTestCase):
         self.base = model.scenario_base_ms()
         self.phases = model.scenario(self.base)
         self.all = [u for phase in self.phases for u in phase]
-        self.travs = model.traversals(model.stored(self.phases), self.kinds)
+        self.orphans = []
+        self.travs = model.traversals(model.stored(self.phases), self.kinds, self.orphans)
+        model.infer_closes(self.travs, [code for code, _ in self.legs])
         self.last_seq = {}
         for u in self.all:
             self.last_seq[u['_session']] = u['seq']
@@ -167,24 +169,25 @@ class EndToEnd(harness.DaemonTestCase):
 
     def check_shipments(self, q):
         answers = {}
-        units = sorted({t.unit for t in self.travs})
+        units = sorted({t.unit for t in self.travs} | {o[1] for o in self.orphans})
         for unit in units:
             a = q.ok('SHIPMENT ' + unit)
             self.assertEqual(a.columns, ['leg', 'kind', 'direction', 'entered', 'exited',
                                          'hours', 'status'])
-            want = [(t.leg, self.kinds[t.leg], t.direction, model.iso(t.enter),
-                     model.iso(t.exit) if t.exit is not None else '',
-                     'done' if t.exit is not None else 'in_leg')
-                    for t in model.journey(self.travs, unit)]
-            got = [(r['leg'], r['kind'], r['direction'], r['entered'], r['exited'],
-                    r['status']) for r in a.dicts()]
-            self.assertEqual(got, want, unit)
-            for r, t in zip(a.dicts(), model.journey(self.travs, unit)):
-                if t.exit is not None:
-                    self.assertEqual(r['hours'], '%.2f' % t.hours(), unit)
+            self.check_shipment_rows(a, model.shipment_rows(self.travs, self.orphans, unit),
+                                     unit)
             # an open traversal's hours grow with the clock: leave them out
             answers[unit] = [r if r[6] == 'done' else r[:5] + r[6:] for r in a.rows]
         return answers
+
+    def check_shipment_rows(self, a, want, unit):
+        """SHIPMENT's rows against the model's; hours of a unit still in a leg
+        grow with the clock and are left out."""
+        got = [(r['leg'], r['direction'], r['entered'], r['exited'],
+                r['hours'] if w[4] is not None else None, r['status'])
+               for r, w in zip(a.dicts(), want)]
+        self.assertEqual(len(a.rows), len(want), (unit, a.rows))
+        self.assertEqual(got, want, unit)
 
     def check_all(self):
         with self.daemon.query() as q:
@@ -228,6 +231,67 @@ class EndToEnd(harness.DaemonTestCase):
                            timeout=60)
         self.assertEqual(p.returncode, 0, p.stderr)
         return p.stdout.strip().splitlines()
+
+    def test_inferred_close_and_orphan_exit(self):
+        """A unit whose exit from a leg never came but which entered a leg
+        downstream (same direction) leaves INTRANSIT, its traversal closed
+        there in SHIPMENT, marked inferred and not counted by STATS; a unit seen
+        upstream later stays in transit; an exit without an entry is an orphan
+        exit in SHIPMENT."""
+        now = int(time.time() * 1000)
+        b = now - 200 * H
+        gone, back, east, orphan = (model.container('MSKU', 400000 + i) for i in range(4))
+        east_border = 'KZ-BRD-ALT'   # before the rail leg in LEGS order: downstream going E
+        ups = []
+
+        def add(code, hour, leg, box, direction='W', **kw):
+            u = model.ev('MCML', code, 0, leg, direction, container=box, **kw)
+            u['event_time_ms'] = int(b + hour * H)
+            u.pop('_hour')
+            ups.append(u)
+
+        add('DEPA', 0, model.RAIL, gone, iso_type='22G1')      # no ARRI ever
+        add('GTIN', 100, model.PORT, gone, iso_type='22G1')    # ... but now in Aktau port
+        add('DEPA', 10, model.RAIL, back, iso_type='22G1')     # in transit
+        add('ARRI', 20, east_border, back, iso_type='22G1')    # upstream: closes nothing
+        add('DEPA', 30, model.RAIL, east, 'E', iso_type='22G1')
+        add('ARRI', 150.5, east_border, east, 'E', iso_type='22G1')   # downstream going E
+        add('ARRI', 60, model.RAIL, orphan, iso_type='22G1')   # an exit, no entry
+        for seq, u in enumerate(ups, 1):
+            u.update(seq=seq, message_id='MCML-i%d' % seq)
+        c = ic.Carrier(self.daemon.carrier_port, 'MCML')
+        self.addCleanup(c.close)
+        c.hello()
+        c.send([ic.make_update(**model.wire_fields(u)) for u in ups])
+        c.wait_acked(len(ups))
+        orphans = []
+        travs = model.traversals(ups, self.kinds, orphans)
+        model.infer_closes(travs, [code for code, _ in self.legs])
+        self.assertEqual(sorted(t.unit for t in travs if t.inferred is not None),
+                         sorted([gone, east]))
+        self.assertEqual([o[1] for o in orphans], [orphan])
+        with self.daemon.query() as q:
+            for leg in (model.RAIL, model.PORT, east_border):
+                got = [r['unit'] for r in q.ok('INTRANSIT ' + leg).dicts()]
+                want = [t.unit for t in model.in_transit(travs, leg)]
+                self.assertEqual(got, want, leg)
+            self.assertEqual([r['unit'] for r in q.ok('INTRANSIT ' + model.RAIL).dicts()],
+                             [back])
+            rows = {r['leg']: r for r in q.ok('INTRANSIT').dicts()}
+            for leg in (model.RAIL, model.PORT, east_border):
+                self.assertEqual(int(rows[leg]['units']), len(model.in_transit(travs, leg)),
+                                 leg)
+            for unit in (gone, back, east, orphan):
+                a = q.ok('SHIPMENT ' + unit)
+                self.check_shipment_rows(a, model.shipment_rows(travs, orphans, unit), unit)
+            rail = q.ok('SHIPMENT ' + gone).dicts()[0]
+            self.assertEqual((rail['leg'], rail['status'], rail['exited'], rail['hours']),
+                             (model.RAIL, 'inferred', model.iso(b + 100 * H), '100.00'))
+            self.assertEqual([(r['leg'], r['entered'], r['status'])
+                              for r in q.ok('SHIPMENT ' + orphan).dicts()],
+                             [(model.RAIL, '', 'orphan_exit')])
+            # STATS counts no inferred close
+            self.assertEqual(q.ok('STATS %s' % model.RAIL).dicts()[0]['n'], '0')
 
     def test_script_mode(self):
         # independent_carrier.py as a command: lines without seq are numbered

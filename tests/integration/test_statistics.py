@@ -255,6 +255,8 @@ class Statistics(harness.DaemonTestCase):
         for code in ('KTZE', 'PTCH', 'KMTF'):
             stored = [u for u in self.sent if u['carrier'] == code and '_reject' not in u]
             self.assertEqual(int(rows[code]['updates']), len(stored), code)
+            self.assertEqual(int(rows[code]['pln_est']),
+                             model.quality(stored, code, 0)['pln_est'], code)
             self.assertEqual(int(rows[code]['retractions']),
                              sum(1 for u in stored if 'retracts_message_id' in u), code)
         self.assertEqual(rows['KTZE']['rejected_by_reason'], 'BAD_CHECK_DIGIT:3')
@@ -279,6 +281,40 @@ class Statistics(harness.DaemonTestCase):
         self.check_quality()
 
     # ----------------------------------------------------------------- tests
+    def test_quality_lag_over_actual_events_only(self):
+        """Plans and estimates (event time ahead) are counted in pln_est and
+        stay out of the lag: p50, p90 and max are those of the ACT updates."""
+        now = int(time.time() * 1000)
+        ups = []
+        for i in range(40):
+            box = model.container('MSKU', 300000 + i)
+            dep = model.ev('MCML', 'DEPA', 0, RAIL, container=box, iso_type='22G1')
+            dep['event_time_ms'] = now - (10 + i) * H          # 10 .. 49 h ago
+            ups.append(dep)
+            for k, cls in enumerate(('PLN', 'EST', 'PLN')):     # 3 forecasts per unit
+                f = model.ev('MCML', 'ARRI', 0, RAIL, classifier=cls, container=box)
+                f['event_time_ms'] = now + (50 + 10 * k + i) * H
+                ups.append(f)
+        for seq, u in enumerate(ups, 1):
+            u.update(seq=seq, message_id='MCML-q%d' % seq)
+            u.pop('_hour', None)
+        c = ic.Carrier(self.daemon.carrier_port, 'MCML')
+        self.addCleanup(c.close)
+        c.hello()
+        start = int(time.time() * 1000)
+        c.send([ic.make_update(**model.wire_fields(u)) for u in ups])
+        c.wait_acked(len(ups))
+        end = int(time.time() * 1000)
+        row = self.q('QUALITY MCML').dicts()[0]
+        early, late = model.quality(ups, 'MCML', start), model.quality(ups, 'MCML', end)
+        for col, p in (('lag_p50_h', 50), ('lag_p90_h', 90), ('lag_max_h', 100)):
+            lo = model.nearest_rank(early['lags_h'], p) * (1 - 0.01) - 0.01
+            hi = model.nearest_rank(late['lags_h'], p) * (1 + 0.01) + 0.01
+            self.assertTrue(lo <= float(row[col]) <= hi, (col, row[col], lo, hi))
+        self.assertEqual((int(row['updates']), int(row['pln_est'])),
+                         (early['updates'], early['pln_est']), row)
+        self.assertEqual(early['pln_est'], 120)
+
     def test_statistics_restart_and_new_typical(self):
         self.push()
         self.resend_duplicates()
@@ -299,6 +335,7 @@ class Statistics(harness.DaemonTestCase):
         self.daemon.start(same_ports=True)
         self.check_stats(dict(self.typical, **{RAIL: 150.0}))
         self.assertIn('derived traversals and rollups again', self.daemon.log_text())
+        self.check_quality()   # derived again from the events: lag over ACT, pln_est
 
 
 if __name__ == '__main__':
