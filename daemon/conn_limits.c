@@ -20,6 +20,7 @@ static const char *const reason_names[REFUSE_REASONS] = {
 	[REFUSE_TLS_REQUIRED] = "tls_required",
 	[REFUSE_CLIENT_CERT] = "client_cert",
 	[REFUSE_SLOW_READER] = "slow_reader",
+	[REFUSE_WRITE_TIMEOUT] = "write_timeout",
 };
 
 const char *

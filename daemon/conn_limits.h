@@ -25,6 +25,7 @@ enum refuse_reason {
 	REFUSE_TLS_REQUIRED,		/* plain text sent to a TLS listener */
 	REFUSE_CLIENT_CERT,		/* the client certificate does not name the carrier */
 	REFUSE_SLOW_READER,		/* output_buffer_bytes of answers left unread */
+	REFUSE_WRITE_TIMEOUT,		/* no byte of the answers taken for write_timeout_s */
 	REFUSE_REASONS
 };
 
