@@ -22,6 +22,7 @@ static const char *const reason_names[REFUSE_REASONS] = {
 	[REFUSE_SLOW_READER] = "slow_reader",
 	[REFUSE_AUTH_CHECKS_PER_IP] = "auth_checks_per_ip",
 	[REFUSE_AUTH_CHECKS_MAX] = "auth_checks_max",
+	[REFUSE_WRITE_TIMEOUT] = "write_timeout",
 };
 
 const char *

@@ -27,6 +27,7 @@ enum refuse_reason {
 	REFUSE_SLOW_READER,		/* output_buffer_bytes of answers left unread */
 	REFUSE_AUTH_CHECKS_PER_IP,	/* auth_checks_per_ip credential checks in flight */
 	REFUSE_AUTH_CHECKS_MAX,		/* auth_checks_max credential checks in flight */
+	REFUSE_WRITE_TIMEOUT,		/* no byte of the answers taken for write_timeout_s */
 	REFUSE_REASONS
 };
 

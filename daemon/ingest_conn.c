@@ -198,12 +198,16 @@ ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode
 	bufferevent_enable(c->bev, EV_WRITE);
 }
 
+/* The idle timeout runs while the connection is read; write_timeout_s while
+ * answers wait for a carrier that takes none of them (also while it is
+ * paused, when the idle timeout does not run). */
 static void
 ingest_set_idle_timeout(struct ingest_conn *c, int64_t seconds)
 {
 	struct timeval tv = { (time_t)seconds, 0 };
+	struct timeval write = { (time_t)c->srv->cfg->limits.write_timeout_s, 0 };
 
-	bufferevent_set_timeouts(c->bev, &tv, NULL);
+	bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, &write);
 }
 
 /* Mutual TLS: a client certificate the carrier port asks for must name the
@@ -414,8 +418,19 @@ ingest_conn_take_input(struct ingest_conn *c)
 static void
 ingest_read_cb(struct bufferevent *bev, void *arg)
 {
-	(void)bev;
-	ingest_conn_take_input(arg);
+	struct ingest_conn *c = arg;
+	size_t high = 0;
+
+	ingest_conn_take_input(c);
+	/* While its Hello is checked a connection is still read, to notice a peer
+	 * that gives up; but once what it sent behind the Hello fills the read
+	 * buffer, libevent 2.1 would call this again on every loop iteration
+	 * (its input is at the high watermark and reading is enabled): stop
+	 * reading, the Welcome reads on. */
+	if (c->state == INGEST_AUTH &&
+	    bufferevent_getwatermark(bev, EV_READ, NULL, &high) == 0 && high > 0 &&
+	    evbuffer_get_length(bufferevent_get_input(bev)) >= high)
+		bufferevent_disable(bev, EV_READ);
 }
 
 static void
@@ -513,6 +528,19 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (c->state == INGEST_CLOSING) {
+		ingest_schedule_free(c);
+		return;
+	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		/* nothing more reaches a peer that takes nothing: no Error frame */
+		server_count_refused(c->srv, REFUSE_WRITE_TIMEOUT);
+		log_warnx("conn=%llu carrier=%s peer=%s timeout reason=write_timeout unread=%zu",
+		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
+		    evbuffer_get_length(bufferevent_get_output(c->bev)));
+		c->close_reason = "write_timeout";
+		c->state = INGEST_CLOSING;
+		if (c->carrier != NULL && c->carrier->session == c)
+			c->carrier->session = NULL;
 		ingest_schedule_free(c);
 		return;
 	}
@@ -614,6 +642,7 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	bufferevent_setcb(c->bev, ingest_read_cb, ingest_write_cb, ingest_event_cb, c);
 	/* A deadline, not an idle timeout: one byte a second does not extend it. */
 	evtimer_add(c->deadline_ev, &deadline);
+	ingest_set_idle_timeout(c, 0);		/* only write_timeout_s until the Welcome */
 	bufferevent_enable(c->bev, EV_READ);
 	log_debug("conn=%llu peer=%s carrier connection tls=%d", (unsigned long long)c->id, c->peer,
 	    srv->carrier_tls != NULL);

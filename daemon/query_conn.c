@@ -25,6 +25,7 @@
 #include "workq.h"
 
 #define QUERY_CLOSE_FLUSH_S 5
+#define QUERY_ANSWER_MOVE_BYTES 4096	/* answers this large are moved, not copied */
 
 struct query_job {
 	struct workq_job base;	/* first: the workq hands this pointer back */
@@ -36,6 +37,7 @@ struct query_job {
 
 static void query_process_input(struct query_conn *q);
 static void query_continue(struct query_conn *q);
+static void query_read_when_able(struct query_conn *q);
 
 void *
 query_worker_init(void *arg)
@@ -134,6 +136,29 @@ query_conn_close(struct query_conn *q, const char *reason)
 	bufferevent_enable(q->bev, EV_WRITE);
 }
 
+/* Appends an answer to the output. A small one is copied into the output's
+ * last chain: moving the job's own chain would keep a whole chain (1 KiB and
+ * more) alive per 50-byte answer, so pipelined PINGs would hold twenty times
+ * the output_buffer_bytes the output counts. A large one is moved, chains
+ * and all (they are full). */
+static void
+query_output_add(struct query_conn *q, struct evbuffer *answer)
+{
+	struct evbuffer *out = bufferevent_get_output(q->bev);
+	size_t len = evbuffer_get_length(answer);
+
+	if (len >= QUERY_ANSWER_MOVE_BYTES) {
+		evbuffer_add_buffer(out, answer);
+		return;
+	}
+	/* (evbuffer_remove_buffer would move whole chains too) */
+	if (len > 0 && evbuffer_add(out, evbuffer_pullup(answer, -1), len) == -1) {
+		log_warnx("conn=%llu peer=%s answer lost: out of memory", (unsigned long long)q->id,
+		    q->peer);
+		query_conn_close(q, "out_of_memory");	/* answers must not go missing */
+	}
+}
+
 static void
 query_job_done(struct workq_job *base)
 {
@@ -142,7 +167,7 @@ query_job_done(struct workq_job *base)
 
 	if (q != NULL) {
 		q->job = NULL;
-		evbuffer_add_buffer(bufferevent_get_output(q->bev), job->out);
+		query_output_add(q, job->out);
 		if (q->state == QUERY_RUNNING) {
 			q->state = QUERY_READING;
 			query_continue(q);
@@ -291,6 +316,7 @@ query_process_input(struct query_conn *q)
 				return;
 			}
 			query_line_clock(q, evbuffer_get_length(in) > 0);
+			query_read_when_able(q);	/* the rest of the line is to come */
 			return;
 		}
 		if ((size_t)eol.pos > max) {
@@ -308,6 +334,23 @@ query_process_input(struct query_conn *q)
 			free(line);
 	}
 	query_line_clock(q, false);	/* not reading lines now */
+	query_read_when_able(q);
+}
+
+/* The socket is read only while a line can be acted on: no query or AUTH
+ * running, no refusal waiting out its delay, the output below
+ * output_buffer_bytes. Otherwise what the peer sends waits in the kernel
+ * (TCP backpressure) and libevent is not told to read: with the input at
+ * its high watermark and reading enabled, libevent 2.1 calls the read
+ * callback again on every loop iteration (bufferevent_inbuf_wm_check), which
+ * spun the loop at 100% CPU. */
+static void
+query_read_when_able(struct query_conn *q)
+{
+	if (q->state == QUERY_READING && !query_output_full(q) && !q->peer_eof)
+		bufferevent_enable(q->bev, EV_READ);
+	else if (q->state != QUERY_CLOSING)
+		bufferevent_disable(q->bev, EV_READ);
 }
 
 static void
@@ -402,6 +445,17 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 		query_continue(q);
 		return;
 	}
+	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
+		/* nothing more can reach a peer that takes nothing: no ERR, no flush */
+		server_count_refused(q->srv, REFUSE_WRITE_TIMEOUT);
+		log_warnx("conn=%llu peer=%s operator timeout reason=write_timeout unread=%zu",
+		    (unsigned long long)q->id, q->peer,
+		    evbuffer_get_length(bufferevent_get_output(q->bev)));
+		q->close_reason = "write_timeout";
+		q->state = QUERY_CLOSING;
+		query_schedule_free(q);
+		return;
+	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
 	    q->state != QUERY_CLOSING) {
 		server_count_refused(q->srv, REFUSE_IDLE);
@@ -424,6 +478,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 {
 	struct query_conn *q;
 	struct timeval idle = { (time_t)srv->cfg->limits.idle_timeout_s, 0 };
+	struct timeval write = { (time_t)srv->cfg->limits.write_timeout_s, 0 };
 	struct timeval handshake = { (time_t)srv->cfg->limits.handshake_timeout_s, 0 };
 	struct conn_addr addr;
 	enum refuse_reason why;
@@ -473,7 +528,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 	bufferevent_setwatermark(q->bev, EV_READ, 0,
 	    (size_t)srv->cfg->limits.max_query_line_bytes + 2);
 	bufferevent_setcb(q->bev, query_read_cb, query_write_cb, query_event_cb, q);
-	bufferevent_set_timeouts(q->bev, &idle, NULL);
+	bufferevent_set_timeouts(q->bev, &idle, &write);
 	if (srv->query_tls != NULL)
 		evtimer_add(q->deadline_ev, &handshake);
 	bufferevent_enable(q->bev, EV_READ);

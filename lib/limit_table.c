@@ -44,6 +44,9 @@ const struct limit_def limit_defs[] = {
 	    "seconds from accept until the TLS handshake and a carrier's Hello are done; a "
 	    "deadline that bytes trickling in do not extend"),
 	L(idle_timeout_s, 600, 5, 86400, "seconds a connection may stay silent"),
+	L(write_timeout_s, 60, 1, 86400,
+	    "seconds a peer may leave the daemon's answers unread (no byte taken) before it is "
+	    "disconnected"),
 	L(frame_timeout_s, 120, 1, 3600,
 	    "seconds a carrier may take to send one frame, from its first byte to its last "
 	    "(while the daemon reads)"),

@@ -26,6 +26,7 @@ struct limits {
 	int64_t max_query_rows;
 	int64_t handshake_timeout_s;
 	int64_t idle_timeout_s;
+	int64_t write_timeout_s;
 	int64_t max_future_skew_s;
 	int64_t max_plan_horizon_days;
 	int64_t max_event_age_days;

@@ -1,0 +1,100 @@
+#!/usr/bin/python3
+"""The query port's flow control (issue 11 items 1-3, 4b): a connection is
+read only while a line can be acted on, so lines pipelined behind an AUTH
+refusal or a partial line never spin the loop; answers to a client that does
+not read stop at output_buffer_bytes (memory stays flat); and a client that
+never reads is closed after write_timeout_s."""
+import os
+import socket
+import sys
+import time
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+WRITE_TIMEOUT_S = 3
+
+
+def cpu_seconds(pid):
+    with open('/proc/%d/stat' % pid, encoding='ascii') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+class QueryFlow(harness.DaemonTestCase):
+    daemon_args = ('--limit', 'write_timeout_s=%d' % WRITE_TIMEOUT_S)
+
+    def connect(self):
+        s = socket.create_connection(('127.0.0.1', self.daemon.query_port), timeout=10)
+        self.addCleanup(s.close)
+        return s
+
+    def test_pipelined_lines_behind_a_refusal_do_not_spin(self):
+        for _ in range(4):      # a delay of seconds for the next refusal
+            s = self.connect()
+            s.sendall(b'AUTH nobody wrong\n')
+            s.recv(100)
+        waiting = self.connect()
+        waiting.sendall(b'AUTH nobody wrong\n' + b'PING\n' * 500)
+        partial = self.connect()
+        partial.sendall(b'S' * 1000)
+        time.sleep(0.3)
+        c0 = cpu_seconds(self.daemon.pid)
+        time.sleep(2)
+        used = cpu_seconds(self.daemon.pid) - c0
+        print('corridord CPU over 2 s with a refusal waiting and a partial line: %.2f s' % used)
+        self.assertLess(used, 0.3)
+        # the refusal comes, then every pipelined PING is answered
+        waiting.settimeout(20)
+        got = b''
+        while got.count(b'END 1\n') < 500:
+            chunk = waiting.recv(65536)
+            self.assertTrue(chunk, 'closed after %d answers' % got.count(b'END 1\n'))
+            got += chunk
+        self.assertTrue(got.startswith(b'ERR UNAUTHORIZED'), got[:80])
+        # a line over the limit still gets ERR and a close
+        partial.sendall(b'S' * 100)
+        self.assertIn(b'ERR LINE_TOO_LONG', partial.recv(200))
+        self.assert_alive()
+
+    def test_unread_answers_stop_at_the_output_bound(self):
+        rss0 = harness.proc_status_kib(self.daemon.pid, 'VmRSS')
+        s = self.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        data, off, t = b'PING\n' * 100000, 0, time.monotonic()
+        while off < len(data) and time.monotonic() - t < 3:
+            try:
+                off += s.send(data[off:off + 65536])
+            except BlockingIOError:
+                time.sleep(0.01)
+        time.sleep(1.5)
+        grown = harness.proc_status_kib(self.daemon.pid, 'VmRSS') - rss0
+        queues = harness.tcp_queues(self.daemon.query_port)
+        unread = queues.get(s.getsockname()[1], (0, 0))[1]
+        print('100,000 PINGs, answers unread: VmRSS grew %d KiB; %d bytes left unread by '
+              'corridord in its socket' % (grown, unread))
+        self.assertGreater(unread, 0, 'corridord read on although nobody read its answers')
+        if not harness.sanitized():
+            self.assertLess(grown, 8 * 1024)
+
+    def test_a_client_that_never_reads_is_closed(self):
+        s = self.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.setblocking(False)
+        data, off, t = b'PING\n' * 100000, 0, time.monotonic()
+        while off < len(data) and time.monotonic() - t < 3:
+            try:
+                off += s.send(data[off:off + 65536])
+            except BlockingIOError:
+                time.sleep(0.01)
+        deadline = time.monotonic() + WRITE_TIMEOUT_S + 15
+        while 'reason=write_timeout' not in self.daemon.log_text():
+            self.assertLess(time.monotonic(), deadline, self.daemon.log_tail())
+            time.sleep(0.2)
+        self.assert_alive()
+
+
+if __name__ == '__main__':
+    harness.main()
