@@ -99,6 +99,21 @@ class UnderAttack(unittest.TestCase):
             except BlockingIOError:
                 time.sleep(0.01)
         self.pings_sent = off
+        self.flood = s
+
+    def wait_flood_settled(self, timeout=30):
+        """Until corridord has answered all the PINGs it will before its
+        output to the flood is full: what it leaves unread stops changing."""
+        mine = self.flood.getsockname()[1]
+        last, since, deadline = None, time.monotonic(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            rx = harness.tcp_queues(self.d.query_port).get(mine, (0, 0))[1]
+            if rx != last:
+                last, since = rx, time.monotonic()
+            elif time.monotonic() - since > 1.0:
+                return rx
+            time.sleep(0.1)
+        self.fail('corridord went on reading the PING flood for %d s' % timeout)
 
     def open_carrier_attackers(self):
         port = self.d.carrier_port
@@ -182,6 +197,9 @@ class UnderAttack(unittest.TestCase):
         reused = self.reuse_seq()
 
         # the attackers are connected and idle: the loop must be idle too
+        unread = self.wait_flood_settled()
+        self.assertGreater(unread, 0, 'corridord read the whole PING flood without its '
+                           'answers being read')
         time.sleep(0.5)
         c0, t0 = cpu_seconds(d.pid), time.monotonic()
         time.sleep(IDLE_WINDOW_S)
@@ -235,7 +253,7 @@ class UnderAttack(unittest.TestCase):
             self.assertLessEqual(hwm, RSS_BOUND_KIB)
 
         # the PING flood's answers all arrive, in order, once it reads
-        flood = self.socks[2]
+        flood = self.flood
         flood.setblocking(True)
         flood.settimeout(10)
         want, got = self.pings_sent // 5, b''
