@@ -347,17 +347,30 @@ query_process_input(struct query_conn *q)
 static void
 query_read_when_able(struct query_conn *q)
 {
-	if (q->state == QUERY_READING && !query_output_full(q) && !q->peer_eof)
+	size_t high = 0;
+	bool able;
+
+	if (q->state == QUERY_CLOSING)
+		return;
+	able = !q->peer_eof && (q->state == QUERY_READING ? !query_output_full(q) :
+	    /* while a query or AUTH runs, read on up to the watermark only, so
+	     * that a peer that gives up is noticed (its AUTH is not checked) */
+	    bufferevent_getwatermark(q->bev, EV_READ, NULL, &high) == 0 &&
+	    evbuffer_get_length(bufferevent_get_input(q->bev)) < high);
+	if (able)
 		bufferevent_enable(q->bev, EV_READ);
-	else if (q->state != QUERY_CLOSING)
+	else
 		bufferevent_disable(q->bev, EV_READ);
 }
 
 static void
 query_read_cb(struct bufferevent *bev, void *arg)
 {
+	struct query_conn *q = arg;
+
 	(void)bev;
-	query_process_input(arg);
+	query_process_input(q);
+	query_read_when_able(q);
 }
 
 static void
