@@ -452,6 +452,26 @@ class DaemonTestCase(unittest.TestCase):
         self.assertEqual(a.rows[0][0], 'PONG')
 
 
+def cpu_seconds(pid):
+    """CPU time (user + system) a process has used, from /proc/<pid>/stat."""
+    with open('/proc/%d/stat' % pid, encoding='ascii') as f:
+        fields = f.read().rsplit(')', 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def send_unread(sock, data, seconds):
+    """Sends data as far as the kernels take it within seconds, never reading
+    (a client that does not read its answers); returns the bytes sent."""
+    sock.setblocking(False)
+    off, t = 0, time.monotonic()
+    while off < len(data) and time.monotonic() - t < seconds:
+        try:
+            off += sock.send(data[off:off + 65536])
+        except BlockingIOError:
+            time.sleep(0.01)
+    return off
+
+
 def metric(metrics_port, name, **labels):
     """One sample of the daemon's /metrics, by name and exact labels."""
     text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % metrics_port,

@@ -16,11 +16,6 @@ import harness  # noqa: E402
 WRITE_TIMEOUT_S = 3
 
 
-def cpu_seconds(pid):
-    with open('/proc/%d/stat' % pid, encoding='ascii') as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
 
 class QueryFlow(harness.DaemonTestCase):
     # a small output bound, so that a slow (sanitizer) build fills it soon
@@ -42,9 +37,9 @@ class QueryFlow(harness.DaemonTestCase):
         partial = self.connect()
         partial.sendall(b'S' * 1000)
         time.sleep(0.3)
-        c0 = cpu_seconds(self.daemon.pid)
+        c0 = harness.cpu_seconds(self.daemon.pid)
         time.sleep(2)
-        used = cpu_seconds(self.daemon.pid) - c0
+        used = harness.cpu_seconds(self.daemon.pid) - c0
         print('corridord CPU over 2 s with a refusal waiting and a partial line: %.2f s' % used)
         self.assertLess(used, 0.3)
         # the refusal comes, then every pipelined PING is answered
@@ -64,13 +59,7 @@ class QueryFlow(harness.DaemonTestCase):
         rss0 = harness.proc_status_kib(self.daemon.pid, 'VmRSS')
         s = self.connect()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.setblocking(False)
-        data, off, t = b'PING\n' * 100000, 0, time.monotonic()
-        while off < len(data) and time.monotonic() - t < 3:
-            try:
-                off += s.send(data[off:off + 65536])
-            except BlockingIOError:
-                time.sleep(0.01)
+        off = harness.send_unread(s, b'PING\n' * 100000, 3)
         time.sleep(1.5)
         grown = harness.proc_status_kib(self.daemon.pid, 'VmRSS') - rss0
         queues = harness.tcp_queues(self.daemon.query_port)
@@ -84,13 +73,7 @@ class QueryFlow(harness.DaemonTestCase):
     def test_a_client_that_never_reads_is_closed(self):
         s = self.connect()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        s.setblocking(False)
-        data, off, t = b'PING\n' * 100000, 0, time.monotonic()
-        while off < len(data) and time.monotonic() - t < 3:
-            try:
-                off += s.send(data[off:off + 65536])
-            except BlockingIOError:
-                time.sleep(0.01)
+        off = harness.send_unread(s, b'PING\n' * 100000, 3)
         deadline = time.monotonic() + WRITE_TIMEOUT_S + 40
         while 'reason=write_timeout' not in self.daemon.log_text():
             self.assertLess(time.monotonic(), deadline, self.daemon.log_tail())

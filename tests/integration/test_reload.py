@@ -8,7 +8,6 @@ logged as such; with a bad file (or one that drops a leg) nothing changes
 and the daemon carries on; RELOADING=1 (with MONOTONIC_USEC) and READY=1
 reach the notify socket around each reload; /metrics counts them."""
 import os
-import re
 import shutil
 import signal
 import socket
@@ -17,7 +16,6 @@ import tempfile
 import threading
 import time
 import unittest
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
@@ -35,16 +33,7 @@ LEGS_TSV = ('code\tfrom\tto\tcountry\tkind\tmode\tdistance_km\tmin_h\ttypical_h\
             % NEW_LEG)
 
 
-def metric(metrics_port, name, **labels):
-    """One sample of /metrics, by name and exact labels."""
-    text = urllib.request.urlopen('http://127.0.0.1:%d/metrics' % metrics_port,
-                                  timeout=10).read()
-    want = ','.join('%s="%s"' % kv for kv in sorted(labels.items()))
-    for line in text.decode().splitlines():
-        m = re.match(r'^%s(?:\{(.*)\})? (\S+)$' % re.escape(name), line)
-        if m and ','.join(sorted((m.group(1) or '').split(','))) == want:
-            return float(m.group(2))
-    raise KeyError('%s{%s}' % (name, want))
+metric = harness.metric
 
 
 class Notify(threading.Thread):

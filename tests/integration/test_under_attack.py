@@ -39,11 +39,6 @@ GUESSES = 30
 PUSHED_PER_CARRIER = 3000
 
 
-def cpu_seconds(pid):
-    with open('/proc/%d/stat' % pid, encoding='ascii') as f:
-        fields = f.read().rsplit(')', 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
-
 
 # Attackers come from addresses of their own (all of 127/8 is loopback), so
 # that the per-address limits and delays they earn are theirs, not the real
@@ -91,13 +86,7 @@ class UnderAttack(unittest.TestCase):
         self.keep(connect(port)).sendall(b'AUTH nobody wrong-secret\n' + b'PING\n' * 500)
         # 100,000 PINGs, answers never read: send as far as the kernels take it
         s = self.keep(connect(port))
-        s.setblocking(False)
-        data, off, t = b'PING\n' * 100000, 0, time.monotonic()
-        while off < len(data) and time.monotonic() - t < 2.0:
-            try:
-                off += s.send(data[off:off + 65536])
-            except BlockingIOError:
-                time.sleep(0.01)
+        off = harness.send_unread(s, b'PING\n' * 100000, 2.0)
         self.pings_sent = off
         self.flood = s
 
@@ -201,9 +190,9 @@ class UnderAttack(unittest.TestCase):
         self.assertGreater(unread, 0, 'corridord read the whole PING flood without its '
                            'answers being read')
         time.sleep(0.5)
-        c0, t0 = cpu_seconds(d.pid), time.monotonic()
+        c0, t0 = harness.cpu_seconds(d.pid), time.monotonic()
         time.sleep(IDLE_WINDOW_S)
-        idle_cpu = (cpu_seconds(d.pid) - c0) / (time.monotonic() - t0)
+        idle_cpu = (harness.cpu_seconds(d.pid) - c0) / (time.monotonic() - t0)
         print('idle attackers connected: corridord used %.3f of a core over %.1f s' % (
             idle_cpu, IDLE_WINDOW_S))
         self.assertLess(idle_cpu, IDLE_CPU_SHARE, 'corridord spins with idle attackers')
