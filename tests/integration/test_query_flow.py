@@ -71,6 +71,9 @@ class QueryFlow(harness.DaemonTestCase):
             self.assertLess(grown, 8 * 1024)
 
     def test_a_client_that_never_reads_is_closed(self):
+        if harness.sanitized():
+            # the kernel's send buffer (MiBs on loopback) must fill first: too slow under ASan
+            self.skipTest('sanitizer build: answers too slow to fill the socket buffers')
         s = self.connect()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         off = harness.send_unread(s, b'PING\n' * 100000, 3)
