@@ -1,5 +1,5 @@
 /*
- * Fuzz target: the configuration file (daemon/config.c over libinih) and the
+ * Fuzz target: the configuration file (daemon/core/config.c over libinih) and the
  * legs TSV a configuration can name (lib/legs.c). The input is written to a
  * temporary file and read by config_load_file() over the defaults, as
  * `corridord --config FILE` does, and its [tls] section is checked with

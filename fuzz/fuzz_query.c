@@ -1,6 +1,6 @@
 /*
  * Fuzz target: the operator query port past the socket. The input is what an
- * operator sends; it is cut into lines as daemon/query_conn.c cuts them (LF,
+ * operator sends; it is cut into lines as daemon/query/query_conn.c cuts them (LF,
  * an optional CR before it, at most max_query_line_bytes, up to 16 lines; a
  * last line without its LF is answered too, where the daemon would wait); a
  * line with a byte that qproto_check_line() refuses (a NUL too) is answered

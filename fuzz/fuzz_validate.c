@@ -5,7 +5,7 @@
  * of carrier KTZE against the default legs at a fixed "now", once under the
  * default limits and once with every limit at the smallest value the limit
  * table allows (and a 30-day retention), and an accepted update is copied
- * into an update_rec (daemon/update_rec.c).
+ * into an update_rec (daemon/store/update_rec.c).
  * Properties: an accepted update really has every field the wire contract
  * requires within its limits (checked here independently of validate.c), a
  * rejection has a known reason and a message, the unit key and the copy

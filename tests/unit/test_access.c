@@ -1,5 +1,5 @@
 /*
- * [credentials] and [operators] in the configuration (daemon/access.c via
+ * [credentials] and [operators] in the configuration (daemon/core/access.c via
  * config_load_file): hashes, carrier codes and rights are read; every
  * mistake is reported with its line, and nothing of a bad line is kept.
  */

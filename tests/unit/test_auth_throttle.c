@@ -1,5 +1,5 @@
 /*
- * Failed-authentication delays (daemon/auth_throttle.c): the first failure
+ * Failed-authentication delays (daemon/core/auth_throttle.c): the first failure
  * waits auth_fail_delay_ms, each recent one from the same address doubles
  * it up to auth_fail_delay_max_ms, failures older than auth_fail_window_s
  * are forgotten, addresses do not share a count, and a full table forgets

@@ -1,8 +1,8 @@
 /*
- * Connections per address (daemon/conn_limits.c): IPv4 and its IPv4-mapped
+ * Connections per address (daemon/core/conn_limits.c): IPv4 and its IPv4-mapped
  * IPv6 form are one address, counts go up and down to nothing, colliding
  * addresses stay apart, non-IP peers are not counted; and the [tls] section
- * (daemon/tls_config.c) takes only settings that make sense together.
+ * (daemon/core/tls_config.c) takes only settings that make sense together.
  */
 #include "unit.h"
 

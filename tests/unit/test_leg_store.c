@@ -1,5 +1,5 @@
 /*
- * The leg store (daemon/leg_store.c) against a real SQLite file in a temp
+ * The leg store (daemon/store/sqlite/leg_store.c) against a real SQLite file in a temp
  * directory: commit, duplicates, restart, out-of-order events, retractions
  * in both orders, and the traversals it derives.
  */

@@ -1,5 +1,5 @@
 /*
- * What a reload may change (daemon/reload.c): legs keep their indexes and new
+ * What a reload may change (daemon/service/reload.c): legs keep their indexes and new
  * ones come after; a leg that vanishes or changes kind refuses the file; a
  * changed typical time and every setting that needs a restart keep their
  * running values, while the other limits take the file's.
