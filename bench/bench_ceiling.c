@@ -41,7 +41,7 @@ main(int argc, char **argv)
 		carriers = strtoull(argv[3], NULL, 10);
 	/* the same SQLite configuration as corridord */
 	if (db_global_init() == -1 || legs_load_default(&legs, err, sizeof err) == -1 ||
-	    (db = db_open_rw(argv[1], DB_SYNC_FULL, leg_migrations, leg_migrations_count, err,
+	    (db = db_open_rw(argv[1], STORE_SYNC_FULL, leg_migrations, leg_migrations_count, err,
 	    sizeof err)) == NULL) {
 		fprintf(stderr, "bench_ceiling: %s\n", err);
 		return 1;

@@ -14,7 +14,6 @@
 #include <event2/thread.h>
 
 #include "config.h"
-#include "db.h"
 #include "listen_fds.h"
 #include "log.h"
 #include "sd_notify.h"
@@ -270,8 +269,6 @@ main(int argc, char **argv)
 	sd_notify_init();
 	if (listen_fds_init(err, sizeof err) == -1)
 		fatalx("%s", err);
-	if (db_global_init() == -1)
-		fatalx("cannot configure SQLite for threads");
 	if (evthread_use_pthreads() == -1)
 		fatalx("libevent has no pthreads support");
 	srv.base = event_base_new();

@@ -118,7 +118,7 @@ check_config(int problems, const char *err, size_t errlen)
 	    terminated(cfg.metrics_listen, sizeof cfg.metrics_listen));
 	FUZZ_CHECK(addr_ok(cfg.carrier_listen) && addr_ok(cfg.query_listen));
 	FUZZ_CHECK(cfg.metrics_listen[0] == '\0' || addr_ok(cfg.metrics_listen));
-	FUZZ_CHECK(cfg.sync == DB_SYNC_FULL || cfg.sync == DB_SYNC_NORMAL);
+	FUZZ_CHECK(cfg.sync == STORE_SYNC_FULL || cfg.sync == STORE_SYNC_NORMAL);
 	FUZZ_CHECK(cfg.log_level >= LOG_LEVEL_WARN && cfg.log_level <= LOG_LEVEL_DEBUG);
 	FUZZ_CHECK(cfg.carriers.count <= CARRIERS_MAX);
 	for (size_t i = 0; i < cfg.carriers.count; i++) {

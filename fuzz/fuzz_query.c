@@ -28,9 +28,8 @@
 
 #include <event2/buffer.h>
 
-#include "catalog.h"
 #include "config.h"
-#include "leg_store.h"
+#include "store.h"
 #include "log.h"
 #include "qproto.h"
 #include "query_exec.h"
@@ -133,19 +132,22 @@ seed_update(uint64_t seq, int leg, const struct seed_event *e)
 /* Every leg file exists and is migrated; two hold the seed events. The
  * catalog knows the legs, the carriers and one final rejection. */
 static void
-make_state(const char *legs_dir)
+make_state(void)
 {
-	char err[256], path[600];
+	struct store_error err;
 	uint64_t seq = 0;
-	struct catalog *cat;
-	struct catalog_rejection rej = { "KTZE", 99, CORRIDOR__REJECT_REASON__BAD_CHECK_DIGIT,
+	struct store *st;
+	struct store_catalog *cat;
+	struct store_writer *w;
+	struct store_rejection rej = { "KTZE", 99, CORRIDOR__REJECT_REASON__BAD_CHECK_DIGIT,
 		"container CSQU3054384: check digit should be 3" };
 
+	cfg.sync = STORE_SYNC_NORMAL;
+	FUZZ_CHECK((st = store_open(&cfg, &err)) != NULL);
+	FUZZ_CHECK((w = store_writer_open(st, &err)) != NULL);
 	for (size_t i = 0; i < cfg.legs.count; i++) {
-		struct leg_store *s = leg_store_open(legs_dir, &cfg.legs.legs[i], DB_SYNC_NORMAL,
-		    err, sizeof err);
-
-		FUZZ_CHECK(s != NULL);
+		FUZZ_CHECK(store_leg_prepare(st, &cfg.legs.legs[i], &err) == 0);
+		FUZZ_CHECK(store_writer_add_leg(w, i, &cfg.legs.legs[i], 8, &err) == 0);
 		for (size_t k = 0; k < sizeof seed_events / sizeof seed_events[0]; k++) {
 			struct update_rec *r;
 
@@ -153,23 +155,23 @@ make_state(const char *legs_dir)
 				continue;
 			r = seed_update(++seq, (int)i, &seed_events[k]);
 			FUZZ_CHECK(r != NULL);
-			FUZZ_CHECK(leg_store_append(s, &r, 1) == 0 && r->result == REC_STORED);
+			FUZZ_CHECK(store_writer_append(w, i, &r, 1, &err) == 0 &&
+			    r->result == REC_STORED);
 			free(r);
 		}
-		leg_store_close(s);
 	}
+	store_writer_close(w);
 	FUZZ_CHECK(seq == sizeof seed_events / sizeof seed_events[0]);
-	snprintf(path, sizeof path, "%s/corridor.db", state_dir);
-	cat = catalog_open(path, DB_SYNC_NORMAL, err, sizeof err);
-	FUZZ_CHECK(cat != NULL);
+	FUZZ_CHECK((cat = store_catalog_open(st, &err)) != NULL);
 	/* the catalog records the carriers the daemon runs with (their live
 	 * state, built from the configured list as server_init does) */
 	for (size_t i = 0; i < cfg.carriers.count; i++)
 		FUZZ_CHECK(carrier_add(&carriers, cfg.carriers.items[i].code,
 		    cfg.carriers.items[i].name) == 0);
-	FUZZ_CHECK(catalog_sync(cat, &cfg.legs, &carriers, err, sizeof err) == 0);
-	FUZZ_CHECK(catalog_save_rejections(cat, &rej, 1, err, sizeof err) == 0);
-	catalog_close(cat);
+	FUZZ_CHECK(store_catalog_sync(cat, &cfg.legs, &carriers, &err) == 0);
+	FUZZ_CHECK(store_catalog_save_rejections(cat, &rej, 1, &err) == 0);
+	store_catalog_close(cat);
+	store_close(st);
 }
 
 static void
@@ -196,8 +198,7 @@ fuzz_setup(void)
 	fclose(f);
 	snprintf(cfg.backup_dir, sizeof cfg.backup_dir, "%s/backups", blocker);
 	snprintf(legs_dir, sizeof legs_dir, "%s/legs", state_dir);
-	FUZZ_CHECK(mkdir(legs_dir, 0700) == 0);
-	make_state(legs_dir);
+	make_state();
 	ctx = query_ctx_new(&cfg, legs_dir);
 	FUZZ_CHECK(ctx != NULL);
 }

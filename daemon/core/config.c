@@ -28,7 +28,8 @@ config_defaults(struct config *cfg)
 	snprintf(cfg->query_listen, sizeof cfg->query_listen, "%s", CONFIG_DEFAULT_QUERY_LISTEN);
 	snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "%s",
 	    CONFIG_DEFAULT_METRICS_LISTEN);
-	cfg->sync = DB_SYNC_FULL;
+	snprintf(cfg->store_backend, sizeof cfg->store_backend, "%s", CONFIG_DEFAULT_STORE);
+	cfg->sync = STORE_SYNC_FULL;
 	cfg->log_level = LOG_LEVEL_INFO;
 	limits_set_defaults(&cfg->limits);
 	tls_config_defaults(&cfg->tls);
@@ -132,11 +133,21 @@ set_daemon(struct config *cfg, const char *key, const char *value, char *err, si
 		return set_string(cfg->metrics_listen, sizeof cfg->metrics_listen, key, value, err,
 		    errlen);
 	}
+	if (strcmp(key, "store") == 0) {
+		/* which backends exist is the store's business (store_open) */
+		if (value[0] == '\0' || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789") !=
+		    strlen(value)) {
+			snprintf(err, errlen, "store must name a storage backend (sqlite)");
+			return -1;
+		}
+		return set_string(cfg->store_backend, sizeof cfg->store_backend, key, value, err,
+		    errlen);
+	}
 	if (strcmp(key, "synchronous") == 0) {
 		if (strcmp(value, "full") == 0)
-			cfg->sync = DB_SYNC_FULL;
+			cfg->sync = STORE_SYNC_FULL;
 		else if (strcmp(value, "normal") == 0)
-			cfg->sync = DB_SYNC_NORMAL;
+			cfg->sync = STORE_SYNC_NORMAL;
 		else {
 			snprintf(err, errlen, "synchronous must be full or normal");
 			return -1;

@@ -16,11 +16,13 @@
 
 #include "access.h"
 #include "carrier.h"
-#include "db.h"
 #include "legs.h"
 #include "limit_table.h"
 #include "log.h"
 #include "tls_config.h"
+
+/* How hard a commit waits for the disk (synchronous = full | normal). */
+enum store_sync { STORE_SYNC_FULL, STORE_SYNC_NORMAL };
 
 #define CONFIG_PATH_MAX 1024
 #define CONFIG_ADDR_MAX 128
@@ -28,6 +30,7 @@
 #define CONFIG_DEFAULT_QUERY_LISTEN "127.0.0.1:7471"
 #define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:7472"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/corridor"
+#define CONFIG_DEFAULT_STORE "sqlite"
 
 struct config {
 	atomic_uint refs;			/* config_hold / config_release */
@@ -38,7 +41,8 @@ struct config {
 	char metrics_listen[CONFIG_ADDR_MAX];	/* "" disables the endpoint */
 	char legs_file[CONFIG_PATH_MAX];
 	char backup_dir[CONFIG_PATH_MAX];	/* "" = <state_dir>/backups */
-	enum db_sync sync;
+	char store_backend[16];			/* [daemon] store: "sqlite" (store.c) */
+	enum store_sync sync;
 	enum log_level log_level;
 	struct limits limits;
 	struct leg_table legs;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <sqlite3.h>
 
 #include "carrier.h"
 #include "ingest_auth.h"
@@ -207,7 +206,7 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 			struct reject rej = { CORRIDOR__REJECT_REASON__STORE_FAILED, true, "" };
 
 			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
-			    sqlite3_errstr(r->fail_code));
+			    store_error_kind_name(r->fail_kind));
 			srv->counters.store_failures++;
 			server_count_reject(srv, rej.reason);
 			if (carrier->session != NULL)

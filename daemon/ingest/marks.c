@@ -6,12 +6,11 @@
 #include <string.h>
 
 #include "carrier.h"
-#include "catalog.h"
-#include "db.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
 #include "log.h"
 #include "server.h"
+#include "store.h"
 #include "workq.h"
 
 struct pending_reject {
@@ -32,7 +31,7 @@ struct reject_job {
 struct checkpoint_job {
 	struct workq_job base;
 	struct server *srv;
-	struct catalog_mark *marks;
+	struct store_mark *marks;
 	size_t n;
 	int failed;
 };
@@ -45,50 +44,30 @@ recover_seq(void *arg, uint64_t seq)
 	carrier_mark_done(arg, seq);
 }
 
-static int
-recover_from_leg(sqlite3 *db, struct carrier *c)
-{
-	sqlite3_stmt *st;
-	uint64_t from = c->acked_seq;
-	int rc;
-
-	/* the window beyond the mark is all the mark can use */
-	if (sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE carrier = ?1 AND seq > ?2"
-	    " AND seq <= ?3", -1, &st, NULL) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_text(st, 1, c->code, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)from);
-	sqlite3_bind_int64(st, 3, (sqlite3_int64)(from + c->window));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		carrier_mark_done(c, (uint64_t)sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
-}
-
 int
-marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_table *legs,
+marks_recover_table(struct store_catalog *cat, const struct leg_table *legs,
     struct carrier_table *ct, char *err, size_t errlen)
 {
-	for (size_t l = 0; l < legs->count; l++) {
-		char path[CONFIG_PATH_MAX + 64];
-		sqlite3 *db;
+	struct store_error serr;
 
-		snprintf(path, sizeof path, "%s/%s.db", legs_dir, legs->legs[l].code);
-		if ((db = db_open_ro(path, err, errlen)) == NULL)
-			return -1;
-		for (size_t i = 0; i < ct->count; i++)
-			if (recover_from_leg(db, &ct->items[i]) == -1) {
-				snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
-				sqlite3_close(db);
+	for (size_t l = 0; l < legs->count; l++)
+		for (size_t i = 0; i < ct->count; i++) {
+			struct carrier *c = &ct->items[i];
+
+			/* the window beyond the mark is all the mark can use */
+			if (store_catalog_each_stored_seq(cat, &legs->legs[l], c->code,
+			    c->acked_seq, c->acked_seq + c->window, recover_seq, c, &serr) == -1) {
+				snprintf(err, errlen, "%s", serr.message);
 				return -1;
 			}
-		sqlite3_close(db);
-	}
+		}
 	for (size_t i = 0; i < ct->count; i++) {
 		struct carrier *c = &ct->items[i];
 
-		if (catalog_each_rejection(cat, c->code, c->acked_seq, recover_seq, c) == -1) {
-			snprintf(err, errlen, "reading recorded rejections of %s", c->code);
+		if (store_catalog_each_rejection(cat, c->code, c->acked_seq, recover_seq, c,
+		    &serr) == -1) {
+			snprintf(err, errlen, "reading recorded rejections of %s: %s", c->code,
+			    serr.message);
 			return -1;
 		}
 		if (c->acked_seq != c->saved_seq)
@@ -101,8 +80,7 @@ marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_
 int
 marks_recover(struct server *srv, char *err, size_t errlen)
 {
-	return marks_recover_table(srv->catalog, srv->legs_dir, &srv->cfg->legs, &srv->carriers,
-	    err, errlen);
+	return marks_recover_table(srv->catalog, &srv->cfg->legs, &srv->carriers, err, errlen);
 }
 
 /* ------------------------------------------------------------ rejections */
@@ -135,7 +113,8 @@ static void
 reject_run(struct workq_job *base, void *ctx)
 {
 	struct reject_job *job = (struct reject_job *)base;
-	struct catalog_rejection *rows;
+	struct store_rejection *rows;
+	struct store_error err;
 	size_t n = 0;
 
 	(void)ctx;
@@ -153,9 +132,10 @@ reject_run(struct workq_job *base, void *ctx)
 		rows[n].reason = (int)p->rej.reason;
 		rows[n].message = p->rej.message;
 	}
-	if (catalog_save_rejections(job->srv->catalog, rows, n, job->error,
-	    sizeof job->error) == -1)
+	if (store_catalog_save_rejections(job->srv->catalog, rows, n, &err) == -1) {
+		snprintf(job->error, sizeof job->error, "%s", err.message);
 		job->failed = 1;
+	}
 	free(rows);
 }
 
@@ -213,11 +193,11 @@ marks_flush(struct server *srv)
 /* ------------------------------------------------------------ checkpoints */
 
 /* Marks that moved since the catalog last saved them; NULL when none. */
-static struct catalog_mark *
+static struct store_mark *
 collect_marks(struct server *srv, size_t *n)
 {
 	struct carrier_table *ct = &srv->carriers;
-	struct catalog_mark *marks = NULL;
+	struct store_mark *marks = NULL;
 
 	*n = 0;
 	for (size_t i = 0; i < ct->count; i++) {
@@ -239,11 +219,11 @@ static void
 checkpoint_run(struct workq_job *base, void *ctx)
 {
 	struct checkpoint_job *job = (struct checkpoint_job *)base;
-	char err[256];
+	struct store_error err;
 
 	(void)ctx;
-	if (catalog_save_marks(job->srv->catalog, job->marks, job->n, err, sizeof err) == -1) {
-		log_warnx("checkpoint failed error=\"%s\"", err);
+	if (store_catalog_save_marks(job->srv->catalog, job->marks, job->n, &err) == -1) {
+		log_warnx("checkpoint failed error=\"%s\"", err.message);
 		job->failed = 1;
 	}
 }
@@ -272,7 +252,7 @@ void
 marks_checkpoint(struct server *srv)
 {
 	struct checkpoint_job *job;
-	struct catalog_mark *marks;
+	struct store_mark *marks;
 	size_t n;
 
 	if (srv->checkpoint_running || (marks = collect_marks(srv, &n)) == NULL)
@@ -293,13 +273,13 @@ marks_checkpoint(struct server *srv)
 void
 marks_final_checkpoint(struct server *srv)
 {
-	struct catalog_mark *marks;
+	struct store_mark *marks;
 	size_t n;
-	char err[256];
+	struct store_error err;
 
 	if ((marks = collect_marks(srv, &n)) == NULL)
 		return;
-	if (catalog_save_marks(srv->catalog, marks, n, err, sizeof err) == -1)
-		log_warnx("final checkpoint failed error=\"%s\"", err);
+	if (store_catalog_save_marks(srv->catalog, marks, n, &err) == -1)
+		log_warnx("final checkpoint failed error=\"%s\"", err.message);
 	free(marks);
 }

@@ -21,13 +21,13 @@ struct carrier;
 
 /* Recovers every configured carrier's mark (before listening). */
 int marks_recover(struct server *srv, char *err, size_t errlen);
-/* The same for the carriers of ct (their windows allocated), from the leg
- * files and the catalog: on the checkpoint thread, which owns the catalog
- * once the daemon runs (a reload adding carriers). */
+/* The same for the carriers of ct (their windows allocated), from what the
+ * legs store and the catalog's rejections: on the checkpoint thread, which
+ * owns the catalog once the daemon runs (a reload adding carriers). */
 struct carrier_table;
-struct catalog;
+struct store_catalog;
 struct leg_table;
-int marks_recover_table(struct catalog *cat, const char *legs_dir, const struct leg_table *legs,
+int marks_recover_table(struct store_catalog *cat, const struct leg_table *legs,
     struct carrier_table *ct, char *err, size_t errlen);
 
 /* A final rejection of a fresh seq (not carrier_seq_used: it is queued

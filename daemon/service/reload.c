@@ -8,7 +8,6 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
-#include "catalog.h"
 #include "config.h"
 #include "ingest_auth.h"
 #include "leg_store.h"
@@ -18,6 +17,7 @@
 #include "query_conn.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "store.h"
 #include "workq.h"
 #include "writer.h"
 
@@ -115,7 +115,7 @@ reload_keep_restart_only(const struct config *running, struct config *next)
 	    sizeof next->metrics_listen);
 	if (running->sync != next->sync) {
 		log_warnx("reload keeps the running value of synchronous (it needs a restart) "
-		    "running=%s", running->sync == DB_SYNC_FULL ? "full" : "normal");
+		    "running=%s", running->sync == STORE_SYNC_FULL ? "full" : "normal");
 		next->sync = running->sync;
 		kept++;
 	}
@@ -189,10 +189,11 @@ reload_run(struct workq_job *base, void *ctx)
 {
 	struct reload_job *job = (struct reload_job *)base;
 	struct config *next = job->next;
+	struct store_error serr;
 
 	(void)ctx;
-	if (catalog_sync(job->srv->catalog, &next->legs, job->fresh, job->err,
-	    sizeof job->err) == -1) {
+	if (store_catalog_sync(job->srv->catalog, &next->legs, job->fresh, &serr) == -1) {
+		snprintf(job->err, sizeof job->err, "%s", serr.message);
 		job->failed = 1;
 		return;
 	}
@@ -205,8 +206,8 @@ reload_run(struct workq_job *base, void *ctx)
 		}
 		leg_store_set_cache(job->stores[i], next->limits.leg_cache_mib);
 	}
-	if (marks_recover_table(job->srv->catalog, job->legs_dir, &next->legs, job->fresh,
-	    job->err, sizeof job->err) == -1)
+	if (marks_recover_table(job->srv->catalog, &next->legs, job->fresh, job->err,
+	    sizeof job->err) == -1)
 		job->failed = 1;
 }
 

@@ -18,9 +18,6 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
-#include <sqlite3.h>
-
-#include "catalog.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
 #include "listen_fds.h"
@@ -31,6 +28,7 @@
 #include "query_conn.h"
 #include "reload.h"
 #include "sd_notify.h"
+#include "store.h"
 #include "timeutil.h"
 #include "tls.h"
 #include "workq.h"
@@ -98,13 +96,6 @@ server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
 	srv->counters.auth_failures[why]++;
 	auth_peer_address(peer, addr, sizeof addr);
 	return auth_throttle_fail(srv->throttle, addr, time_mono_ms(), &srv->cfg->limits);
-}
-
-static void
-make_dir(const char *path)
-{
-	if (mkdir(path, 0750) == -1 && errno != EEXIST)
-		fatal("cannot create %s", path);
 }
 
 static void
@@ -370,9 +361,10 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 static void
 log_versions(struct server *srv)
 {
-	log_info("corridord %s starting libevent=%s backend=%s sqlite=%s protobuf-c=%s",
+	log_info("corridord %s starting libevent=%s backend=%s store=%s %s=%s protobuf-c=%s",
 	    CORRIDOR_VERSION, event_get_version(), event_base_get_method(srv->base),
-	    sqlite3_libversion(), protobuf_c_version());
+	    store_backend_name(srv->store), store_backend_name(srv->store),
+	    store_backend_version(srv->store), protobuf_c_version());
 }
 
 void
@@ -381,25 +373,25 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	struct workq_ops query_ops = { query_worker_init, query_worker_fini, srv };
 	struct workq_ops plain_ops = { NULL, NULL, NULL };
 	struct timeval tick = { 0, CHECKPOINT_INTERVAL_MS * 1000 };
-	char path[CONFIG_PATH_MAX + 32], err[512];
+	struct store_error serr;
+	char err[512];
 
 	srv->cfg = cfg;
 	srv->load_config = load_config;
 	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
 	TAILQ_INIT(&srv->ingest_conns);
 	TAILQ_INIT(&srv->query_conns);
+	if ((srv->store = store_open(cfg, &serr)) == NULL)
+		fatalx("store: %s", serr.message);
 	log_versions(srv);
 
-	make_dir(cfg->state_dir);
 	snprintf(srv->legs_dir, sizeof srv->legs_dir, "%s/legs", cfg->state_dir);
-	make_dir(srv->legs_dir);
-	snprintf(path, sizeof path, "%s/corridor.db", cfg->state_dir);
-	if ((srv->catalog = catalog_open(path, cfg->sync, err, sizeof err)) == NULL)
-		fatalx("catalog: %s", err);
+	if ((srv->catalog = store_catalog_open(srv->store, &serr)) == NULL)
+		fatalx("catalog: %s", serr.message);
 	for (size_t i = 0; i < cfg->carriers.count; i++)
 		carrier_add(&srv->carriers, cfg->carriers.items[i].code, cfg->carriers.items[i].name);
-	if (catalog_sync(srv->catalog, &cfg->legs, &srv->carriers, err, sizeof err) == -1)
-		fatalx("%s", err);
+	if (store_catalog_sync(srv->catalog, &cfg->legs, &srv->carriers, &serr) == -1)
+		fatalx("%s", serr.message);
 	if (carrier_table_init_windows(&srv->carriers, (uint64_t)cfg->limits.seq_window) == -1)
 		fatalx("out of memory for carrier windows");
 	srv->writers = writer_pool_start(srv->base, &cfg->legs, srv->legs_dir, cfg->sync,
@@ -467,7 +459,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	log_info("ready state_dir=%s carriers=%s operators=%s legs=%zu carriers_known=%zu "
 	    "writers=%lld synchronous=%s credentials=%zu operators=%zu", cfg->state_dir,
 	    cfg->carrier_listen, cfg->query_listen, cfg->legs.count, cfg->carriers.count,
-	    (long long)cfg->limits.writers, cfg->sync == DB_SYNC_FULL ? "full" : "normal",
+	    (long long)cfg->limits.writers, cfg->sync == STORE_SYNC_FULL ? "full" : "normal",
 	    cfg->access.ncreds, cfg->access.nops);
 }
 
@@ -514,7 +506,8 @@ server_free(struct server *srv)
 	event_free(srv->sigterm_ev);
 	event_free(srv->sigint_ev);
 	event_free(srv->sighup_ev);
-	catalog_close(srv->catalog);
+	store_catalog_close(srv->catalog);
+	store_close(srv->store);
 	carrier_table_free(&srv->carriers);
 	config_release(srv->cfg);
 	srv->cfg = NULL;

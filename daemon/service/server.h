@@ -64,7 +64,8 @@ struct server {
 	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
 	int query_thread_nice;		/* for the query threads as they start */
 	struct auth_throttle *throttle;
-	struct catalog *catalog;
+	struct store *store;		/* the storage backend (store.h) */
+	struct store_catalog *catalog;	/* the checkpoint thread's once running */
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
 	struct event *accept_resume_ev;	/* re-enables accepting after a pause */

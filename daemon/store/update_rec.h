@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "corridor.pb-c.h"
+#include "store_error.h"
 
 /* REC_REUSED: (carrier, seq) names another update (stored with other
  * content, or not in this leg: used on another leg, or finally rejected). */
@@ -24,7 +25,7 @@ struct update_rec {
 	int leg_index;
 	bool resend;			/* seq was used: compare with what is stored, never insert */
 	enum rec_result result;
-	int fail_code;			/* SQLite result code when REC_FAILED */
+	enum store_error_kind fail_kind;	/* when REC_FAILED */
 
 	uint64_t seq;
 	int event_class, classifier, event_code, mode;	/* mode 0 = none */

@@ -147,7 +147,7 @@ writer_store(struct writer *w, struct update_rec *list)
 		for (j = i; j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index; j++)
 			;
 		start = writer_clock();
-		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i);
+		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i, NULL);
 		writer_complete(p, &w->scratch[i], j - i, writer_clock() - start);
 	}
 }
@@ -170,7 +170,7 @@ writer_retain_step(struct writer *w)
 		return;
 	}
 	rc = leg_store_retain(p->stores[w->retain_leg], w->retaining, p->retain_batch, &units,
-	    &events, &more);
+	    &events, &more, NULL);
 	w->retain_units += units;
 	w->retain_events += events;
 	if (rc == 0 && more)
@@ -234,7 +234,7 @@ writer_thread(void *arg)
 
 struct writer_pool *
 writer_pool_start(struct event_base *base, const struct leg_table *legs, const char *legs_dir,
-    enum db_sync sync, const struct limits *lim, writer_done_fn done, void *arg, char *err,
+    enum store_sync sync, const struct limits *lim, writer_done_fn done, void *arg, char *err,
     size_t errlen)
 {
 	struct writer_pool *p = calloc(1, sizeof *p);

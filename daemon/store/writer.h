@@ -38,7 +38,7 @@ struct writer_stats {
 /* Opens every leg's file (migrating it) and starts the threads. NULL with
  * err filled if a file cannot be opened. */
 struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_table *legs,
-    const char *legs_dir, enum db_sync sync, const struct limits *lim, writer_done_fn done,
+    const char *legs_dir, enum store_sync sync, const struct limits *lim, writer_done_fn done,
     void *arg, char *err, size_t errlen);
 
 struct leg_store;

@@ -32,7 +32,7 @@ setup(void **state)
 	(void)state;
 	snprintf(dir, sizeof dir, "/tmp/corridor-test-store.XXXXXX");
 	assert_non_null(mkdtemp(dir));
-	store = leg_store_open(dir, &movement, DB_SYNC_NORMAL, err, sizeof err);
+	store = leg_store_open(dir, &movement, STORE_SYNC_NORMAL, err, sizeof err);
 	assert_non_null(store);
 	return 0;
 }
@@ -87,7 +87,7 @@ rec(uint64_t seq, int code, int64_t t, const char *container, const char *retrac
 static void
 append(struct update_rec **recs, size_t n, enum rec_result *results)
 {
-	assert_int_equal(leg_store_append(store, recs, n), 0);
+	assert_int_equal(leg_store_append(store, recs, n, NULL), 0);
 	for (size_t i = 0; i < n; i++) {
 		results[i] = recs[i]->result;
 		free(recs[i]);
@@ -144,7 +144,7 @@ test_duplicate_and_restart(void **state)
 	assert_int_equal(res[0], REC_STORED);
 	/* close and open again: the file keeps it, (carrier, seq) stays unique */
 	leg_store_close(store);
-	store = leg_store_open(dir, &movement, DB_SYNC_NORMAL, err, sizeof err);
+	store = leg_store_open(dir, &movement, STORE_SYNC_NORMAL, err, sizeof err);
 	assert_non_null(store);
 	again[0] = rec(1, CORRIDOR__EVENT_CODE__DEPA, T0, "CSQU3054383", NULL);
 	again[1] = rec(1, CORRIDOR__EVENT_CODE__DEPA, T0, "CSQU3054383", NULL);

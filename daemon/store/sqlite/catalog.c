@@ -1,9 +1,13 @@
-/* The catalog database; see catalog.h. */
-#include "catalog.h"
-
+/*
+ * The catalog (<state_dir>/corridor.db), the SQLite backend's catalog
+ * handle; see store_catalog.h. The recovery of marks reads the leg files
+ * read-only, one at a time.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "db.h"
+#include "sqlite_store.h"
 #include "timeutil.h"
 
 extern const char *const catalog_migrations[];
@@ -11,29 +15,48 @@ extern const size_t catalog_migrations_count;
 
 struct catalog {
 	sqlite3 *db;
+	const struct sqlite_store *store;
 };
 
-struct catalog *
-catalog_open(const char *path, enum db_sync sync, char *err, size_t errlen)
+/* Runs a statement with no rows (BEGIN, COMMIT); fills err on failure. */
+static int
+exec(struct catalog *cat, const char *sql, struct store_error *err)
+{
+	int rc = sqlite3_exec(cat->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK) {
+		sqlite_error(err, cat->db, rc, "catalog");
+		return -1;
+	}
+	return 0;
+}
+
+static void *
+catalog_open(void *store, struct store_error *err)
 {
 	struct catalog *cat = calloc(1, sizeof *cat);
+	char msg[512];
 
 	if (cat == NULL) {
-		snprintf(err, errlen, "out of memory");
+		store_error_set(err, STORE_RETRYABLE, "out of memory");
 		return NULL;
 	}
-	cat->db = db_open_rw(path, sync, catalog_migrations, catalog_migrations_count, err,
-	    errlen);
+	cat->store = store;
+	cat->db = db_open_rw(cat->store->catalog_path, cat->store->sync, catalog_migrations,
+	    catalog_migrations_count, msg, sizeof msg);
 	if (cat->db == NULL) {
+		sqlite_error_text(err, SQLITE_CANTOPEN, msg);
 		free(cat);
 		return NULL;
 	}
 	return cat;
 }
 
-void
-catalog_close(struct catalog *cat)
+static void
+catalog_close(void *arg)
 {
+	struct catalog *cat = arg;
+
 	if (cat == NULL)
 		return;
 	sqlite3_close(cat->db);
@@ -115,29 +138,30 @@ sync_carriers(struct catalog *cat, struct carrier_table *ct, int64_t now)
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-int
-catalog_sync(struct catalog *cat, const struct leg_table *legs, struct carrier_table *ct,
-    char *err, size_t errlen)
+static int
+catalog_sync(void *arg, const struct leg_table *legs, struct carrier_table *ct,
+    struct store_error *err)
 {
+	struct catalog *cat = arg;
 	int64_t now = time_now_ms();
 	int rc;
 
-	if (db_exec(cat->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (exec(cat, "BEGIN IMMEDIATE", err) == -1)
 		return -1;
 	rc = sync_legs(cat, legs, now);
 	if (rc == SQLITE_OK)
 		rc = sync_carriers(cat, ct, now);
 	if (rc != SQLITE_OK) {
-		snprintf(err, errlen, "catalog: %s", sqlite3_errmsg(cat->db));
+		sqlite_error(err, cat->db, rc, "catalog");
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return db_exec(cat->db, "COMMIT", err, errlen);
+	return exec(cat, "COMMIT", err);
 }
 
 /* Adds each carrier's resends answered from its mark to the current hour. */
 static int
-save_mark_duplicates(struct catalog *cat, const struct catalog_mark *marks, size_t n, int64_t now)
+save_mark_duplicates(struct catalog *cat, const struct store_mark *marks, size_t n, int64_t now)
 {
 	sqlite3_stmt *st;
 	int rc = SQLITE_DONE;
@@ -159,15 +183,15 @@ save_mark_duplicates(struct catalog *cat, const struct catalog_mark *marks, size
 	return rc;
 }
 
-int
-catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t n, char *err,
-    size_t errlen)
+static int
+catalog_save_marks(void *arg, const struct store_mark *marks, size_t n, struct store_error *err)
 {
+	struct catalog *cat = arg;
 	sqlite3_stmt *st;
 	int64_t now = time_now_ms();
 	int rc = SQLITE_DONE;
 
-	if (db_exec(cat->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (exec(cat, "BEGIN IMMEDIATE", err) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(cat->db, "UPDATE carriers SET acked_seq = max(acked_seq, ?1),"
 	    " updated_ms = ?2 WHERE code = ?3", -1, &st, NULL) != SQLITE_OK)
@@ -185,22 +209,23 @@ catalog_save_marks(struct catalog *cat, const struct catalog_mark *marks, size_t
 	if (rc == SQLITE_DONE)
 		rc = save_mark_duplicates(cat, marks, n, now);
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "saving marks: %s", sqlite3_errmsg(cat->db));
+		sqlite_error(err, cat->db, rc, "saving marks");
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return db_exec(cat->db, "COMMIT", err, errlen);
+	return exec(cat, "COMMIT", err);
 }
 
-int
-catalog_save_rejections(struct catalog *cat, const struct catalog_rejection *r, size_t n,
-    char *err, size_t errlen)
+static int
+catalog_save_rejections(void *arg, const struct store_rejection *r, size_t n,
+    struct store_error *err)
 {
+	struct catalog *cat = arg;
 	sqlite3_stmt *st;
 	int64_t now = time_now_ms();
 	int rc = SQLITE_DONE;
 
-	if (db_exec(cat->db, "BEGIN IMMEDIATE", err, errlen) == -1)
+	if (exec(cat, "BEGIN IMMEDIATE", err) == -1)
 		return -1;
 	if (sqlite3_prepare_v2(cat->db, "INSERT OR IGNORE INTO rejections (carrier, seq, reason,"
 	    " message, recorded_ms) VALUES (?, ?, ?, ?, ?)", -1, &st, NULL) != SQLITE_OK)
@@ -218,27 +243,79 @@ catalog_save_rejections(struct catalog *cat, const struct catalog_rejection *r, 
 		sqlite3_finalize(st);
 	}
 	if (rc != SQLITE_DONE) {
-		snprintf(err, errlen, "recording rejections: %s", sqlite3_errmsg(cat->db));
+		sqlite_error(err, cat->db, rc, "recording rejections");
 		sqlite3_exec(cat->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
-	return db_exec(cat->db, "COMMIT", err, errlen);
+	return exec(cat, "COMMIT", err);
 }
 
-int
-catalog_each_rejection(struct catalog *cat, const char *carrier, uint64_t after,
-    void (*fn)(void *arg, uint64_t seq), void *arg)
+static int
+catalog_each_rejection(void *arg, const char *carrier, uint64_t after, store_seq_fn fn,
+    void *fnarg, struct store_error *err)
 {
+	struct catalog *cat = arg;
 	sqlite3_stmt *st;
 	int rc;
 
-	if (sqlite3_prepare_v2(cat->db, "SELECT seq FROM rejections WHERE carrier = ? AND seq > ?"
-	    " ORDER BY seq", -1, &st, NULL) != SQLITE_OK)
+	if ((rc = sqlite3_prepare_v2(cat->db, "SELECT seq FROM rejections WHERE carrier = ?"
+	    " AND seq > ? ORDER BY seq", -1, &st, NULL)) != SQLITE_OK) {
+		sqlite_error(err, cat->db, rc, "reading rejections");
 		return -1;
+	}
 	sqlite3_bind_text(st, 1, carrier, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(arg, (uint64_t)sqlite3_column_int64(st, 0));
+		fn(fnarg, (uint64_t)sqlite3_column_int64(st, 0));
+	if (rc != SQLITE_DONE)
+		sqlite_error(err, cat->db, rc, "reading rejections");
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
+
+static int
+catalog_each_stored_seq(void *arg, const struct leg *leg, const char *carrier, uint64_t after,
+    uint64_t upto, store_seq_fn fn, void *fnarg, struct store_error *err)
+{
+	struct catalog *cat = arg;
+	char path[CONFIG_PATH_MAX + 64], msg[512];
+	sqlite3_stmt *st;
+	sqlite3 *db;
+	int rc;
+
+	if (sqlite_leg_path(cat->store, leg->code, path, sizeof path) == -1) {
+		store_error_set(err, STORE_UNSUPPORTED, "leg %s: path too long", leg->code);
+		return -1;
+	}
+	if ((db = db_open_ro(path, msg, sizeof msg)) == NULL) {
+		sqlite_error_text(err, SQLITE_CANTOPEN, msg);
+		return -1;
+	}
+	rc = sqlite3_prepare_v2(db, "SELECT seq FROM events WHERE carrier = ?1 AND seq > ?2"
+	    " AND seq <= ?3", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, carrier, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 2, (sqlite3_int64)after);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)upto);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			fn(fnarg, (uint64_t)sqlite3_column_int64(st, 0));
+		sqlite3_finalize(st);
+	}
+	if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+		sqlite_error(err, db, rc, path);
+		sqlite3_close(db);
+		return -1;
+	}
+	sqlite3_close(db);
+	return 0;
+}
+
+const struct store_catalog_ops sqlite_catalog_ops = {
+	.open = catalog_open,
+	.close = catalog_close,
+	.sync = catalog_sync,
+	.save_marks = catalog_save_marks,
+	.save_rejections = catalog_save_rejections,
+	.each_rejection = catalog_each_rejection,
+	.each_stored_seq = catalog_each_stored_seq,
+};

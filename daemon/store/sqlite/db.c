@@ -1,20 +1,31 @@
 /* SQLite file set-up and migrations; see db.h. */
 #include "db.h"
 
+#include <pthread.h>
 #include <stdio.h>
 
 #define DB_BUSY_TIMEOUT_MS 5000
 
-int
-db_global_init(void)
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static int global_result = -1;
+
+static void
+global_init(void)
 {
 	/* Each connection is used by one thread at a time, so SQLite's own
 	 * connection mutexes are not needed; and its memory statistics take a
 	 * global mutex on every allocation, which the writers would contend on. */
 	if (sqlite3_config(SQLITE_CONFIG_MULTITHREAD) != SQLITE_OK ||
 	    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0) != SQLITE_OK)
-		return -1;
-	return sqlite3_initialize() == SQLITE_OK ? 0 : -1;
+		return;
+	global_result = sqlite3_initialize() == SQLITE_OK ? 0 : -1;
+}
+
+int
+db_global_init(void)
+{
+	pthread_once(&global_once, global_init);
+	return global_result;
 }
 
 int
@@ -80,7 +91,7 @@ db_migrate(sqlite3 *db, const char *const *migrations, size_t count, char *err, 
 }
 
 sqlite3 *
-db_open_rw(const char *path, enum db_sync sync, const char *const *migrations, size_t count,
+db_open_rw(const char *path, enum store_sync sync, const char *const *migrations, size_t count,
     char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
@@ -93,7 +104,7 @@ db_open_rw(const char *path, enum db_sync sync, const char *const *migrations, s
 	}
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	if (db_exec(db, "PRAGMA journal_mode = WAL", err, errlen) == -1 ||
-	    db_exec(db, sync == DB_SYNC_FULL ? "PRAGMA synchronous = FULL" :
+	    db_exec(db, sync == STORE_SYNC_FULL ? "PRAGMA synchronous = FULL" :
 	    "PRAGMA synchronous = NORMAL", err, errlen) == -1 ||
 	    db_exec(db, "PRAGMA foreign_keys = ON", err, errlen) == -1 ||
 	    db_migrate(db, migrations, count, err, errlen) == -1) {

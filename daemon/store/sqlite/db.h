@@ -10,14 +10,15 @@
 
 #include <sqlite3.h>
 
-enum db_sync { DB_SYNC_FULL, DB_SYNC_NORMAL };
+#include "config.h"
 
-/* Configures SQLite for corridor's threading; call once before any open. */
+/* Configures SQLite for corridor's threading before the first open; any
+ * number of calls, from any thread. 0 or -1. */
 int db_global_init(void);
 
 /* Opens (creating) path read-write and applies migrations[0..count).
  * Returns NULL with err filled on failure. */
-sqlite3 *db_open_rw(const char *path, enum db_sync sync, const char *const *migrations,
+sqlite3 *db_open_rw(const char *path, enum store_sync sync, const char *const *migrations,
     size_t count, char *err, size_t errlen);
 /* Opens an existing file read-only for queries. */
 sqlite3 *db_open_ro(const char *path, char *err, size_t errlen);

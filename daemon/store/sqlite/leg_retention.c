@@ -15,6 +15,7 @@
 
 #include "leg_store.h"
 #include "leg_store_internal.h"
+#include "sqlite_store.h"
 #include "log.h"
 
 static int
@@ -128,7 +129,7 @@ drop_units(struct leg_store *s, const struct unit_set *units, int64_t *events)
 
 int
 leg_store_retain(struct leg_store *s, int64_t cutoff_ms, size_t max_units, size_t *units_dropped,
-    int64_t *events_dropped, bool *more)
+    int64_t *events_dropped, bool *more, struct store_error *err)
 {
 	struct unit_set units = { 0 };
 	int rc;
@@ -145,6 +146,7 @@ leg_store_retain(struct leg_store *s, int64_t cutoff_ms, size_t max_units, size_
 		rc = exec(s->db, "COMMIT");
 	if (rc != SQLITE_OK) {
 		log_warnx("leg=%s retention failed sqlite=\"%s\"", s->code, sqlite3_errstr(rc));
+		sqlite_error(err, s->db, rc, s->code);
 		if (!sqlite3_get_autocommit(s->db))
 			exec(s->db, "ROLLBACK");
 		*events_dropped = 0;

@@ -7,6 +7,7 @@
 
 #include "corridor.pb-c.h"
 #include "leg_store_internal.h"
+#include "sqlite_store.h"
 #include "log.h"
 
 extern const char *const leg_migrations[];
@@ -120,7 +121,7 @@ rollups_current(struct leg_store *s, const struct leg *leg, char *err, size_t er
 }
 
 struct leg_store *
-leg_store_open(const char *legs_dir, const struct leg *leg, enum db_sync sync, char *err,
+leg_store_open(const char *legs_dir, const struct leg *leg, enum store_sync sync, char *err,
     size_t errlen)
 {
 	struct leg_store *s = calloc(1, sizeof *s);
@@ -383,7 +384,7 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 }
 
 int
-leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n)
+leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n, struct store_error *err)
 {
 	struct unit_set units = { 0 };
 	int rc;
@@ -401,6 +402,7 @@ leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n)
 		return 0;
 	log_warnx("leg=%s store failed updates=%zu sqlite=\"%s\" code=%d", s->code, n,
 	    sqlite3_errstr(rc), rc);
+	sqlite_error(err, s->db, rc, s->code);
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	/* the rolled-back batch may have counted retractions that are gone */
@@ -408,7 +410,7 @@ leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n)
 		s->orphan_retractions = 1;	/* unknown: keep checking */
 	for (size_t i = 0; i < n; i++) {
 		recs[i]->result = REC_FAILED;
-		recs[i]->fail_code = rc;
+		recs[i]->fail_kind = sqlite_error_kind(rc);
 	}
 	return -1;
 }

@@ -12,12 +12,13 @@
 
 #include "db.h"
 #include "legs.h"
+#include "store_error.h"
 #include "update_rec.h"
 
 struct leg_store;
 
 /* Opens or creates <legs_dir>/<code>.db and migrates it. */
-struct leg_store *leg_store_open(const char *legs_dir, const struct leg *leg, enum db_sync sync,
+struct leg_store *leg_store_open(const char *legs_dir, const struct leg *leg, enum store_sync sync,
     char *err, size_t errlen);
 void leg_store_close(struct leg_store *s);
 
@@ -25,8 +26,9 @@ void leg_store_close(struct leg_store *s);
  * rec's result: REC_STORED, REC_DUPLICATE ((carrier, seq) already stored
  * with the same content; a resend is only compared, never inserted),
  * REC_REUSED (stored with other content, or a resend not stored here) or,
- * when the transaction fails, REC_FAILED with the SQLite code. Returns 0 or -1. */
-int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n);
+ * when the transaction fails, REC_FAILED (err says why). Returns 0 or -1. */
+int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n,
+    struct store_error *err);
 
 const char *leg_store_path(const struct leg_store *s);
 const char *leg_store_code(const struct leg_store *s);
@@ -39,7 +41,7 @@ void leg_store_set_cache(struct leg_store *s, int64_t mib);
  * where the last one stopped; *more while the leg is not scanned to its end.
  * Returns 0 or -1. */
 int leg_store_retain(struct leg_store *s, int64_t cutoff_ms, size_t max_units,
-    size_t *units_dropped, int64_t *events_dropped, bool *more);
+    size_t *units_dropped, int64_t *events_dropped, bool *more, struct store_error *err);
 
 /* The statement that stores one event row and how its values are bound;
  * shared with the benchmark's single-file ceiling so both insert the same rows. */

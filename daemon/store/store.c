@@ -1,0 +1,123 @@
+/* The opened backend and the store's errors; see store.h. */
+#include "store.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_backend.h"
+
+static const struct store_backend *const backends[] = { &store_sqlite_backend };
+
+struct store {
+	const struct store_backend *be;
+	void *impl;
+};
+
+void
+store_error_clear(struct store_error *e)
+{
+	e->kind = STORE_OK;
+	e->message[0] = '\0';
+}
+
+void
+store_error_set(struct store_error *e, enum store_error_kind kind, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e == NULL)
+		return;
+	e->kind = kind;
+	va_start(ap, fmt);
+	vsnprintf(e->message, sizeof e->message, fmt, ap);
+	va_end(ap);
+}
+
+const char *
+store_error_kind_name(enum store_error_kind kind)
+{
+	switch (kind) {
+	case STORE_OK:
+		return "ok";
+	case STORE_RETRYABLE:
+		return "retryable";
+	case STORE_CORRUPT:
+		return "corrupt";
+	case STORE_UNSUPPORTED:
+		return "unsupported";
+	}
+	return "unknown";
+}
+
+static const struct store_backend *
+find_backend(const char *name)
+{
+	for (size_t i = 0; i < sizeof backends / sizeof backends[0]; i++)
+		if (strcmp(backends[i]->name, name) == 0)
+			return backends[i];
+	return NULL;
+}
+
+bool
+store_backend_known(const char *name)
+{
+	return find_backend(name) != NULL;
+}
+
+struct store *
+store_open(const struct config *cfg, struct store_error *err)
+{
+	const struct store_backend *be = find_backend(cfg->store_backend);
+	struct store *st;
+
+	if (be == NULL) {
+		store_error_set(err, STORE_UNSUPPORTED, "no storage backend named \"%s\"",
+		    cfg->store_backend);
+		return NULL;
+	}
+	if ((st = calloc(1, sizeof *st)) == NULL) {
+		store_error_set(err, STORE_RETRYABLE, "out of memory");
+		return NULL;
+	}
+	st->be = be;
+	if ((st->impl = be->open(cfg, err)) == NULL) {
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	st->be->close(st->impl);
+	free(st);
+}
+
+const char *
+store_backend_name(const struct store *st)
+{
+	return st->be->name;
+}
+
+const char *
+store_backend_version(const struct store *st)
+{
+	return st->be->version();
+}
+
+const struct store_backend *
+store_backend_of(const struct store *st)
+{
+	return st->be;
+}
+
+void *
+store_impl(const struct store *st)
+{
+	return st->impl;
+}
