@@ -6,18 +6,20 @@
 #include "log.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static enum log_level current_level = LOG_LEVEL_INFO;
+/* Set by the main thread (start, reload), read by every thread: atomic. */
+static atomic_int current_level = LOG_LEVEL_INFO;
 static const char *log_progname = "corridor";
 
 void
 log_init(enum log_level level, const char *progname)
 {
-	current_level = level;
+	atomic_store_explicit(&current_level, (int)level, memory_order_relaxed);
 	if (progname != NULL)
 		log_progname = progname;
 }
@@ -25,13 +27,7 @@ log_init(enum log_level level, const char *progname)
 void
 log_set_level(enum log_level level)
 {
-	current_level = level;
-}
-
-enum log_level
-log_get_level(void)
-{
-	return current_level;
+	atomic_store_explicit(&current_level, (int)level, memory_order_relaxed);
 }
 
 static void
@@ -85,7 +81,7 @@ log_info(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (current_level < LOG_LEVEL_INFO)
+	if (atomic_load_explicit(&current_level, memory_order_relaxed) < LOG_LEVEL_INFO)
 		return;
 	va_start(ap, fmt);
 	log_vemit("info", fmt, ap, NULL);
@@ -97,7 +93,7 @@ log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (current_level < LOG_LEVEL_DEBUG)
+	if (atomic_load_explicit(&current_level, memory_order_relaxed) < LOG_LEVEL_DEBUG)
 		return;
 	va_start(ap, fmt);
 	log_vemit("debug", fmt, ap, NULL);

@@ -2,13 +2,23 @@
 # The whole test suite: installs what is missing, builds, runs the unit and
 # integration tests, then runs them again built with AddressSanitizer and
 # UndefinedBehaviorSanitizer. Prints "N passed, N failed" last.
-# usage: tools/test.sh [--no-sanitize]
+# usage: tools/test.sh [--no-sanitize | --tsan]
+#   --no-sanitize  the normal build only
+#   --tsan         the normal build, then ThreadSanitizer (build-tsan) instead
+#                  of ASan/UBSan: for changes to the threads (writers, query
+#                  and auth workers, checkpoints)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 tools/deps.sh || exit 1
 
 sanitize=1
-[ "${1:-}" = "--no-sanitize" ] && sanitize=0
+tsan=0
+case "${1:-}" in
+--no-sanitize) sanitize=0 ;;
+--tsan) sanitize=0; tsan=1 ;;
+"") ;;
+*) echo "usage: tools/test.sh [--no-sanitize | --tsan]" >&2; exit 2 ;;
+esac
 
 passed=0
 failed=0
@@ -38,6 +48,10 @@ if [ $sanitize -eq 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   run_suite build-sanitize -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+fi
+if [ $tsan -eq 1 ]; then
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  run_suite build-tsan -Db_sanitize=thread -Dbuildtype=debug
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

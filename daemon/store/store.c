@@ -1,7 +1,6 @@
-/* The opened backend and the store's errors; see store.h. */
+/* The opened backend; see store.h. */
 #include "store.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,42 +13,6 @@ struct store {
 	const struct store_backend *be;
 	void *impl;
 };
-
-void
-store_error_clear(struct store_error *e)
-{
-	e->kind = STORE_OK;
-	e->message[0] = '\0';
-}
-
-void
-store_error_set(struct store_error *e, enum store_error_kind kind, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (e == NULL)
-		return;
-	e->kind = kind;
-	va_start(ap, fmt);
-	vsnprintf(e->message, sizeof e->message, fmt, ap);
-	va_end(ap);
-}
-
-const char *
-store_error_kind_name(enum store_error_kind kind)
-{
-	switch (kind) {
-	case STORE_OK:
-		return "ok";
-	case STORE_RETRYABLE:
-		return "retryable";
-	case STORE_CORRUPT:
-		return "corrupt";
-	case STORE_UNSUPPORTED:
-		return "unsupported";
-	}
-	return "unknown";
-}
 
 static const struct store_backend *
 find_backend(const char *name)

@@ -8,7 +8,13 @@
 #ifndef CORRIDOR_STORE_BACKEND_H
 #define CORRIDOR_STORE_BACKEND_H
 
-#include "store.h"
+#include "config.h"
+#include "store_catalog.h"
+#include "store_error.h"
+#include "store_reader.h"
+#include "store_writer.h"
+
+struct store;
 
 /* Each handle a backend returns is its own type behind void *. */
 

@@ -1,0 +1,161 @@
+#!/usr/bin/env python3
+"""The layering rule of DESIGN decision 9, checked on the sources.
+
+service -> ingest, query -> store -> core -> lib (store/sqlite implements
+store/store_backend.h), and in the client corridorctl.c -> query, carrier ->
+common -> lib. The check fails on:
+  - an #include that points up or sideways (a folder including a folder
+    that is not below it);
+  - a circle of includes between folders, or between files (a module is
+    x.c with x.h; one includes another when either file includes the
+    other's header);
+  - any sqlite3 symbol or <sqlite3.h> outside daemon/store/sqlite/;
+  - a disk path of the SQLite backend ("legs/", ".db" in a string)
+    outside daemon/store/sqlite/.
+usage: check_structure.py SOURCE_ROOT
+"""
+import os
+import re
+import sys
+
+# folder -> the folders its files may include (besides its own)
+BELOW = {
+    'lib': {'proto'},
+    'daemon/core': {'lib', 'proto'},
+    'daemon/store': {'daemon/core', 'lib', 'proto'},
+    'daemon/store/sqlite': {'daemon/store', 'daemon/core', 'lib', 'proto'},
+    'daemon/ingest': {'daemon/store', 'daemon/core', 'lib', 'proto'},
+    'daemon/query': {'daemon/store', 'daemon/core', 'lib', 'proto'},
+    'daemon/service': {'daemon/ingest', 'daemon/query', 'daemon/store', 'daemon/core',
+                       'lib', 'proto'},
+    'daemon': {'daemon/service', 'daemon/core', 'lib', 'proto'},
+    'client/common': {'lib', 'proto'},
+    'client/query': {'client/common', 'lib', 'proto'},
+    'client/carrier': {'client/common', 'lib', 'proto'},
+    'client': {'client/common', 'client/query', 'client/carrier', 'lib', 'proto'},
+}
+SQLITE_ROOM = 'daemon/store/sqlite'
+# headers generated at build time, by the folder they belong to
+GENERATED = {'corridor.pb-c.h': 'proto'}
+
+INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]', re.M)
+COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
+STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
+SQLITE_SYMBOL = re.compile(r'\bsqlite3\w*|\bSQLITE_\w+')
+DISK_PATH = re.compile(r'legs/|\.db\b')
+
+
+def sources(root):
+    """Every .c and .h under the folders of BELOW, by path relative to root."""
+    found = []
+    for folder in BELOW:
+        top = os.path.join(root, folder)
+        if not os.path.isdir(top):
+            continue
+        for name in sorted(os.listdir(top)):
+            if name.endswith(('.c', '.h')):
+                found.append(os.path.join(folder, name))
+    return found
+
+
+def strongly_connected(nodes, edges):
+    """Tarjan's algorithm; the components with more than one node."""
+    index, low, on_stack, stack, out = {}, {}, set(), [], []
+    counter = [0]
+
+    def visit(v):
+        index[v] = low[v] = counter[0]
+        counter[0] += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(edges.get(v, ())):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            comp = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                comp.append(w)
+                if w == v:
+                    break
+            if len(comp) > 1:
+                out.append(sorted(comp))
+
+    sys.setrecursionlimit(10000)
+    for v in sorted(nodes):
+        if v not in index:
+            visit(v)
+    return out
+
+
+def main():
+    root = sys.argv[1] if len(sys.argv) > 1 else '.'
+    files = sources(root)
+    headers = {}
+    problems = []
+    for path in files:
+        if path.endswith('.h'):
+            name = os.path.basename(path)
+            if name in headers:
+                problems.append('%s: header name also used by %s' % (path, headers[name]))
+            headers[name] = path
+
+    module_edges, folder_edges, modules = {}, {}, set()
+    for path in files:
+        folder = os.path.dirname(path)
+        module = os.path.splitext(path)[0]
+        modules.add(module)
+        with open(os.path.join(root, path), encoding='utf-8') as f:
+            text = f.read()
+        code = COMMENT.sub(' ', text)
+        for kind, name in INCLUDE.findall(code):
+            if kind == '<':
+                if name == 'sqlite3.h' and folder != SQLITE_ROOM:
+                    problems.append('%s: includes <sqlite3.h> outside %s/' % (path, SQLITE_ROOM))
+                continue
+            base = os.path.basename(name)
+            if base in GENERATED:
+                target_folder, target = GENERATED[base], None
+            elif base in headers:
+                target = headers[base]
+                target_folder = os.path.dirname(target)
+            else:
+                continue	# a header of another tree (tests, bench): not ours
+            if target_folder != folder:
+                if target_folder not in BELOW[folder]:
+                    problems.append('%s: includes %s from %s/, which is not below %s/' % (
+                        path, base, target_folder, folder))
+                folder_edges.setdefault(folder, set()).add(target_folder)
+            if target is not None:
+                other = os.path.splitext(target)[0]
+                if other != module:
+                    module_edges.setdefault(module, set()).add(other)
+        if folder != SQLITE_ROOM:
+            for m in SQLITE_SYMBOL.finditer(STRING.sub('""', code)):
+                line = code.count('\n', 0, m.start()) + 1
+                problems.append('%s:%d: SQLite symbol %s outside %s/' % (
+                    path, line, m.group(0), SQLITE_ROOM))
+            for m in STRING.finditer(code):
+                if DISK_PATH.search(m.group(0)):
+                    line = code.count('\n', 0, m.start()) + 1
+                    problems.append('%s:%d: disk path %s outside %s/' % (
+                        path, line, m.group(0), SQLITE_ROOM))
+
+    for comp in strongly_connected(set(BELOW) | {'proto'}, folder_edges):
+        problems.append('folders include each other in a circle: %s' % ' -> '.join(comp))
+    for comp in strongly_connected(modules, module_edges):
+        problems.append('files include each other in a circle: %s' % ', '.join(comp))
+
+    for p in problems:
+        print(p)
+    print('%d files, %d modules, %d folder edges: %d problems' % (
+        len(files), len(modules), sum(len(v) for v in folder_edges.values()), len(problems)))
+    return 1 if problems else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
