@@ -7,7 +7,7 @@
 
 #include "ctl.h"
 
-/* Subcommands: argv[0] is the subcommand's name; they return the exit code. */
+/* argv[0] is the subcommand's name. */
 int cmd_ping(struct ctl *c, int argc, char **argv);
 int cmd_legs(struct ctl *c, int argc, char **argv);
 int cmd_stats(struct ctl *c, int argc, char **argv);
