@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier_cmds.h"
 #include "ctl.h"
 #include "log.h"
+#include "query_cmds.h"
 
 struct command {
 	const char *name;
@@ -163,7 +165,7 @@ watchable(const char *name)
 	return 1;
 }
 
-void
+static void
 ctl_usage_command(const char *name)
 {
 	for (size_t i = 0; i < NCOMMANDS; i++)
@@ -263,7 +265,7 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 int
 main(int argc, char **argv)
 {
-	struct ctl c = { .fmt = RENDER_TABLE };
+	struct ctl c = { .fmt = RENDER_TABLE, .usage = ctl_usage_command };
 	static char title[512];
 	char err[512];
 	const struct command *cmd = NULL;

@@ -1,5 +1,5 @@
 /*
- * Grouping the daemon's fine buckets into round bins (client/hist_bins.c):
+ * Grouping the daemon's fine buckets into round bins (client/query/hist_bins.c):
  * widths are round and never narrower than a bucket, at most HBIN_MAX bins,
  * every count lands in the bin holding its bucket's middle, and nothing is
  * lost (bins add up to the buckets), with buckets made by lib/histogram.c.

@@ -1,5 +1,5 @@
 /*
- * Tables fitted to a width (client/table_fit.c): no line is ever wider than
+ * Tables fitted to a width (client/query/table_fit.c): no line is ever wider than
  * asked, columns go in the command's documented order and are named in a
  * footnote, numbers are never cut, and the narrowest widths still show every
  * value (one block per row); $COLUMNS sets the width.

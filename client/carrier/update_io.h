@@ -38,7 +38,6 @@ int update_set_string(char **field, const char *s);
 /* Reads a file ("-" for stdin) of updates. 0, or -1 with err naming the line. */
 int updfile_read(const char *path, enum upd_format fmt, struct updvec *out,
     char *err, size_t errlen);
-int updvec_push(struct updvec *vec, Corridor__ShipmentUpdate *u);
 void updvec_free(struct updvec *vec);
 
 #endif

@@ -15,6 +15,8 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "query_cmds.h"
+#include "watch.h"
 
 #define INFO_TIMEOUT_MS 5000
 #define INFO_MAX_BYTES (8u << 20)	/* a scrape of 1,024 carriers is ~1 MiB */
@@ -346,7 +348,7 @@ cmd_info(struct ctl *c, int argc, char **argv)
 {
 	(void)argv;
 	if (argc > 1) {
-		ctl_usage_command("info");
+		c->usage("info");
 		return 64;
 	}
 	return ctl_show(c, info_show, NULL);

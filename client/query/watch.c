@@ -19,6 +19,7 @@
 #include "ctl.h"
 #include "table_fit.h"
 #include "timeutil.h"
+#include "watch.h"
 
 static volatile sig_atomic_t watch_stop;
 

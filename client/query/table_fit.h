@@ -19,6 +19,9 @@
 /* Widths above this (a bogus COLUMNS) are taken as this. */
 #define FIT_MAX_WIDTH 4096
 
+/* True when field s is a whole number (*is_int) or a decimal number. */
+int qfield_number(const char *s, int *is_int);
+
 /* The width to fit output on fd into: $COLUMNS when set to a number, else the
  * terminal's width when fd is a terminal, else 0 (do not narrow). */
 size_t term_width(int fd);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "carrier_cmds.h"
 #include "carrier_session.h"
 #include "ctl.h"
 #include "log.h"

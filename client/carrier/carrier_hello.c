@@ -2,17 +2,19 @@
  * Opening a carrier session: connect with a time limit, send Hello, read the
  * Welcome (blocking, bounded by the handshake timeout), take the daemon's
  * limits and acknowledged mark, then switch the socket to non-blocking.
+ * It knows nothing of the session that streams afterwards: the session asks
+ * (cs_hello_open) and takes what the welcome granted from struct cs_hello.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "carrier_session_priv.h"
-#include "ctl.h"
+#include "carrier_hello.h"
 #include "frame.h"
 #include "log.h"
 #include "wire.h"
@@ -57,13 +59,13 @@ io_exact(struct ctl_conn *cn, void *buf, size_t len, int writing)
 }
 
 static Corridor__ServerMessage *
-read_welcome(struct csession *cs, char *err, size_t errlen)
+read_welcome(struct ctl_conn *cn, char *err, size_t errlen)
 {
 	uint8_t hdr[FRAME_HEADER_BYTES], *body;
 	uint32_t len;
 	Corridor__ServerMessage *m;
 
-	if (io_exact(&cs->conn, hdr, sizeof hdr, 0) == -1) {
+	if (io_exact(cn, hdr, sizeof hdr, 0) == -1) {
 		snprintf(err, errlen, "no welcome from the daemon (closed or timed out)");
 		return NULL;
 	}
@@ -72,7 +74,7 @@ read_welcome(struct csession *cs, char *err, size_t errlen)
 		snprintf(err, errlen, "bad frame header from the daemon");
 		return NULL;
 	}
-	if ((body = malloc(len)) == NULL || io_exact(&cs->conn, body, len, 0) == -1) {
+	if ((body = malloc(len)) == NULL || io_exact(cn, body, len, 0) == -1) {
 		free(body);
 		snprintf(err, errlen, "the welcome frame was cut short");
 		return NULL;
@@ -85,37 +87,36 @@ read_welcome(struct csession *cs, char *err, size_t errlen)
 }
 
 static int
-take_welcome(struct csession *cs, const Corridor__Welcome *w, char *err, size_t errlen)
+take_welcome(struct cs_hello *h, const Corridor__Welcome *w, char *err, size_t errlen)
 {
 	const Corridor__Limits *l = w->limits;
 
-	if (w->acked_seq < cs->acked) {
+	if (w->acked_seq < h->acked) {
 		/* what lies between was forgotten here when it was acknowledged */
 		snprintf(err, errlen, "the daemon's acknowledged mark went back from %llu to "
 		    "%llu; those updates are no longer held here, push them again from the file",
-		    (unsigned long long)cs->acked, (unsigned long long)w->acked_seq);
+		    (unsigned long long)h->acked, (unsigned long long)w->acked_seq);
 		return -1;
 	}
 
-	cs->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
-	cs->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
-	cs->window = l && l->has_max_inflight_updates ? l->max_inflight_updates : 10000;
-	if (cs->o.window > 0 && cs->o.window < cs->window)
-		cs->window = (uint32_t)cs->o.window;
-	if (cs->o.batch < cs->max_batch)
-		cs->max_batch = (uint32_t)cs->o.batch;
-	if (cs->max_batch == 0)
-		cs->max_batch = 1;
+	h->max_frame = l && l->has_max_frame_bytes ? l->max_frame_bytes : FRAME_DEFAULT_MAX_BYTES;
+	h->max_batch = l && l->has_max_batch_updates ? l->max_batch_updates : 1000;
+	h->max_window = l && l->has_max_inflight_updates ? l->max_inflight_updates : 10000;
+	if (h->window > 0 && h->window < h->max_window)
+		h->max_window = (uint32_t)h->window;
+	if (h->batch < h->max_batch)
+		h->max_batch = (uint32_t)h->batch;
+	if (h->max_batch == 0)
+		h->max_batch = 1;
 	log_info("welcome carrier=%s server=%s acked_seq=%llu max_batch=%u window=%u",
-	    cs->o.carrier, w->server_version ? w->server_version : "?",
-	    (unsigned long long)w->acked_seq, cs->max_batch, cs->window);
-	cs_advance_mark(cs, w->acked_seq);
-	cs->next = cs->base;
+	    h->carrier, w->server_version ? w->server_version : "?",
+	    (unsigned long long)w->acked_seq, h->max_batch, h->max_window);
+	h->acked_seq = w->acked_seq;
 	return 0;
 }
 
 static int
-handshake(struct csession *cs, char *err, size_t errlen, bool *final)
+handshake(struct ctl_conn *cn, struct cs_hello *hi, char *err, size_t errlen, bool *final)
 {
 	Corridor__Hello h = CORRIDOR__HELLO__INIT;
 	Corridor__CarrierMessage m = CORRIDOR__CARRIER_MESSAGE__INIT;
@@ -126,8 +127,8 @@ handshake(struct csession *cs, char *err, size_t errlen, bool *final)
 
 	h.has_protocol_version = 1;
 	h.protocol_version = WIRE_PROTOCOL_VERSION;
-	h.carrier = (char *)(uintptr_t)cs->o.carrier;
-	h.credential = (char *)(uintptr_t)cs->o.credential;
+	h.carrier = (char *)(uintptr_t)hi->carrier;
+	h.credential = (char *)(uintptr_t)hi->credential;
 	h.client_name = "corridorctl/" CORRIDOR_VERSION;
 	m.body_case = CORRIDOR__CARRIER_MESSAGE__BODY_HELLO;
 	m.hello = &h;
@@ -135,16 +136,16 @@ handshake(struct csession *cs, char *err, size_t errlen, bool *final)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (io_exact(&cs->conn, frame, len, 1) == -1) {
+	if (io_exact(cn, frame, len, 1) == -1) {
 		snprintf(err, errlen, "cannot send hello: %s", strerror(errno));
 		free(frame);
 		return -1;
 	}
 	free(frame);
-	if ((sm = read_welcome(cs, err, errlen)) == NULL)
+	if ((sm = read_welcome(cn, err, errlen)) == NULL)
 		return -1;
 	if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_WELCOME) {
-		rc = take_welcome(cs, sm->welcome, err, errlen);
+		rc = take_welcome(hi, sm->welcome, err, errlen);
 		*final = rc == -1;
 	} else if (sm->body_case == CORRIDOR__SERVER_MESSAGE__BODY_ERROR) {
 		snprintf(err, errlen, "daemon refused the session: %s: %s",
@@ -158,30 +159,19 @@ handshake(struct csession *cs, char *err, size_t errlen, bool *final)
 }
 
 int
-cs_open_session(struct csession *cs, char *err, size_t errlen, bool *final)
+cs_hello_open(struct ctl_conn *cn, struct cs_hello *h, char *err, size_t errlen, bool *final)
 {
 	struct timeval tv = { CS_HANDSHAKE_MS / 1000, 0 };
 
 	*final = false;
-	if (ctl_conn_open(&cs->conn, cs->o.tls, cs->o.host, cs->o.port, CS_HANDSHAKE_MS, err,
-	    errlen) == -1)
+	if (ctl_conn_open(cn, h->tls, h->host, h->port, CS_HANDSHAKE_MS, err, errlen) == -1)
 		return -1;
-	setsockopt(cs->conn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-	setsockopt(cs->conn.fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-	if (handshake(cs, err, errlen, final) == -1) {
-		cs_release_fd(cs);
+	setsockopt(cn->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+	setsockopt(cn->fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	if (handshake(cn, h, err, errlen, final) == -1) {
+		ctl_conn_close(cn);
 		return -1;
 	}
-	fcntl(cs->conn.fd, F_SETFL, fcntl(cs->conn.fd, F_GETFL) | O_NONBLOCK);
-	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
-		free(cs->in);
-		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;
-		if ((cs->in = malloc(cs->incap)) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			cs_release_fd(cs);
-			return -1;
-		}
-	}
-	cs->state = CS_STREAMING;
+	fcntl(cn->fd, F_SETFL, fcntl(cn->fd, F_GETFL) | O_NONBLOCK);
 	return 0;
 }

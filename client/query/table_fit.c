@@ -5,6 +5,7 @@
  * does not fit, each row is shown as a block of "column  value" lines.
  * Rows are never broken by the terminal wrapping them.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,25 @@
 #include <unistd.h>
 
 #include "table_fit.h"
+
+int
+qfield_number(const char *s, int *is_int)
+{
+	char *end;
+
+	if (s[0] == '\0' || s[0] == ' ')
+		return 0;
+	errno = 0;
+	(void)strtoll(s, &end, 10);
+	if (*end == '\0' && errno == 0) {
+		*is_int = 1;
+		return 1;
+	}
+	*is_int = 0;
+	errno = 0;
+	(void)strtod(s, &end);
+	return *end == '\0' && errno == 0 && strpbrk(s, "xXnN") == NULL;
+}
 
 size_t
 term_width(int fd)

@@ -11,7 +11,7 @@
 #include "ctl.h"
 #include "update_io.h"
 
-int
+static int
 updvec_push(struct updvec *vec, Corridor__ShipmentUpdate *u)
 {
 	if (ctl_grow(&vec->v, &vec->cap, vec->n, sizeof *vec->v) == -1)

@@ -1,7 +1,8 @@
 /*
- * corridorctl's shared pieces: the global options every subcommand sees, the
- * subcommands' entry points, and small helpers (TCP connect, progress line)
- * that the query side and the carrier side both use.
+ * corridorctl's shared pieces: the global options every subcommand sees and
+ * small helpers (TCP connect, progress line, secrets) that the query side and
+ * the carrier side both use. The subcommands' entry points are declared by
+ * their own folders (query/query_cmds.h, carrier/carrier_cmds.h).
  */
 #ifndef CORRIDORCTL_CTL_H
 #define CORRIDORCTL_CTL_H
@@ -36,47 +37,13 @@ struct ctl {
 	const char *token, *token_file;	/* --token NAME:SECRET, --token-file FILE */
 	const char *token_name, *token_secret;	/* NULL: no AUTH is sent */
 	char token_buf[4200];
+	/* Prints a subcommand's --help text; main sets it (the subcommands sit
+	 * below the command table that holds the texts). */
+	void (*usage)(const char *name);
 };
 
-/* Subcommands: argv[0] is the subcommand's name; they return the exit code. */
-int cmd_ping(struct ctl *c, int argc, char **argv);
-int cmd_legs(struct ctl *c, int argc, char **argv);
-int cmd_stats(struct ctl *c, int argc, char **argv);
-int cmd_intransit(struct ctl *c, int argc, char **argv);
-int cmd_shipment(struct ctl *c, int argc, char **argv);
-int cmd_backup(struct ctl *c, int argc, char **argv);
-int cmd_query(struct ctl *c, int argc, char **argv);
-int cmd_push(struct ctl *c, int argc, char **argv);
-int cmd_simulate(struct ctl *c, int argc, char **argv);
-int cmd_info(struct ctl *c, int argc, char **argv);
-int cmd_histogram(struct ctl *c, int argc, char **argv);
-int cmd_ontime(struct ctl *c, int argc, char **argv);
-int cmd_volumes(struct ctl *c, int argc, char **argv);
-int cmd_journeys(struct ctl *c, int argc, char **argv);
-int cmd_holds(struct ctl *c, int argc, char **argv);
-int cmd_delays(struct ctl *c, int argc, char **argv);
-int cmd_quality(struct ctl *c, int argc, char **argv);
 
-/* What went wrong in one showing of a subcommand's answer. */
-struct ctl_error {
-	int exit;		/* the exit code it means */
-	int transient;		/* worth trying again: --watch goes on */
-	char msg[640];
-};
-void ctl_error_set(struct ctl_error *e, int exit, int transient, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* Writes one answer of a subcommand to out (stdout, or a buffer under
- * --watch); 0, or -1 with e filled. */
-typedef int (*ctl_show_fn)(struct ctl *c, const void *arg, FILE *out, struct ctl_error *e);
-
-/* Runs fn once (errors on stderr), or with c->watch_s every that many
- * seconds until Ctrl-C, redrawing the screen on a terminal and separating
- * the refreshes with a time-stamped line otherwise. The exit code. */
-int ctl_show(struct ctl *c, ctl_show_fn fn, const void *arg);
-
-/* Shows the answer to one query-protocol line (through ctl_show). */
-int ctl_query_show(struct ctl *c, const char *line);
+/* The hash-credential subcommand (ctl_secret.c). */
 int cmd_hash_credential(struct ctl *c, int argc, char **argv);
 
 /* The operator token: --token, --token-file, CORRIDOR_TOKEN or
@@ -88,13 +55,6 @@ int ctl_token_resolve(struct ctl *c, char *err, size_t errlen);
  * else CORRIDOR_CREDENTIAL_FILE. NULL when there is none, or when err is set. */
 const char *ctl_carrier_credential(const char *given, const char *file, const char *code,
     char *buf, size_t len, char *err, size_t errlen);
-/* A secrets file: "CODE SECRET" lines, a bare "SECRET" line for any other
- * code (or a token "NAME:SECRET"), # comments. 0 or -1 with err. */
-int ctl_read_secret_file(const char *path, const char *code, char *out, size_t outlen,
-    char *err, size_t errlen);
-
-/* Prints the subcommand's --help text to stdout. */
-void ctl_usage_command(const char *name);
 
 /* Makes room for one more element in the array *arrp of *cap elements
  * holding n. 0, or -1 when out of memory (the array is left as it was). */

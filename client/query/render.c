@@ -10,27 +10,8 @@
 
 #include <json-c/json.h>
 
-#include "qresult.h"
+#include "render.h"
 #include "table_fit.h"
-
-int
-qfield_number(const char *s, int *is_int)
-{
-	char *end;
-
-	if (s[0] == '\0' || s[0] == ' ')
-		return 0;
-	errno = 0;
-	(void)strtoll(s, &end, 10);
-	if (*end == '\0' && errno == 0) {
-		*is_int = 1;
-		return 1;
-	}
-	*is_int = 0;
-	errno = 0;
-	(void)strtod(s, &end);
-	return *end == '\0' && errno == 0 && strpbrk(s, "xXnN") == NULL;
-}
 
 static json_object *
 field_json(const char *s)
@@ -109,10 +90,4 @@ render_result_fit(const struct qresult *r, enum render_fmt fmt, size_t width,
 	default:
 		return render_table_fit(r, width, command ? fit_drop_order(command) : NULL, out);
 	}
-}
-
-int
-render_result(const struct qresult *r, enum render_fmt fmt, FILE *out)
-{
-	return render_result_fit(r, fmt, 0, NULL, out);
 }

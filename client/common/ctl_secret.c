@@ -42,7 +42,9 @@ secret_valid(const char *s)
 	return 1;
 }
 
-int
+/* A secrets file: "CODE SECRET" lines, a bare "SECRET" line for any other
+ * code (or a token "NAME:SECRET"), # comments. 0 or -1 with err. */
+static int
 ctl_read_secret_file(const char *path, const char *code, char *out, size_t outlen, char *err,
     size_t errlen)
 {

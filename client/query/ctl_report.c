@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_query.h"
+#include "query_cmds.h"
 #include "query_filter.h"
 
 /* Subcommands whose only positional argument is an optional leg ('*': all). */

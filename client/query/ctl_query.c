@@ -9,9 +9,13 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_query.h"
 #include "log.h"
 #include "qresult.h"
+#include "query_cmds.h"
 #include "query_filter.h"
+#include "render.h"
+#include "watch.h"
 
 /* ERR codes that the same request would get again: --watch stops on them.
  * NOT_FOUND is not one: the unit asked for may be reported later. */

@@ -14,6 +14,7 @@
 
 #include <openssl/crypto.h>
 
+#include "ctl.h"
 #include "ctl_conn.h"
 #include "qresult.h"
 

@@ -15,10 +15,13 @@
 #include <json-c/json.h>
 
 #include "ctl.h"
+#include "ctl_query.h"
 #include "hist_bins.h"
 #include "qresult.h"
+#include "query_cmds.h"
 #include "query_filter.h"
 #include "table_fit.h"
+#include "watch.h"
 
 /* Without a width to fit (not a terminal, no COLUMNS) the drawing takes this. */
 #define HIST_DEFAULT_WIDTH 80

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "carrier_session.h"
-#include "carrier_session_priv.h"
+#include "carrier_hello.h"
 #include "ctl.h"
 #include "frame.h"
 #include "log.h"
@@ -18,6 +18,42 @@
 #include "validate.h"
 #include "wire.h"
 
+#define CS_SILENCE_MS 60000	/* unacknowledged updates and no word from the daemon */
+#define CS_RETRY_MS 500
+#define CS_RETRY_MAX_MS 10000
+#define CS_REPORT_MAX 20	/* rejections reported one by one, the rest counted */
+#define CS_TRIES_MAX 30	/* retryable rejections of one update before giving up */
+#define CS_BACKOFF_MAX_MS 5000
+
+enum pstate { P_WAIT, P_INFLIGHT, P_RETRY, P_REJECTED };
+
+struct pending {
+	Corridor__ShipmentUpdate *u;
+	int64_t retry_at;
+	uint8_t st;
+	uint8_t expect_reject;
+	uint8_t sent_once;
+	uint8_t tries;		/* retryable rejections so far */
+};
+
+/* One carrier's session; the thread that runs the sessions owns it. */
+struct csession {
+	struct cs_opts o;
+	enum cs_state state;
+	struct ctl_conn conn;	/* fd -1 between sessions */
+	uint64_t acked;
+	struct pending *q;
+	size_t n, cap, base, next, nretry;
+	uint8_t *out;
+	size_t outlen, outoff, outcap;
+	uint8_t *in;
+	size_t inlen, incap;
+	uint32_t max_frame, max_batch, window;
+	int attempts;
+	int64_t backoff_until, last_rx;
+	struct cs_stats st;
+	char err[256];
+};
 
 struct csession *
 csession_new(const struct cs_opts *o)
@@ -36,7 +72,7 @@ csession_new(const struct cs_opts *o)
 	return cs;
 }
 
-void
+static void
 cs_release_fd(struct csession *cs)
 {
 	ctl_conn_close(&cs->conn);
@@ -64,7 +100,7 @@ const char *csession_error(const struct csession *cs) { return cs->err; }
 uint64_t csession_acked_seq(const struct csession *cs) { return cs->acked; }
 
 /* Everything at or below acked is done: count it and free it. */
-void
+static void
 cs_advance_mark(struct csession *cs, uint64_t acked)
 {
 	if (acked > cs->acked) {
@@ -101,6 +137,39 @@ csession_queue(struct csession *cs, Corridor__ShipmentUpdate *u, bool expect_rej
 	cs->q[cs->n].u = u;
 	cs->q[cs->n++].expect_reject = expect_reject;
 	cs->st.queued++;
+	return 0;
+}
+
+/* Connect, hello, welcome (carrier_hello.c), then stream from the mark the
+ * welcome gave; *final when trying again cannot help. */
+static int
+cs_open_session(struct csession *cs, char *err, size_t errlen, bool *final)
+{
+	struct cs_hello h = {
+		.tls = cs->o.tls, .host = cs->o.host, .port = cs->o.port,
+		.carrier = cs->o.carrier, .credential = cs->o.credential,
+		.batch = cs->o.batch, .window = cs->o.window, .acked = cs->acked,
+	};
+
+	if (cs_hello_open(&cs->conn, &h, err, errlen, final) == -1) {
+		cs_release_fd(cs);
+		return -1;
+	}
+	cs->max_frame = h.max_frame;
+	cs->max_batch = h.max_batch;
+	cs->window = h.max_window;
+	cs_advance_mark(cs, h.acked_seq);
+	cs->next = cs->base;
+	if (cs->in == NULL || cs->incap < cs->max_frame + FRAME_HEADER_BYTES) {
+		free(cs->in);
+		cs->incap = cs->max_frame + FRAME_HEADER_BYTES;
+		if ((cs->in = malloc(cs->incap)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			cs_release_fd(cs);
+			return -1;
+		}
+	}
+	cs->state = CS_STREAMING;
 	return 0;
 }
 
