@@ -2,16 +2,24 @@
 #include "histogram.h"
 
 #include <math.h>
+#include <stdatomic.h>
 #include <string.h>
 
-static double log_gamma;
+/* Computed once, lazily, by whichever thread comes first (writer threads
+ * and query threads both bucket): relaxed atomics, since every thread
+ * stores the same value. */
+static _Atomic double log_gamma;
 
 static double
 lg(void)
 {
-	if (log_gamma == 0)
-		log_gamma = log(HIST_GAMMA);
-	return log_gamma;
+	double g = atomic_load_explicit(&log_gamma, memory_order_relaxed);
+
+	if (g == 0) {
+		g = log(HIST_GAMMA);
+		atomic_store_explicit(&log_gamma, g, memory_order_relaxed);
+	}
+	return g;
 }
 
 int

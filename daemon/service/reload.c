@@ -10,7 +10,6 @@
 
 #include "config.h"
 #include "ingest_auth.h"
-#include "leg_store.h"
 #include "log.h"
 #include "marks.h"
 #include "query_auth.h"
@@ -28,14 +27,12 @@ static const char *const restart_only_limits[] = {
 	"retention_batch_units", "query_thread_nice", "leg_cache_mib",
 };
 
-/* The catalog and the new leg files are the checkpoint thread's to touch. */
+/* The catalog and preparing the new legs are the checkpoint thread's. */
 struct reload_job {
 	struct workq_job base;
 	struct server *srv;
 	struct config *next;
-	char legs_dir[CONFIG_PATH_MAX + 8];
 	size_t first_new_leg;		/* next->legs from here on are new */
-	struct leg_store *stores[LEGS_MAX];
 	struct carrier_table *fresh;	/* carriers this run has not known yet */
 	int failed;
 	char err[512];
@@ -182,8 +179,9 @@ fresh_free(struct carrier_table *fresh)
 	free(fresh);
 }
 
-/* Checkpoint thread: record the new legs and carriers in the catalog, open
- * the new leg files and recover the new carriers' marks. */
+/* Checkpoint thread: record the new legs and carriers in the catalog,
+ * prepare the new legs' storage (creating, migrating: slow) for their
+ * writers to take and recover the new carriers' marks. */
 static void
 reload_run(struct workq_job *base, void *ctx)
 {
@@ -198,13 +196,11 @@ reload_run(struct workq_job *base, void *ctx)
 		return;
 	}
 	for (size_t i = job->first_new_leg; i < next->legs.count; i++) {
-		job->stores[i] = leg_store_open(job->legs_dir, &next->legs.legs[i], next->sync,
-		    job->err, sizeof job->err);
-		if (job->stores[i] == NULL) {
+		if (store_leg_prepare(job->srv->store, &next->legs.legs[i], &serr) == -1) {
+			snprintf(job->err, sizeof job->err, "%s", serr.message);
 			job->failed = 1;
 			return;
 		}
-		leg_store_set_cache(job->stores[i], next->limits.leg_cache_mib);
 	}
 	if (marks_recover_table(job->srv->catalog, &next->legs, job->fresh, job->err,
 	    sizeof job->err) == -1)
@@ -214,9 +210,6 @@ reload_run(struct workq_job *base, void *ctx)
 static void
 job_discard(struct reload_job *job)
 {
-	for (size_t i = job->first_new_leg; i < LEGS_MAX; i++)
-		if (job->stores[i] != NULL)
-			leg_store_close(job->stores[i]);
 	fresh_free(job->fresh);
 	config_release(job->next);
 	free(job);
@@ -231,10 +224,11 @@ reload_apply(struct server *srv, struct reload_job *job)
 	struct query_conn *q;
 
 	for (size_t i = job->first_new_leg; i < next->legs.count; i++) {
-		writer_pool_add_leg(srv->writers, job->stores[i]);	/* room: checked at start */
-		job->stores[i] = NULL;
-		log_info("reload added leg=%s file=%s/%s.db", next->legs.legs[i].code,
-		    job->legs_dir, next->legs.legs[i].code);
+		char where[CONFIG_PATH_MAX + 64];
+
+		writer_pool_add_leg(srv->writers, &next->legs.legs[i]);	/* room: checked at start */
+		store_leg_where(srv->store, &next->legs.legs[i], where, sizeof where);
+		log_info("reload added leg=%s file=%s", next->legs.legs[i].code, where);
 	}
 	for (size_t i = 0; i < job->fresh->count; i++) {
 		struct carrier *c = &srv->carriers.items[srv->carriers.count++];
@@ -376,7 +370,6 @@ reload_begin(struct server *srv)
 	job->srv = srv;
 	job->next = next;
 	job->first_new_leg = srv->cfg->legs.count;
-	snprintf(job->legs_dir, sizeof job->legs_dir, "%s", srv->legs_dir);
 	if ((job->fresh = fresh_carriers(srv, next, err, sizeof err)) == NULL) {
 		job_discard(job);
 		reload_failed(srv, err);

@@ -385,6 +385,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("store: %s", serr.message);
 	log_versions(srv);
 
+	/* the query threads still open the leg files by path (query_conn.c) */
 	snprintf(srv->legs_dir, sizeof srv->legs_dir, "%s/legs", cfg->state_dir);
 	if ((srv->catalog = store_catalog_open(srv->store, &serr)) == NULL)
 		fatalx("catalog: %s", serr.message);
@@ -394,8 +395,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("%s", serr.message);
 	if (carrier_table_init_windows(&srv->carriers, (uint64_t)cfg->limits.seq_window) == -1)
 		fatalx("out of memory for carrier windows");
-	srv->writers = writer_pool_start(srv->base, &cfg->legs, srv->legs_dir, cfg->sync,
-	    &cfg->limits, on_writers_done, srv, err, sizeof err);
+	srv->writers = writer_pool_start(srv->base, srv->store, &cfg->legs, &cfg->limits,
+	    on_writers_done, srv, err, sizeof err);
 	if (srv->writers == NULL)
 		fatalx("leg store: %s", err);
 	if (marks_recover(srv, err, sizeof err) == -1)

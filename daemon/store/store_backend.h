@@ -37,6 +37,7 @@ struct store_catalog_ops {
 
 struct store_writer_ops {
 	int (*leg_prepare)(void *store, const struct leg *leg, struct store_error *err);
+	void (*leg_where)(void *store, const struct leg *leg, char *buf, size_t len);
 	void *(*open)(void *store, struct store_error *err);
 	void (*close)(void *w);
 	int (*add_leg)(void *w, size_t index, const struct leg *leg, int64_t cache_mib,

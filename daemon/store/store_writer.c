@@ -14,6 +14,12 @@ store_leg_prepare(struct store *st, const struct leg *leg, struct store_error *e
 	return store_backend_of(st)->writer->leg_prepare(store_impl(st), leg, err);
 }
 
+void
+store_leg_where(struct store *st, const struct leg *leg, char *buf, size_t len)
+{
+	store_backend_of(st)->writer->leg_where(store_impl(st), leg, buf, len);
+}
+
 struct store_writer *
 store_writer_open(struct store *st, struct store_error *err)
 {

@@ -20,6 +20,8 @@ struct store_writer;
 /* Creates (or migrates, or derives again) a leg's storage so that a writer
  * can take it; any thread, slow (a reload runs it off the loop). */
 int store_leg_prepare(struct store *st, const struct leg *leg, struct store_error *err);
+/* Where the backend keeps leg (a file name), into buf, for the log. */
+void store_leg_where(struct store *st, const struct leg *leg, char *buf, size_t len);
 
 struct store_writer *store_writer_open(struct store *st, struct store_error *err);
 void store_writer_close(struct store_writer *w);

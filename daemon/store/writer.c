@@ -1,8 +1,14 @@
-/* Writer threads and their queues; see writer.h. */
+/*
+ * Writer threads and their queues; see writer.h. Each writer thread owns
+ * one store writer handle (store_writer.h), opened on the loop before the
+ * thread starts and used by that thread only; nothing here knows the
+ * backend.
+ */
 #include "writer.h"
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,19 +16,39 @@
 
 #include <event2/event.h>
 
-#include "leg_store.h"
 #include "log.h"
+#include "store.h"
 
+/* A leg a reload added, on its way from the loop to its writer. */
+struct writer_add {
+	size_t index;
+	struct leg leg;
+};
+
+/*
+ * Ownership: fields marked "under mu" are shared by the loop and the writer
+ * thread and touched only with mu held; "writer thread" fields are the
+ * thread's alone once it runs (set by the loop before pthread_create);
+ * "loop thread" fields are the loop's alone.
+ */
 struct writer {
-	struct writer_pool *pool;
-	int index;
+	struct writer_pool *pool;	/* set before the thread starts */
+	int index;			/* set before the thread starts */
 	pthread_t thread;
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	struct update_rec *head, **tail;
 	size_t waiting;		/* under mu: updates on the list */
-	bool stopping;
+	bool stopping;		/* under mu */
 	int64_t retain_cutoff;	/* under mu: a retention pass asked for, 0: none */
+	/* under mu: legs a reload added, for the thread to take before any
+	 * update queued after them */
+	struct writer_add *adds;	/* room for LEGS_MAX */
+	size_t nadds;
+	/* writer thread: its store handle and the legs it has taken */
+	struct store_writer *sw;
+	size_t nlegs;			/* highest leg index taken + 1 */
+	char (*codes)[LEG_CODE_MAX];	/* by leg index, for the log */
 	/* writer thread only: the retention pass under way */
 	int64_t retaining;	/* its cutoff, 0: none */
 	size_t retain_leg;	/* the leg it is at */
@@ -32,24 +58,24 @@ struct writer {
 	struct update_rec *staged, **staged_tail;
 	size_t nstaged;
 	size_t backlog;		/* staged, waiting or being stored */
+	/* writer thread only */
 	struct update_rec **scratch;	/* the batch being stored, by leg */
 	size_t *leg_start;		/* LEGS_MAX + 1 counters for sorting it */
 };
 
+/* The pool's fields are set by the loop before the threads start and only
+ * read by them after, except where marked. */
 struct writer_pool {
 	struct writer *writers;
 	int nwriters;
-	/* by leg index, room for LEGS_MAX: a reload appends legs. A store is
-	 * set before any update of its leg is queued, which the writer's
-	 * queue lock orders before the writer reads it. */
-	struct leg_store **stores;
-	size_t nlegs;			/* loop thread only */
+	size_t nlegs;			/* loop thread only: legs given out */
+	int64_t cache_mib;		/* leg_cache_mib, for legs a reload adds */
 	size_t batch_max;
 	unsigned commit_delay_ms;
 	size_t retain_batch;	/* units dropped per retention transaction */
 
 	pthread_mutex_t done_mu;
-	struct update_rec *done_head, **done_tail;
+	struct update_rec *done_head, **done_tail;	/* under done_mu */
 	struct writer_stats stats;	/* under done_mu */
 	struct event *done_ev;
 	writer_done_fn done;
@@ -127,7 +153,7 @@ writer_store(struct writer *w, struct update_rec *list)
 	size_t n, nlegs = 0;
 
 	/* A stable counting sort by leg keeps each carrier's arrival order. The
-	 * batch's own highest leg bounds it: p->nlegs belongs to the loop. */
+	 * batch's own highest leg bounds it. */
 	for (struct update_rec *r = list; r != NULL; r = r->next)
 		if ((size_t)r->leg_index + 1 > nlegs)
 			nlegs = (size_t)r->leg_index + 1;
@@ -147,7 +173,9 @@ writer_store(struct writer *w, struct update_rec *list)
 		for (j = i; j < n && w->scratch[j]->leg_index == w->scratch[i]->leg_index; j++)
 			;
 		start = writer_clock();
-		leg_store_append(p->stores[w->scratch[i]->leg_index], &w->scratch[i], j - i, NULL);
+		/* a failure sets REC_FAILED on the updates, which the loop logs */
+		(void)store_writer_append(w->sw, (size_t)w->scratch[i]->leg_index, &w->scratch[i],
+		    j - i, NULL);
 		writer_complete(p, &w->scratch[i], j - i, writer_clock() - start);
 	}
 }
@@ -163,13 +191,13 @@ writer_retain_step(struct writer *w)
 	bool more;
 	int rc;
 
-	while (w->retain_leg < p->nlegs && w->retain_leg % (size_t)p->nwriters != (size_t)w->index)
+	while (w->retain_leg < w->nlegs && w->retain_leg % (size_t)p->nwriters != (size_t)w->index)
 		w->retain_leg++;
-	if (w->retain_leg >= p->nlegs) {
+	if (w->retain_leg >= w->nlegs) {
 		w->retaining = 0;
 		return;
 	}
-	rc = leg_store_retain(p->stores[w->retain_leg], w->retaining, p->retain_batch, &units,
+	rc = store_writer_retain_step(w->sw, w->retain_leg, w->retaining, p->retain_batch, &units,
 	    &events, &more, NULL);
 	w->retain_units += units;
 	w->retain_events += events;
@@ -177,11 +205,25 @@ writer_retain_step(struct writer *w)
 		return;		/* more to look at: after the updates waiting, if any */
 	if (w->retain_units > 0)
 		log_info("retention leg=%s units=%zu events=%lld",
-		    leg_store_code(p->stores[w->retain_leg]), w->retain_units,
+		    w->codes[w->retain_leg], w->retain_units,
 		    (long long)w->retain_events);
 	w->retain_units = 0;
 	w->retain_events = 0;
 	w->retain_leg++;
+}
+
+/* Writer thread: the store handle takes leg index (on this thread, which
+ * owns it). A leg it cannot take fails its updates (store_writer_append). */
+static void
+writer_take_leg(struct writer *w, size_t index, const struct leg *leg, int64_t cache_mib)
+{
+	struct store_error err;
+
+	if (store_writer_add_leg(w->sw, index, leg, cache_mib, &err) == -1)
+		log_warnx("writer %d cannot take leg=%s: %s", w->index, leg->code, err.message);
+	snprintf(w->codes[index], sizeof w->codes[index], "%s", leg->code);
+	if (index + 1 > w->nlegs)
+		w->nlegs = index + 1;
 }
 
 static void *
@@ -195,8 +237,21 @@ writer_thread(void *arg)
 		size_t n = 1;
 
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->stopping && w->retain_cutoff == 0 && w->retaining == 0)
+		while (w->head == NULL && !w->stopping && w->retain_cutoff == 0 && w->retaining == 0 &&
+		    w->nadds == 0)
 			pthread_cond_wait(&w->cv, &w->mu);
+		if (w->nadds > 0) {
+			/* A leg is added under mu before any of its updates is
+			 * queued, so taking the adds first orders them before
+			 * those updates. One at a time, off the lock: opening
+			 * is slow and the loop flushes under it. */
+			struct writer_add add = w->adds[0];
+
+			memmove(&w->adds[0], &w->adds[1], --w->nadds * sizeof w->adds[0]);
+			pthread_mutex_unlock(&w->mu);
+			writer_take_leg(w, add.index, &add.leg, p->cache_mib);
+			continue;
+		}
 		if (w->head == NULL && !w->stopping && (w->retain_cutoff != 0 || w->retaining != 0)) {
 			/* updates first; a retention pass runs in the gaps */
 			if (w->retaining == 0) {
@@ -233,15 +288,16 @@ writer_thread(void *arg)
 }
 
 struct writer_pool *
-writer_pool_start(struct event_base *base, const struct leg_table *legs, const char *legs_dir,
-    enum store_sync sync, const struct limits *lim, writer_done_fn done, void *arg, char *err,
-    size_t errlen)
+writer_pool_start(struct event_base *base, struct store *st, const struct leg_table *legs,
+    const struct limits *lim, writer_done_fn done, void *arg, char *err, size_t errlen)
 {
 	struct writer_pool *p = calloc(1, sizeof *p);
+	struct store_error serr;
 
 	if (p == NULL)
 		fatalx("writer pool: out of memory");
 	p->nlegs = legs->count;
+	p->cache_mib = lim->leg_cache_mib;
 	p->batch_max = (size_t)lim->writer_batch_updates;
 	p->commit_delay_ms = (unsigned)lim->writer_commit_delay_ms;
 	p->retain_batch = (size_t)lim->retention_batch_units;
@@ -249,36 +305,41 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 	p->done_arg = arg;
 	p->done_tail = &p->done_head;
 	pthread_mutex_init(&p->done_mu, NULL);
-	p->stores = calloc(LEGS_MAX, sizeof *p->stores);
-	if (p->stores == NULL)
+	p->nwriters = (int)lim->writers;
+	p->writers = calloc((size_t)p->nwriters, sizeof *p->writers);
+	if (p->writers == NULL)
 		fatalx("writer pool: out of memory");
-	for (size_t i = 0; i < legs->count; i++) {
-		p->stores[i] = leg_store_open(legs_dir, &legs->legs[i], sync, err, errlen);
-		if (p->stores[i] != NULL)
-			leg_store_set_cache(p->stores[i], lim->leg_cache_mib);
-		if (p->stores[i] == NULL) {
-			while (i-- > 0)
-				leg_store_close(p->stores[i]);
-			free(p->stores);
-			free(p);
-			return NULL;
+	/* Every handle opens its legs here, on the loop, before its thread
+	 * starts (pthread_create orders these writes before the thread). */
+	for (int i = 0; i < p->nwriters; i++) {
+		struct writer *w = &p->writers[i];
+
+		w->index = i;
+		w->codes = calloc(LEGS_MAX, sizeof *w->codes);
+		if (w->codes == NULL)
+			fatalx("writer pool: out of memory");
+		if ((w->sw = store_writer_open(st, &serr)) == NULL)
+			goto fail;
+		for (size_t l = (size_t)i; l < legs->count; l += (size_t)p->nwriters) {
+			if (store_writer_add_leg(w->sw, l, &legs->legs[l], p->cache_mib, &serr) == -1)
+				goto fail;
+			snprintf(w->codes[l], sizeof w->codes[l], "%s", legs->legs[l].code);
+			w->nlegs = l + 1;
 		}
 	}
 	p->done_ev = event_new(base, -1, 0, writer_deliver, p);
-	p->nwriters = (int)lim->writers;
-	p->writers = calloc((size_t)p->nwriters, sizeof *p->writers);
-	if (p->done_ev == NULL || p->writers == NULL)
+	if (p->done_ev == NULL)
 		fatalx("writer pool: out of memory");
 	for (int i = 0; i < p->nwriters; i++) {
 		struct writer *w = &p->writers[i];
 
 		w->pool = p;
-		w->index = i;
 		w->tail = &w->head;
 		w->staged_tail = &w->staged;
 		w->scratch = calloc(p->batch_max, sizeof *w->scratch);
 		w->leg_start = calloc(LEGS_MAX + 1, sizeof *w->leg_start);
-		if (w->scratch == NULL || w->leg_start == NULL)
+		w->adds = calloc(LEGS_MAX, sizeof *w->adds);
+		if (w->scratch == NULL || w->leg_start == NULL || w->adds == NULL)
 			fatalx("writer pool: out of memory");
 		pthread_mutex_init(&w->mu, NULL);
 		pthread_cond_init(&w->cv, NULL);
@@ -286,21 +347,37 @@ writer_pool_start(struct event_base *base, const struct leg_table *legs, const c
 			fatalx("writer pool: cannot start writer %d", i);
 	}
 	return p;
+
+fail:
+	snprintf(err, errlen, "%s", serr.message);
+	for (int i = 0; i < p->nwriters; i++) {
+		store_writer_close(p->writers[i].sw);
+		free(p->writers[i].codes);
+	}
+	pthread_mutex_destroy(&p->done_mu);
+	free(p->writers);
+	free(p);
+	return NULL;
 }
 
 int
-writer_pool_add_leg(struct writer_pool *p, struct leg_store *store)
+writer_pool_add_leg(struct writer_pool *p, const struct leg *leg)
 {
+	struct writer *w;
+
 	if (p->nlegs == LEGS_MAX)
 		return -1;
-	p->stores[p->nlegs++] = store;
+	w = &p->writers[p->nlegs % (size_t)p->nwriters];
+	/* Handed over under the queue lock: the writer takes it before any
+	 * update of the leg, which can only be queued after this. */
+	pthread_mutex_lock(&w->mu);
+	w->adds[w->nadds].index = p->nlegs;
+	w->adds[w->nadds].leg = *leg;
+	w->nadds++;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	p->nlegs++;
 	return 0;
-}
-
-size_t
-writer_pool_legs(const struct writer_pool *p)
-{
-	return p->nlegs;
 }
 
 void
@@ -379,17 +456,17 @@ writer_pool_stop(struct writer_pool *p)
 	}
 	for (int i = 0; i < p->nwriters; i++) {
 		pthread_join(p->writers[i].thread, NULL);
+		store_writer_close(p->writers[i].sw);
 		free(p->writers[i].scratch);
 		free(p->writers[i].leg_start);
+		free(p->writers[i].adds);
+		free(p->writers[i].codes);
 		pthread_mutex_destroy(&p->writers[i].mu);
 		pthread_cond_destroy(&p->writers[i].cv);
 	}
 	writer_deliver(-1, 0, p);
-	for (size_t i = 0; i < p->nlegs; i++)
-		leg_store_close(p->stores[i]);
 	event_free(p->done_ev);
 	pthread_mutex_destroy(&p->done_mu);
-	free(p->stores);
 	free(p->writers);
 	free(p);
 }

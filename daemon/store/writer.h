@@ -1,5 +1,5 @@
 /*
- * The writers: threads that each own some legs' SQLite files and store what
+ * The writers: threads that each own a store writer handle for some legs and store what
  * the loop queues for those legs, group-committing whatever is queued (up to
  * writer_batch_updates) in one transaction per leg. Completed updates come
  * back to the loop in a list; nothing is acknowledged before that.
@@ -10,12 +10,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "db.h"
 #include "legs.h"
 #include "limit_table.h"
 #include "update_rec.h"
 
 struct event_base;
+struct store;
 struct writer_pool;
 
 typedef void (*writer_done_fn)(struct update_rec *completed, void *arg);
@@ -35,18 +35,17 @@ struct writer_stats {
 	double commit_seconds;	/* the sum of those times */
 };
 
-/* Opens every leg's file (migrating it) and starts the threads. NULL with
- * err filled if a file cannot be opened. */
-struct writer_pool *writer_pool_start(struct event_base *base, const struct leg_table *legs,
-    const char *legs_dir, enum store_sync sync, const struct limits *lim, writer_done_fn done,
-    void *arg, char *err, size_t errlen);
+/* Opens a writer handle of st per thread, gives each its legs (leg i to
+ * writer i % writers) and starts the threads. NULL with err filled if a
+ * leg cannot be opened. */
+struct writer_pool *writer_pool_start(struct event_base *base, struct store *st,
+    const struct leg_table *legs, const struct limits *lim, writer_done_fn done, void *arg,
+    char *err, size_t errlen);
 
-struct leg_store;
-/* A leg added by a reload: its store (opened and migrated off the loop)
- * takes the next leg index. Loop thread; -1 when LEGS_MAX are open. */
-int writer_pool_add_leg(struct writer_pool *p, struct leg_store *store);
-/* Legs the pool stores. */
-size_t writer_pool_legs(const struct writer_pool *p);
+/* A leg added by a reload, prepared off the loop (store_leg_prepare()),
+ * takes the next leg index; its writer thread takes it before any of its
+ * updates. Loop thread; -1 when LEGS_MAX are open. */
+int writer_pool_add_leg(struct writer_pool *p, const struct leg *leg);
 
 /* Stages r for its leg's writer (loop thread). Nothing reaches the writers
  * until writer_pool_flush(), so a batch costs one lock per writer. The

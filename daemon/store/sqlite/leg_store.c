@@ -180,12 +180,6 @@ leg_store_close(struct leg_store *s)
 	free(s);
 }
 
-const char *
-leg_store_path(const struct leg_store *s)
-{
-	return s->path;
-}
-
 void
 leg_store_set_cache(struct leg_store *s, int64_t mib)
 {

@@ -30,7 +30,6 @@ void leg_store_close(struct leg_store *s);
 int leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n,
     struct store_error *err);
 
-const char *leg_store_path(const struct leg_store *s);
 const char *leg_store_code(const struct leg_store *s);
 /* Sets the writer connection's page cache (leg_cache_mib). */
 void leg_store_set_cache(struct leg_store *s, int64_t mib);

@@ -28,6 +28,13 @@ writer_leg_prepare(void *store, const struct leg *leg, struct store_error *err)
 	return 0;
 }
 
+static void
+writer_leg_where(void *store, const struct leg *leg, char *buf, size_t len)
+{
+	if (sqlite_leg_path(store, leg->code, buf, len) == -1)
+		snprintf(buf, len, "%s.db", leg->code);
+}
+
 static void *
 writer_open(void *store, struct store_error *err)
 {
@@ -89,8 +96,13 @@ writer_append(void *arg, size_t index, struct update_rec **recs, size_t n,
 {
 	struct leg_store *ls = leg_of(arg, index, err);
 
-	if (ls == NULL)
+	if (ls == NULL) {
+		/* the leg could not be taken (writer_add_leg failed): its
+		 * updates fail as a failed transaction's would */
+		for (size_t k = 0; k < n; k++)
+			recs[k]->result = REC_FAILED;
 		return -1;
+	}
 	return leg_store_append(ls, recs, n, err);
 }
 
@@ -108,6 +120,7 @@ writer_retain_step(void *arg, size_t index, int64_t cutoff_ms, size_t max_units,
 
 const struct store_writer_ops sqlite_writer_ops = {
 	.leg_prepare = writer_leg_prepare,
+	.leg_where = writer_leg_where,
 	.open = writer_open,
 	.close = writer_close,
 	.add_leg = writer_add_leg,
