@@ -6,6 +6,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "server.h"
 #include "timeutil.h"
@@ -38,7 +39,7 @@ auth_check_start(struct auth_check *ck, struct server *srv, unsigned long long c
 	auth_peer_address(peer, ck->addr, sizeof ck->addr);
 	g = auth_throttle_begin(srv->throttle, ck->addr, time_mono_ms(), l, &wait_ms);
 	if (g != AUTH_GATE_OK) {
-		server_count_refused(srv, g == AUTH_GATE_PER_IP ? REFUSE_AUTH_CHECKS_PER_IP :
+		counters_refused(&srv->counters, g == AUTH_GATE_PER_IP ? REFUSE_AUTH_CHECKS_PER_IP :
 		    REFUSE_AUTH_CHECKS_MAX);
 		log_warnx("conn=%llu peer=%s credential check refused reason=%s in_flight=%u",
 		    conn_id, peer, g == AUTH_GATE_PER_IP ? "auth_checks_per_ip" : "auth_checks_max",

@@ -13,6 +13,7 @@
 #include "auth_check.h"
 #include "carrier.h"
 #include "config.h"
+#include "counters.h"
 #include "ingest_conn.h"
 #include "log.h"
 #include "server.h"
@@ -297,7 +298,7 @@ ingest_auth_recheck(struct server *srv)
 			closed++;
 		} else if (access_credential_same(&srv->cfg->access, c->cred_name, c->cred_hash,
 		    c->carrier->code) == NULL) {
-			srv->counters.auth_failures[AUTH_FAIL_REVOKED]++;
+			counters_auth_failed(&srv->counters, AUTH_FAIL_REVOKED);
 			log_warnx("conn=%llu carrier=%s credential=%s closing: credential revoked",
 			    (unsigned long long)c->id, c->carrier->code, c->cred_name);
 			ingest_conn_close(c, "credential_revoked", CORRIDOR__ERROR_CODE__AUTH_FAILED,

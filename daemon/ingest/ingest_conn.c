@@ -11,6 +11,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "counters.h"
 #include "frame.h"
 #include "ingest_auth.h"
 #include "ingest_flow.h"
@@ -95,7 +96,7 @@ ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 	if (queued > (size_t)c->srv->cfg->limits.output_buffer_bytes) {
 		log_warnx("conn=%llu carrier=%s not reading its answers queued=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", queued);
-		server_count_refused(c->srv, REFUSE_SLOW_READER);
+		counters_refused(&c->srv->counters, REFUSE_SLOW_READER);
 		ingest_conn_close(c, "slow_reader", 0, NULL);
 	}
 }
@@ -184,8 +185,7 @@ ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
 	if (code != 0) {
-		if ((unsigned)code < SERVER_ERROR_CODES)
-			c->srv->counters.session_errors[code]++;
+		counters_session_error(&c->srv->counters, code);
 		ingest_send_error(c, code, message);
 	}
 	bufferevent_disable(c->bev, EV_READ);
@@ -220,7 +220,7 @@ ingest_client_cert_ok(struct ingest_conn *c, const struct carrier *carrier)
 	if (tls_check_carrier_cert(c->bev, c->srv->cfg->tls.carrier.client_cert, carrier->code,
 	    msg, sizeof msg, names, sizeof names) == 0)
 		return true;
-	server_count_refused(c->srv, REFUSE_CLIENT_CERT);
+	counters_refused(&c->srv->counters, REFUSE_CLIENT_CERT);
 	log_warnx("conn=%llu peer=%s refused reason=client_cert carrier=%s cert_names=\"%s\"",
 	    (unsigned long long)c->id, c->peer, carrier->code, names);
 	ingest_conn_close(c, "client_cert", CORRIDOR__ERROR_CODE__AUTH_FAILED, msg);
@@ -457,7 +457,7 @@ ingest_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state != INGEST_HELLO && c->state != INGEST_STREAMING)
 		return;
-	server_count_refused(c->srv, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
+	counters_refused(&c->srv->counters, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
 	log_warnx("conn=%llu carrier=%s peer=%s timeout reason=%s buffered=%zu tls_handshake=%s",
 	    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 	    hello ? "handshake_deadline" : "frame_deadline",
@@ -501,7 +501,7 @@ ingest_tls_failed(struct ingest_conn *c)
 
 	if (!tls_failure(c->bev, why, sizeof why, &plaintext))
 		return false;
-	server_count_refused(c->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	counters_refused(&c->srv->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
 	log_warnx("conn=%llu peer=%s refused reason=%s error=\"%s\"", (unsigned long long)c->id,
 	    c->peer, plaintext ? "tls_required" : "tls", why);
 	if (plaintext)
@@ -533,7 +533,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* nothing more reaches a peer that takes nothing: no Error frame */
-		server_count_refused(c->srv, REFUSE_WRITE_TIMEOUT);
+		counters_refused(&c->srv->counters, REFUSE_WRITE_TIMEOUT);
 		log_warnx("conn=%llu carrier=%s peer=%s timeout reason=write_timeout unread=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 		    evbuffer_get_length(bufferevent_get_output(c->bev)));
@@ -554,7 +554,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		    "paused=%u", (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
 		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)), queued,
 		    c->paused);
-		server_count_refused(c->srv, REFUSE_IDLE);
+		counters_refused(&c->srv->counters, REFUSE_IDLE);
 		ingest_conn_close(c, "idle_timeout", CORRIDOR__ERROR_CODE__TIMEOUT,
 		    "nothing received within idle_timeout_s");
 	}

@@ -15,6 +15,7 @@
 
 #include "auth_check.h"
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "qproto.h"
 #include "query_conn.h"
@@ -65,13 +66,13 @@ query_auth_permit(struct query_conn *q, const char *command)
 	for (char *p = word; *p; p++)
 		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '?';
 	if (q->right == RIGHT_NONE) {
-		q->srv->counters.auth_failures[AUTH_FAIL_UNAUTHENTICATED]++;
+		counters_auth_failed(&q->srv->counters, AUTH_FAIL_UNAUTHENTICATED);
 		log_info("conn=%llu peer=%s refused command=%s reason=unauthenticated",
 		    (unsigned long long)q->id, q->peer, word);
 		evbuffer_add_printf(out, "ERR UNAUTHORIZED %s needs the %s right: send AUTH <name> "
 		    "<secret> first\n", word, op_right_name(need));
 	} else {
-		q->srv->counters.auth_failures[AUTH_FAIL_FORBIDDEN]++;
+		counters_auth_failed(&q->srv->counters, AUTH_FAIL_FORBIDDEN);
 		log_info("conn=%llu peer=%s operator=%s refused command=%s reason=forbidden",
 		    (unsigned long long)q->id, q->peer, q->op_name, word);
 		evbuffer_add_printf(out, "ERR FORBIDDEN %s needs the %s right; operator %s has %s\n",

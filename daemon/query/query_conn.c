@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "net_util.h"
 #include "qproto.h"
@@ -238,7 +239,7 @@ query_start(struct query_conn *q, char *line, size_t len)
 	job->line = line;
 	q->job = job;
 	q->state = QUERY_RUNNING;
-	q->srv->counters.queries++;
+	counters_query(&q->srv->counters);
 	workq_submit(q->srv->queries, &job->base);
 	return -1;
 }
@@ -311,7 +312,7 @@ query_process_input(struct query_conn *q)
 				    "len>%zu", (unsigned long long)q->id, q->peer, max);
 				query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 				    "max_query_line_bytes long");
-				server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
+				counters_refused(&q->srv->counters, REFUSE_LINE_TOO_LONG);
 				query_conn_close(q, "line_too_long");
 				return;
 			}
@@ -322,7 +323,7 @@ query_process_input(struct query_conn *q)
 		if ((size_t)eol.pos > max) {
 			query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 			    "max_query_line_bytes long");
-			server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
+			counters_refused(&q->srv->counters, REFUSE_LINE_TOO_LONG);
 			query_conn_close(q, "line_too_long");
 			return;
 		}
@@ -397,7 +398,7 @@ query_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (q->state == QUERY_CLOSING)
 		return;
-	server_count_refused(q->srv, handshake ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_LINE_DEADLINE);
+	counters_refused(&q->srv->counters, handshake ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_LINE_DEADLINE);
 	log_warnx("conn=%llu peer=%s operator timeout reason=%s buffered=%zu",
 	    (unsigned long long)q->id, q->peer, handshake ? "handshake_deadline" :
 	    "query_line_deadline", evbuffer_get_length(bufferevent_get_input(q->bev)));
@@ -425,7 +426,7 @@ query_tls_failed(struct query_conn *q)
 
 	if (!tls_failure(q->bev, why, sizeof why, &plaintext))
 		return false;
-	server_count_refused(q->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	counters_refused(&q->srv->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
 	log_warnx("conn=%llu peer=%s operator refused reason=%s error=\"%s\"",
 	    (unsigned long long)q->id, q->peer, plaintext ? "tls_required" : "tls", why);
 	if (plaintext)
@@ -460,7 +461,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* nothing more can reach a peer that takes nothing: no ERR, no flush */
-		server_count_refused(q->srv, REFUSE_WRITE_TIMEOUT);
+		counters_refused(&q->srv->counters, REFUSE_WRITE_TIMEOUT);
 		log_warnx("conn=%llu peer=%s operator timeout reason=write_timeout unread=%zu",
 		    (unsigned long long)q->id, q->peer,
 		    evbuffer_get_length(bufferevent_get_output(q->bev)));
@@ -471,7 +472,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
 	    q->state != QUERY_CLOSING) {
-		server_count_refused(q->srv, REFUSE_IDLE);
+		counters_refused(&q->srv->counters, REFUSE_IDLE);
 		log_info("conn=%llu peer=%s operator timeout reason=idle", (unsigned long long)q->id,
 		    q->peer);
 		query_reply_err(q, "IDLE_TIMEOUT", "nothing received within idle_timeout_s");

@@ -11,6 +11,7 @@
 #include <event2/http.h>
 
 #include "conn_limits.h"
+#include "counters.h"
 #include "log.h"
 #include "net_util.h"
 #include "server.h"
@@ -69,7 +70,7 @@ metrics_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	server_count_refused(c->owner->srv, REFUSE_HANDSHAKE_DEADLINE);
+	counters_refused(&c->owner->srv->counters, REFUSE_HANDSHAKE_DEADLINE);
 	log_warnx("conn=%llu peer=%s metrics closed reason=request_deadline "
 	    "handshake_timeout_s=%lld", (unsigned long long)c->id, c->peer,
 	    (long long)c->owner->srv->cfg->limits.handshake_timeout_s);
@@ -103,7 +104,7 @@ metrics_conn_admit(struct metrics_conn *c, evutil_socket_t fd)
 	}
 	net_format_peer((struct sockaddr *)&ss, c->peer, sizeof c->peer);
 	if (mc->nadmitted >= (size_t)share) {
-		server_count_refused(srv, REFUSE_TOTAL);
+		counters_refused(&srv->counters, REFUSE_TOTAL);
 		log_warnx("metrics connection refused peer=%s reason=max_metrics_connections "
 		    "connections=%zu max_metrics_connections=%lld", c->peer, mc->nadmitted,
 		    (long long)share);

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "counters.h"
 #include "ingest_auth.h"
 #include "leg_store.h"
 #include "log.h"
@@ -159,7 +160,7 @@ reload_failed(struct server *srv, const char *why)
 	char line[512];
 	const char *p = why;
 
-	srv->counters.reloads_failed++;
+	counters_reload(&srv->counters, false);
 	/* one log line per problem the file has */
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
@@ -268,7 +269,7 @@ reload_apply(struct server *srv, struct reload_job *job)
 		    (size_t)next->limits.max_query_line_bytes + 2);
 	closed = ingest_auth_recheck(srv);
 	revoked = query_auth_recheck(srv);
-	srv->counters.reloads_ok++;
+	counters_reload(&srv->counters, true);
 	log_info("reload done file=%s legs=%zu legs_added=%zu carriers=%zu carriers_removed=%zu "
 	    "credentials=%zu operators=%zu sessions_closed=%zu tokens_revoked=%zu",
 	    next->path[0] ? next->path : "-", next->legs.count, legs_added, next->carriers.count,

@@ -58,7 +58,7 @@ server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
 		srv->nconns++;
 		return true;
 	}
-	server_count_refused(srv, *why);
+	counters_refused(&srv->counters, *why);
 	net_format_peer(sa, peer, sizeof peer);
 	log_warnx("%s connection refused peer=%s reason=%s connections=%zu from_peer=%zu "
 	    "max_connections=%lld max_connections_per_ip=%lld", what, peer,
@@ -74,26 +74,12 @@ server_conn_closed(struct server *srv, const struct conn_addr *addr)
 	srv->nconns--;
 }
 
-void
-server_count_refused(struct server *srv, enum refuse_reason why)
-{
-	if ((unsigned)why < REFUSE_REASONS)
-		srv->counters.refused[why]++;
-}
-
-void
-server_count_reject(struct server *srv, Corridor__RejectReason reason)
-{
-	if ((unsigned)reason < SERVER_REJECT_REASONS)
-		srv->counters.updates_rejected[reason]++;
-}
-
 int64_t
 server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
 {
 	char addr[64];
 
-	srv->counters.auth_failures[why]++;
+	counters_auth_failed(&srv->counters, why);
 	auth_peer_address(peer, addr, sizeof addr);
 	return auth_throttle_fail(srv->throttle, addr, time_mono_ms(), &srv->cfg->limits);
 }
@@ -201,14 +187,15 @@ accept_error(struct evconnlistener *l, void *arg)
 	struct server *srv = arg;
 	struct timeval pause = { ACCEPT_PAUSE_S, 0 };
 	int err = EVUTIL_SOCKET_ERROR();
+	uint64_t pauses;
 
 	/* Out of descriptors (EMFILE, ENFILE) or buffers: the waiting connection
 	 * stays in the listen queue and accept would fail again at once, so
 	 * accepting pauses instead of spinning on the error. */
-	srv->counters.accept_pauses++;
+	pauses = counters_accept_paused(&srv->counters);
 	log_warnx("accept failed error=\"%s\" connections=%zu pauses=%llu; pausing accept for "
-	    "%d s", evutil_socket_error_to_string(err), srv->nconns,
-	    (unsigned long long)srv->counters.accept_pauses, ACCEPT_PAUSE_S);
+	    "%d s", evutil_socket_error_to_string(err), srv->nconns, (unsigned long long)pauses,
+	    ACCEPT_PAUSE_S);
 	evconnlistener_disable(l);
 	if (!evtimer_pending(srv->accept_resume_ev, NULL))
 		evtimer_add(srv->accept_resume_ev, &pause);

@@ -17,10 +17,8 @@
 #include "carrier.h"
 #include "config.h"
 #include "conn_limits.h"
+#include "counters.h"
 #include "corridor.pb-c.h"
-
-#define SERVER_REJECT_REASONS 16
-#define SERVER_ERROR_CODES 16
 
 struct event_base;
 struct evconnlistener;
@@ -30,23 +28,6 @@ struct pending_reject;
 struct metrics;
 struct ip_table;
 struct ssl_ctx_st;
-
-struct server_counters {
-	uint64_t updates_received;
-	uint64_t updates_stored;
-	uint64_t updates_duplicate;
-	uint64_t store_failures;	/* updates whose transaction failed (retryable) */
-	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
-	uint64_t refused[REFUSE_REASONS];	/* connections refused or dropped, by reason */
-	uint64_t session_errors[SERVER_ERROR_CODES];	/* Error frames sent, by ErrorCode */
-	uint64_t accept_pauses;		/* accept failed (out of descriptors): paused */
-	uint64_t busy_batches;		/* refused whole because the store was behind */
-	uint64_t pauses;		/* times a carrier connection stopped being read */
-	uint64_t queries;
-	uint64_t leg_stored[LEGS_MAX];	/* updates stored, by leg index */
-	uint64_t auth_failures[AUTH_FAIL_COUNT];
-	uint64_t reloads_ok, reloads_failed;
-};
 
 /* Builds a configuration afresh the way the daemon was started (defaults,
  * the file, the command line); NULL with the problems in err. */
@@ -89,7 +70,7 @@ struct server {
 	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
 	int64_t stop_deadline_ms;
 	bool checkpoint_running;
-	struct server_counters counters;
+	struct counters counters;	/* the shared counters (counters.h) */
 	struct arena decode_arena;	/* one frame at a time, reset after each */
 };
 
@@ -107,8 +88,6 @@ void server_free(struct server *srv);
 bool server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
     struct conn_addr *addr, enum refuse_reason *why);
 void server_conn_closed(struct server *srv, const struct conn_addr *addr);
-void server_count_refused(struct server *srv, enum refuse_reason why);
-void server_count_reject(struct server *srv, Corridor__RejectReason reason);
 /* Counts a failed authentication from peer ("host:port") and returns how
  * long (ms) to wait before refusing it. */
 int64_t server_auth_failed(struct server *srv, enum auth_failure why, const char *peer);
