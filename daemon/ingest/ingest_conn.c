@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "counters.h"
+#include "admission.h"
 #include "frame.h"
 #include "ingest_auth.h"
 #include "ingest_flow.h"
@@ -41,7 +42,7 @@ ingest_conn_free(struct ingest_conn *c)
 	ingest_frame_release(c);
 	ingest_auth_detach(c);
 	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
-	server_conn_closed(srv, &c->addr);
+	admission_closed(&srv->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -52,7 +53,7 @@ ingest_conn_discard(struct ingest_conn *c)
 {
 	ingest_auth_detach(c);
 	TAILQ_REMOVE(&c->srv->ingest_conns, c, entry);
-	server_conn_closed(c->srv, &c->addr);
+	admission_closed(&c->srv->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -600,19 +601,19 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_admit(srv, "carrier", sa, &addr, &why)) {
+	if (!admission_admit(&srv->admission, "carrier", sa, &addr, &why)) {
 		ingest_refuse(srv, fd, why);
 		return;
 	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		log_warnx("carrier connection refused reason=out_of_memory");
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
-	c->id = ++srv->next_conn_id;
+	c->id = admission_next_id(&srv->admission);
 	c->state = INGEST_HELLO;
 	c->max_frame_bytes = (uint32_t)l->max_frame_bytes;
 	c->max_batch_updates = (uint32_t)l->max_batch_updates;
@@ -631,7 +632,7 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 			evutil_closesocket(fd);
 		if (c->deadline_ev != NULL)
 			event_free(c->deadline_ev);
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		free(c);
 		return;
 	}

@@ -13,6 +13,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "admission.h"
 #include "config.h"
 #include "counters.h"
 #include "log.h"
@@ -87,7 +88,7 @@ query_conn_free(struct query_conn *q)
 		q->job->conn = NULL;	/* the worker's answer is dropped */
 	query_auth_detach(q);
 	TAILQ_REMOVE(&q->srv->query_conns, q, entry);
-	server_conn_closed(q->srv, &q->addr);
+	admission_closed(&q->srv->admission, &q->addr);
 	event_free(q->deadline_ev);
 	bufferevent_free(q->bev);
 	free(q);
@@ -498,7 +499,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_admit(srv, "operator", sa, &addr, &why)) {
+	if (!admission_admit(&srv->admission, "operator", sa, &addr, &why)) {
 		const char *msg = why == REFUSE_STOPPING ?
 		    "ERR SHUTTING_DOWN the daemon is stopping\n" : why == REFUSE_PER_IP ?
 		    "ERR TOO_MANY_CONNECTIONS too many connections from this address "
@@ -514,12 +515,12 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 	}
 	q = calloc(1, sizeof *q);
 	if (q == NULL) {
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
 	q->srv = srv;
-	q->id = ++srv->next_conn_id;
+	q->id = admission_next_id(&srv->admission);
 	q->state = QUERY_READING;
 	q->addr = addr;
 	net_format_peer(sa, q->peer, sizeof q->peer);
@@ -534,7 +535,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 			evutil_closesocket(fd);
 		if (q->deadline_ev != NULL)
 			event_free(q->deadline_ev);
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		free(q);
 		return;
 	}

@@ -18,6 +18,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 
+#include "admission.h"
 #include "config.h"
 #include "log.h"
 #include "metrics_conn.h"
@@ -163,7 +164,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	metrics_one(b, "corridor_pauses_total", "counter",
 	    "Times a carrier connection stopped being read (flow control).", k->pauses);
 	metrics_one(b, "corridor_connections", "gauge",
-	    "Carrier, operator and metrics connections open.", srv->nconns);
+	    "Carrier, operator and metrics connections open.", admission_count(&srv->admission));
 	metrics_head(b, "corridor_connections_refused_total", "counter",
 	    "Connections refused at accept or dropped by a limit, by reason.");
 	for (int r = 0; r < REFUSE_REASONS; r++)

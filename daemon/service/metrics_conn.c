@@ -10,6 +10,7 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "admission.h"
 #include "conn_limits.h"
 #include "counters.h"
 #include "log.h"
@@ -42,7 +43,7 @@ metrics_conn_free(struct metrics_conn *c)
 	if (c->state == MC_ADMITTED) {
 		TAILQ_REMOVE(&mc->admitted, c, entry);
 		mc->nadmitted--;
-		server_conn_closed(mc->srv, &c->addr);
+		admission_closed(&mc->srv->admission, &c->addr);
 	} else
 		TAILQ_REMOVE(&mc->unchecked, c, entry);
 	event_free(c->deadline_ev);
@@ -108,7 +109,7 @@ metrics_conn_admit(struct metrics_conn *c, evutil_socket_t fd)
 		log_warnx("metrics connection refused peer=%s reason=max_metrics_connections "
 		    "connections=%zu max_metrics_connections=%lld", c->peer, mc->nadmitted,
 		    (long long)share);
-	} else if (server_admit(srv, "metrics", (struct sockaddr *)&ss, &c->addr, &why))
+	} else if (admission_admit(&srv->admission, "metrics", (struct sockaddr *)&ss, &c->addr, &why))
 		return true;
 	/* tiny, into an empty socket buffer: a non-blocking send cannot stall */
 	if (send(fd, metrics_refusal, sizeof metrics_refusal - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
@@ -173,7 +174,7 @@ metrics_bev_cb(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(c->bev);	/* until admitted, even if evhttp frees it */
 	c->owner = mc;
-	c->id = ++mc->srv->next_conn_id;
+	c->id = admission_next_id(&mc->srv->admission);
 	c->state = MC_UNCHECKED;
 	TAILQ_INSERT_TAIL(&mc->unchecked, c, entry);
 	event_active(mc->admit_ev, EV_TIMEOUT, 0);

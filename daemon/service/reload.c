@@ -146,8 +146,8 @@ static void
 reload_end(struct server *srv)
 {
 	srv->reloading = false;
-	sd_notify_send("READY=1\nSTATUS=connections=%zu legs=%zu carriers=%zu", srv->nconns,
-	    srv->cfg->legs.count, srv->cfg->carriers.count);
+	sd_notify_send("READY=1\nSTATUS=connections=%zu legs=%zu carriers=%zu",
+	    admission_count(&srv->admission), srv->cfg->legs.count, srv->cfg->carriers.count);
 	if (srv->reload_again && !srv->stopping) {
 		srv->reload_again = false;
 		reload_begin(srv);

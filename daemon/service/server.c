@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
+#include "admission.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
 #include "listen_fds.h"
@@ -37,42 +38,6 @@
 #define CHECKPOINT_INTERVAL_MS 1000
 #define STOP_POLL_MS 20
 #define ACCEPT_PAUSE_S 1
-
-bool
-server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
-    struct conn_addr *addr, enum refuse_reason *why)
-{
-	const struct limits *l = &srv->cfg->limits;
-	char peer[64];
-
-	conn_addr_from(sa, addr);
-	if (srv->stopping)
-		*why = REFUSE_STOPPING;
-	else if (srv->nconns >= (size_t)l->max_connections)
-		*why = REFUSE_TOTAL;
-	else if (ip_table_count(srv->per_ip, addr) >= (size_t)l->max_connections_per_ip)
-		*why = REFUSE_PER_IP;
-	else if (ip_table_add(srv->per_ip, addr) == -1)
-		*why = REFUSE_TOTAL;	/* out of memory for one more address */
-	else {
-		srv->nconns++;
-		return true;
-	}
-	counters_refused(&srv->counters, *why);
-	net_format_peer(sa, peer, sizeof peer);
-	log_warnx("%s connection refused peer=%s reason=%s connections=%zu from_peer=%zu "
-	    "max_connections=%lld max_connections_per_ip=%lld", what, peer,
-	    refuse_reason_name(*why), srv->nconns, ip_table_count(srv->per_ip, addr),
-	    (long long)l->max_connections, (long long)l->max_connections_per_ip);
-	return false;
-}
-
-void
-server_conn_closed(struct server *srv, const struct conn_addr *addr)
-{
-	ip_table_remove(srv->per_ip, addr);
-	srv->nconns--;
-}
 
 int64_t
 server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
@@ -122,7 +87,8 @@ checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 	marks_checkpoint(srv);
 	retention_tick(srv);
 	/* the tick is a second: stored since the last one is the rate */
-	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s", srv->nconns,
+	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s",
+	    admission_count(&srv->admission),
 	    (unsigned long long)(stored - srv->status_last_stored),
 	    writer_pool_backlog(srv->writers), srv->stopping ? " stopping" : "");
 	srv->status_last_stored = stored;
@@ -194,8 +160,8 @@ accept_error(struct evconnlistener *l, void *arg)
 	 * accepting pauses instead of spinning on the error. */
 	pauses = counters_accept_paused(&srv->counters);
 	log_warnx("accept failed error=\"%s\" connections=%zu pauses=%llu; pausing accept for "
-	    "%d s", evutil_socket_error_to_string(err), srv->nconns, (unsigned long long)pauses,
-	    ACCEPT_PAUSE_S);
+	    "%d s", evutil_socket_error_to_string(err), admission_count(&srv->admission),
+	    (unsigned long long)pauses, ACCEPT_PAUSE_S);
 	evconnlistener_disable(l);
 	if (!evtimer_pending(srv->accept_resume_ev, NULL))
 		evtimer_add(srv->accept_resume_ev, &pause);
@@ -317,9 +283,11 @@ server_begin_stop(struct server *srv, const char *why)
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	admission_stop(&srv->admission);
 	sd_notify_send("STOPPING=1\nSTATUS=stopping: committing and acknowledging what was read");
 	srv->stop_deadline_ms = time_mono_ms() + srv->cfg->limits.shutdown_deadline_s * 1000;
-	log_info("stopping reason=%s connections=%zu backlog=%zu", why, srv->nconns,
+	log_info("stopping reason=%s connections=%zu backlog=%zu", why,
+	    admission_count(&srv->admission),
 	    writer_pool_backlog(srv->writers));
 	evconnlistener_free(srv->carrier_listener);
 	evconnlistener_free(srv->query_listener);
@@ -399,9 +367,9 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	if (cfg->access.nops == 0)
 		log_warnx("no operator tokens configured ([operators]): only PING and HELP answer");
 
-	srv->per_ip = ip_table_new();
 	srv->accept_resume_ev = evtimer_new(srv->base, resume_accept, srv);
-	if (srv->per_ip == NULL || srv->accept_resume_ev == NULL)
+	if (admission_init(&srv->admission, &srv->cfg, &srv->counters) == -1 ||
+	    srv->accept_resume_ev == NULL)
 		fatalx("out of memory for the connection limits");
 	srv->carrier_tls = tls_for(srv, &cfg->tls.carrier, "carriers");
 	srv->query_tls = tls_for(srv, &cfg->tls.query, "operators");
@@ -483,7 +451,7 @@ server_free(struct server *srv)
 	if (srv->stop_ev != NULL)
 		event_free(srv->stop_ev);
 	event_free(srv->accept_resume_ev);
-	ip_table_free(srv->per_ip);
+	admission_free(&srv->admission);
 	tls_ctx_free(srv->carrier_tls);
 	tls_ctx_free(srv->query_tls);
 	event_free(srv->checkpoint_ev);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "admission.h"
 #include "arena.h"
 #include "auth_throttle.h"
 #include "carrier.h"
@@ -50,7 +51,6 @@ struct server {
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
 	struct event *accept_resume_ev;	/* re-enables accepting after a pause */
-	struct ip_table *per_ip;	/* open connections by peer address */
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
@@ -63,8 +63,7 @@ struct server {
 
 	TAILQ_HEAD(, ingest_conn) ingest_conns;
 	TAILQ_HEAD(, query_conn) query_conns;
-	size_t nconns;
-	uint64_t next_conn_id;
+	struct admission admission;	/* who may connect; connection ids (admission.h) */
 
 	bool stopping;
 	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
@@ -82,12 +81,6 @@ void server_init(struct server *srv, struct config *cfg, server_config_loader lo
 int server_run(struct server *srv);
 void server_free(struct server *srv);
 
-/* For the connections. A new connection is admitted (and counted, in total
- * and for its address, until server_conn_closed) or refused with *why; what
- * is "carrier" or "operator" for the log. */
-bool server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
-    struct conn_addr *addr, enum refuse_reason *why);
-void server_conn_closed(struct server *srv, const struct conn_addr *addr);
 /* Counts a failed authentication from peer ("host:port") and returns how
  * long (ms) to wait before refusing it. */
 int64_t server_auth_failed(struct server *srv, enum auth_failure why, const char *peer);
