@@ -112,7 +112,7 @@ refusal_fire(evutil_socket_t fd, short what, void *arg)
 static void
 refuse(struct query_conn *q, enum auth_failure why, const char *name)
 {
-	int64_t delay = server_auth_failed(q->srv, why, q->peer);
+	int64_t delay = auth_check_failed(&q->srv->checker, why, q->peer);
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	struct query_refusal *r = calloc(1, sizeof *r);
 	char shown[ACCESS_NAME_MAX];
@@ -238,11 +238,11 @@ query_auth_begin(struct query_conn *q, char *line)
 	job->op = op;
 	OPENSSL_cleanse(line, linelen);
 	free(line);
-	gate = auth_check_start(&job->check, srv, (unsigned long long)q->id, q->peer);
+	gate = auth_check_start(&job->check, &srv->checker, (unsigned long long)q->id, q->peer);
 	if (gate != AUTH_GATE_OK) {
 		/* nothing was checked: the connection stays and may try again */
 		job_free(job);
-		auth_check_busy_message(gate, srv, busy, sizeof busy);
+		auth_check_busy_message(gate, &srv->checker, busy, sizeof busy);
 		evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR BUSY %s\n", busy);
 		return;
 	}

@@ -39,16 +39,6 @@
 #define STOP_POLL_MS 20
 #define ACCEPT_PAUSE_S 1
 
-int64_t
-server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
-{
-	char addr[64];
-
-	counters_auth_failed(&srv->counters, why);
-	auth_peer_address(peer, addr, sizeof addr);
-	return auth_throttle_fail(srv->throttle, addr, time_mono_ms(), &srv->cfg->limits);
-}
-
 static void
 on_flow(evutil_socket_t fd, short what, void *arg)
 {
@@ -362,6 +352,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->throttle = auth_throttle_new((size_t)cfg->limits.auth_fail_addresses);
 	if (srv->throttle == NULL)
 		fatalx("out of memory for the authentication throttle");
+	srv->checker = (struct auth_checker){ srv->base, srv->auth, srv->throttle, &srv->counters,
+	    &srv->cfg };
 	if (cfg->access.ncreds == 0)
 		log_warnx("no carrier credentials configured ([credentials]): no carrier can write");
 	if (cfg->access.nops == 0)

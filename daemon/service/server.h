@@ -14,6 +14,7 @@
 
 #include "admission.h"
 #include "arena.h"
+#include "auth_check.h"
 #include "auth_throttle.h"
 #include "carrier.h"
 #include "config.h"
@@ -46,6 +47,7 @@ struct server {
 	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
 	int query_thread_nice;		/* for the query threads as they start */
 	struct auth_throttle *throttle;
+	struct auth_checker checker;	/* the credential checks' share of the above */
 	struct store *store;		/* the storage backend (store.h) */
 	struct store_catalog *catalog;	/* the checkpoint thread's once running */
 	struct evconnlistener *carrier_listener, *query_listener;
@@ -80,9 +82,5 @@ void server_init(struct server *srv, struct config *cfg, server_config_loader lo
 /* Runs the loop until a graceful stop has finished; returns the exit code. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);
-
-/* Counts a failed authentication from peer ("host:port") and returns how
- * long (ms) to wait before refusing it. */
-int64_t server_auth_failed(struct server *srv, enum auth_failure why, const char *peer);
 
 #endif
