@@ -229,7 +229,6 @@ reload_apply(struct server *srv, struct reload_job *job)
 {
 	struct config *next = job->next, *old = srv->cfg;
 	size_t legs_added = next->legs.count - job->first_new_leg, dropped = 0, closed, revoked;
-	struct query_conn *q;
 
 	for (size_t i = job->first_new_leg; i < next->legs.count; i++) {
 		writer_pool_add_leg(srv->writers, job->stores[i]);	/* room: checked at start */
@@ -264,11 +263,9 @@ reload_apply(struct server *srv, struct reload_job *job)
 	job->next = NULL;
 	log_set_level(next->log_level);
 	srv->decode_arena.limit = (size_t)next->limits.max_decode_bytes;
-	TAILQ_FOREACH(q, &srv->query_conns, entry)
-		bufferevent_setwatermark(q->bev, EV_READ, 0,
-		    (size_t)next->limits.max_query_line_bytes + 2);
+	query_service_reconfigured(&srv->query);
 	closed = ingest_auth_recheck(srv);
-	revoked = query_auth_recheck(srv);
+	revoked = query_auth_recheck(&srv->query);
 	counters_reload(&srv->counters, true);
 	log_info("reload done file=%s legs=%zu legs_added=%zu carriers=%zu carriers_removed=%zu "
 	    "credentials=%zu operators=%zu sessions_closed=%zu tokens_revoked=%zu",

@@ -120,7 +120,7 @@ accept_operator(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
     void *arg)
 {
 	(void)l;
-	query_conn_accept(arg, fd, sa, salen);
+	query_conn_accept(&((struct server *)arg)->query, fd, sa, salen);
 }
 
 static void
@@ -259,7 +259,7 @@ stop_poll(evutil_socket_t fd, short what, void *arg)
 		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
 		    "the daemon is stopping; reconnect later");
 	}
-	if (TAILQ_EMPTY(&srv->ingest_conns) && TAILQ_EMPTY(&srv->query_conns))
+	if (TAILQ_EMPTY(&srv->ingest_conns) && query_service_idle(&srv->query))
 		event_base_loopexit(srv->base, NULL);
 }
 
@@ -268,7 +268,6 @@ server_begin_stop(struct server *srv, const char *why)
 {
 	struct timeval poll = { 0, STOP_POLL_MS * 1000 };
 	struct ingest_conn *c;
-	struct query_conn *q;
 
 	if (srv->stopping)
 		return;
@@ -284,9 +283,7 @@ server_begin_stop(struct server *srv, const char *why)
 	srv->carrier_listener = srv->query_listener = NULL;
 	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
 		ingest_conn_drain(c);
-	TAILQ_FOREACH(q, &srv->query_conns, entry)
-		if (q->state == QUERY_READING)
-			query_conn_close(q, "shutdown");
+	query_service_stop(&srv->query);
 	srv->stop_ev = event_new(srv->base, -1, EV_PERSIST, stop_poll, srv);
 	event_add(srv->stop_ev, &poll);
 }
@@ -315,7 +312,7 @@ log_versions(struct server *srv)
 void
 server_init(struct server *srv, struct config *cfg, server_config_loader load_config)
 {
-	struct workq_ops query_ops = { query_worker_init, query_worker_fini, srv };
+	struct workq_ops query_ops = { query_worker_init, query_worker_fini, &srv->query };
 	struct workq_ops plain_ops = { NULL, NULL, NULL };
 	struct timeval tick = { 0, CHECKPOINT_INTERVAL_MS * 1000 };
 	struct store_error serr;
@@ -325,7 +322,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->load_config = load_config;
 	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
 	TAILQ_INIT(&srv->ingest_conns);
-	TAILQ_INIT(&srv->query_conns);
+	TAILQ_INIT(&srv->query.conns);
 	if ((srv->store = store_open(cfg, &serr)) == NULL)
 		fatalx("store: %s", serr.message);
 	log_versions(srv);
@@ -345,7 +342,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("leg store: %s", err);
 	if (marks_recover(srv, err, sizeof err) == -1)
 		fatalx("recovering acknowledged marks: %s", err);
-	srv->query_thread_nice = (int)cfg->limits.query_thread_nice;
+	srv->query.thread_nice = (int)cfg->limits.query_thread_nice;
+	snprintf(srv->query.legs_dir, sizeof srv->query.legs_dir, "%s", srv->legs_dir);
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 	srv->auth = workq_start(srv->base, "auth", (int)cfg->limits.auth_threads, &plain_ops);
@@ -365,6 +363,13 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("out of memory for the connection limits");
 	srv->carrier_tls = tls_for(srv, &cfg->tls.carrier, "carriers");
 	srv->query_tls = tls_for(srv, &cfg->tls.query, "operators");
+	srv->query.base = srv->base;
+	srv->query.cfg = &srv->cfg;
+	srv->query.counters = &srv->counters;
+	srv->query.admission = &srv->admission;
+	srv->query.checker = &srv->checker;
+	srv->query.tls = srv->query_tls;
+	srv->query.queries = srv->queries;
 	srv->carrier_listener = listen_on(srv, "carriers", cfg->carrier_listen, accept_carrier);
 	srv->query_listener = listen_on(srv, "operators", cfg->query_listen, accept_operator);
 	log_info("tls carriers=%s client_cert=%s operators=%s",
@@ -421,7 +426,6 @@ void
 server_free(struct server *srv)
 {
 	struct ingest_conn *c;
-	struct query_conn *q;
 
 	metrics_stop(srv->metrics);
 	writer_pool_stop(srv->writers);
@@ -431,8 +435,7 @@ server_free(struct server *srv)
 	marks_final_checkpoint(srv);
 	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL)
 		ingest_conn_discard(c);
-	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL)
-		query_conn_discard(q);
+	query_service_discard_all(&srv->query);
 	/* after the connections: a check still queued finds its connection gone */
 	workq_stop(srv->auth);
 	auth_throttle_free(srv->throttle);

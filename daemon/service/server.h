@@ -21,6 +21,7 @@
 #include "conn_limits.h"
 #include "counters.h"
 #include "corridor.pb-c.h"
+#include "query_service.h"
 
 struct event_base;
 struct evconnlistener;
@@ -45,7 +46,6 @@ struct server {
 	struct workq *queries;
 	struct workq *checkpoints;
 	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
-	int query_thread_nice;		/* for the query threads as they start */
 	struct auth_throttle *throttle;
 	struct auth_checker checker;	/* the credential checks' share of the above */
 	struct store *store;		/* the storage backend (store.h) */
@@ -64,9 +64,9 @@ struct server {
 	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
 
 	TAILQ_HEAD(, ingest_conn) ingest_conns;
-	TAILQ_HEAD(, query_conn) query_conns;
 	struct admission admission;	/* who may connect; connection ids (admission.h) */
 
+	struct query_service query;	/* the query port (query_service.h) */
 	bool stopping;
 	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
 	int64_t stop_deadline_ms;
