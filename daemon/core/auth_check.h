@@ -17,12 +17,25 @@
 #include "auth_throttle.h"
 #include "workq.h"
 
+struct config;
+struct counters;
 struct event;
-struct server;
+struct event_base;
+
+/* What the checks of both ports share, wired by the service: the loop, the
+ * auth threads, the failure throttle, the counters and the configuration.
+ * Loop thread only. */
+struct auth_checker {
+	struct event_base *base;
+	struct workq *auth;		/* hashes the secrets */
+	struct auth_throttle *throttle;
+	struct counters *counters;	/* refusals and failures are counted there */
+	struct config *const *cfg;	/* the owner's current snapshot */
+};
 
 struct auth_check {
 	struct workq_job base;	/* first: the workq hands this pointer back */
-	struct server *srv;
+	const struct auth_checker *env;
 	struct event *wait_ev;	/* while it waits its turn; NULL once submitted */
 	atomic_bool cancelled;	/* the peer went: the worker skips the hash */
 	bool hashed;		/* set by the worker: a secret was compared */
@@ -36,10 +49,15 @@ struct auth_check {
  * from peer and submits it, at once or after its wait. Returns AUTH_GATE_OK,
  * or the cap that refuses it (logged and counted; nothing is held, the
  * caller refuses the peer with a message from auth_check_busy_message()). */
-enum auth_gate auth_check_start(struct auth_check *ck, struct server *srv,
+enum auth_gate auth_check_start(struct auth_check *ck, const struct auth_checker *env,
     unsigned long long conn_id, const char *peer);
 /* What a refused peer is told. */
-void auth_check_busy_message(enum auth_gate g, const struct server *srv, char *buf, size_t len);
+void auth_check_busy_message(enum auth_gate g, const struct auth_checker *env, char *buf,
+    size_t len);
+/* Counts a failed authentication from peer ("host:port") and returns how
+ * long (ms) to wait before refusing it. */
+int64_t auth_check_failed(const struct auth_checker *env, enum auth_failure why,
+    const char *peer);
 /* The connection goes. true: ck was still waiting and is released, the
  * caller frees it; false: it is with the auth threads, and its done() will
  * come (with the hash skipped if it has not started). */

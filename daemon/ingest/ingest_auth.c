@@ -13,6 +13,7 @@
 #include "auth_check.h"
 #include "carrier.h"
 #include "config.h"
+#include "counters.h"
 #include "ingest_conn.h"
 #include "log.h"
 #include "server.h"
@@ -73,7 +74,7 @@ static void
 refuse(struct ingest_conn *c, enum auth_failure why, Corridor__ErrorCode code,
     const char *fmt, ...)
 {
-	int64_t delay = server_auth_failed(c->srv, why, c->peer);
+	int64_t delay = auth_check_failed(&c->srv->checker, why, c->peer);
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	struct ingest_refusal *r = calloc(1, sizeof *r);
 	va_list ap;
@@ -248,11 +249,11 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->auth_job = job;
 	c->state = INGEST_AUTH;
-	gate = auth_check_start(&job->check, srv, (unsigned long long)c->id, c->peer);
+	gate = auth_check_start(&job->check, &srv->checker, (unsigned long long)c->id, c->peer);
 	if (gate != AUTH_GATE_OK) {
 		c->auth_job = NULL;
 		job_free(job);
-		auth_check_busy_message(gate, srv, busy, sizeof busy);
+		auth_check_busy_message(gate, &srv->checker, busy, sizeof busy);
 		/* retryable, as a full connection table is: nothing was checked */
 		ingest_conn_close(c, gate == AUTH_GATE_PER_IP ? "auth_checks_per_ip" :
 		    "auth_checks_max", CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS, busy);
@@ -297,7 +298,7 @@ ingest_auth_recheck(struct server *srv)
 			closed++;
 		} else if (access_credential_same(&srv->cfg->access, c->cred_name, c->cred_hash,
 		    c->carrier->code) == NULL) {
-			srv->counters.auth_failures[AUTH_FAIL_REVOKED]++;
+			counters_auth_failed(&srv->counters, AUTH_FAIL_REVOKED);
 			log_warnx("conn=%llu carrier=%s credential=%s closing: credential revoked",
 			    (unsigned long long)c->id, c->carrier->code, c->cred_name);
 			ingest_conn_close(c, "credential_revoked", CORRIDOR__ERROR_CODE__AUTH_FAILED,

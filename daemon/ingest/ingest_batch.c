@@ -11,6 +11,7 @@
 
 
 #include "carrier.h"
+#include "counters.h"
 #include "ingest_auth.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
@@ -27,7 +28,7 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 {
 	struct carrier *carrier = c->carrier;
 
-	server_count_reject(c->srv, rej->reason);
+	counters_rejected(&c->srv->counters, rej->reason);
 	carrier->rejected++;
 	log_info("conn=%llu carrier=%s rejected seq=%llu reason=%s retryable=%d msg=\"%s\"",
 	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
@@ -45,7 +46,7 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 static void
 ingest_count_received(struct ingest_conn *c)
 {
-	c->srv->counters.updates_received++;
+	counters_received(&c->srv->counters);
 	c->carrier->received++;
 }
 
@@ -119,14 +120,14 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 
 	snprintf(rej.message, sizeof rej.message, "the store is %zu updates behind; resend later",
 	    writer_pool_backlog(c->srv->writers));
-	c->srv->counters.busy_batches++;
+	counters_busy_batch(&c->srv->counters);
 	log_info("conn=%llu carrier=%s busy updates=%zu backlog=%zu", (unsigned long long)c->id,
 	    carrier->code, b->n_updates, writer_pool_backlog(c->srv->writers));
 	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
 		uint64_t seq = b->updates[i]->has_seq ? b->updates[i]->seq : 0;
 
 		ingest_count_received(c);
-		server_count_reject(c->srv, rej.reason);
+		counters_rejected(&c->srv->counters, rej.reason);
 		carrier->rejected++;
 		ingest_conn_send_rejection(c, seq, &rej);
 	}
@@ -176,7 +177,7 @@ ingest_reject_reused(struct server *srv, const struct update_rec *r)
 	snprintf(rej.message, sizeof rej.message, "seq %llu already names another update of "
 	    "%s (stored with other content, or on another leg, or rejected); a seq names one "
 	    "update: send this one under a new seq", (unsigned long long)r->seq, carrier->code);
-	server_count_reject(srv, rej.reason);
+	counters_rejected(&srv->counters, rej.reason);
 	carrier->rejected++;
 	log_info("conn=%llu carrier=%s rejected seq=%llu reason=SEQ_REUSED retryable=0 leg=%s "
 	    "resend=%d", carrier->session != NULL ? (unsigned long long)carrier->session->id : 0ULL,
@@ -207,19 +208,18 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 
 			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
 			    store_error_kind_name(r->fail_kind));
-			srv->counters.store_failures++;
-			server_count_reject(srv, rej.reason);
+			counters_store_failed(&srv->counters);
+			counters_rejected(&srv->counters, rej.reason);
 			if (carrier->session != NULL)
 				ingest_conn_send_rejection(carrier->session, r->seq, &rej);
 			continue;
 		}
 		if (r->result == REC_STORED) {
 			carrier->stored++;
-			srv->counters.updates_stored++;
-			srv->counters.leg_stored[r->leg_index]++;
+			counters_stored(&srv->counters, r->leg_index);
 		} else {
 			carrier->duplicates++;
-			srv->counters.updates_duplicate++;
+			counters_duplicate(&srv->counters);
 			if (carrier->session != NULL)
 				carrier->session->ack_wanted = true;	/* the Ack again */
 		}

@@ -11,6 +11,8 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "counters.h"
+#include "admission.h"
 #include "frame.h"
 #include "ingest_auth.h"
 #include "ingest_flow.h"
@@ -40,7 +42,7 @@ ingest_conn_free(struct ingest_conn *c)
 	ingest_frame_release(c);
 	ingest_auth_detach(c);
 	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
-	server_conn_closed(srv, &c->addr);
+	admission_closed(&srv->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -51,7 +53,7 @@ ingest_conn_discard(struct ingest_conn *c)
 {
 	ingest_auth_detach(c);
 	TAILQ_REMOVE(&c->srv->ingest_conns, c, entry);
-	server_conn_closed(c->srv, &c->addr);
+	admission_closed(&c->srv->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -95,7 +97,7 @@ ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 	if (queued > (size_t)c->srv->cfg->limits.output_buffer_bytes) {
 		log_warnx("conn=%llu carrier=%s not reading its answers queued=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", queued);
-		server_count_refused(c->srv, REFUSE_SLOW_READER);
+		counters_refused(&c->srv->counters, REFUSE_SLOW_READER);
 		ingest_conn_close(c, "slow_reader", 0, NULL);
 	}
 }
@@ -184,8 +186,7 @@ ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
 	if (code != 0) {
-		if ((unsigned)code < SERVER_ERROR_CODES)
-			c->srv->counters.session_errors[code]++;
+		counters_session_error(&c->srv->counters, code);
 		ingest_send_error(c, code, message);
 	}
 	bufferevent_disable(c->bev, EV_READ);
@@ -220,7 +221,7 @@ ingest_client_cert_ok(struct ingest_conn *c, const struct carrier *carrier)
 	if (tls_check_carrier_cert(c->bev, c->srv->cfg->tls.carrier.client_cert, carrier->code,
 	    msg, sizeof msg, names, sizeof names) == 0)
 		return true;
-	server_count_refused(c->srv, REFUSE_CLIENT_CERT);
+	counters_refused(&c->srv->counters, REFUSE_CLIENT_CERT);
 	log_warnx("conn=%llu peer=%s refused reason=client_cert carrier=%s cert_names=\"%s\"",
 	    (unsigned long long)c->id, c->peer, carrier->code, names);
 	ingest_conn_close(c, "client_cert", CORRIDOR__ERROR_CODE__AUTH_FAILED, msg);
@@ -457,7 +458,7 @@ ingest_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state != INGEST_HELLO && c->state != INGEST_STREAMING)
 		return;
-	server_count_refused(c->srv, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
+	counters_refused(&c->srv->counters, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
 	log_warnx("conn=%llu carrier=%s peer=%s timeout reason=%s buffered=%zu tls_handshake=%s",
 	    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 	    hello ? "handshake_deadline" : "frame_deadline",
@@ -501,7 +502,7 @@ ingest_tls_failed(struct ingest_conn *c)
 
 	if (!tls_failure(c->bev, why, sizeof why, &plaintext))
 		return false;
-	server_count_refused(c->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	counters_refused(&c->srv->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
 	log_warnx("conn=%llu peer=%s refused reason=%s error=\"%s\"", (unsigned long long)c->id,
 	    c->peer, plaintext ? "tls_required" : "tls", why);
 	if (plaintext)
@@ -533,7 +534,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* nothing more reaches a peer that takes nothing: no Error frame */
-		server_count_refused(c->srv, REFUSE_WRITE_TIMEOUT);
+		counters_refused(&c->srv->counters, REFUSE_WRITE_TIMEOUT);
 		log_warnx("conn=%llu carrier=%s peer=%s timeout reason=write_timeout unread=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 		    evbuffer_get_length(bufferevent_get_output(c->bev)));
@@ -554,7 +555,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		    "paused=%u", (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
 		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)), queued,
 		    c->paused);
-		server_count_refused(c->srv, REFUSE_IDLE);
+		counters_refused(&c->srv->counters, REFUSE_IDLE);
 		ingest_conn_close(c, "idle_timeout", CORRIDOR__ERROR_CODE__TIMEOUT,
 		    "nothing received within idle_timeout_s");
 	}
@@ -600,19 +601,19 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_admit(srv, "carrier", sa, &addr, &why)) {
+	if (!admission_admit(&srv->admission, "carrier", sa, &addr, &why)) {
 		ingest_refuse(srv, fd, why);
 		return;
 	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		log_warnx("carrier connection refused reason=out_of_memory");
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
 	c->srv = srv;
-	c->id = ++srv->next_conn_id;
+	c->id = admission_next_id(&srv->admission);
 	c->state = INGEST_HELLO;
 	c->max_frame_bytes = (uint32_t)l->max_frame_bytes;
 	c->max_batch_updates = (uint32_t)l->max_batch_updates;
@@ -631,7 +632,7 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 			evutil_closesocket(fd);
 		if (c->deadline_ev != NULL)
 			event_free(c->deadline_ev);
-		server_conn_closed(srv, &addr);
+		admission_closed(&srv->admission, &addr);
 		free(c);
 		return;
 	}

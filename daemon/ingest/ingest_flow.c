@@ -5,6 +5,7 @@
 #include <event2/event.h>
 
 #include "carrier.h"
+#include "counters.h"
 #include "frame.h"
 #include "ingest_conn.h"
 #include "log.h"
@@ -32,7 +33,7 @@ ingest_pause(struct ingest_conn *c, enum ingest_pause reason)
 		return;
 	c->paused |= reason;
 	bufferevent_disable(c->bev, EV_READ);
-	c->srv->counters.pauses++;
+	counters_paused(&c->srv->counters);
 	log_debug("conn=%llu carrier=%s paused reason=%s", (unsigned long long)c->id,
 	    c->carrier != NULL ? c->carrier->code : "-", pause_name(reason));
 }

@@ -15,10 +15,11 @@
 
 #include "auth_check.h"
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "qproto.h"
 #include "query_conn.h"
-#include "server.h"
+#include "query_service.h"
 #include "workq.h"
 
 struct query_auth_job {
@@ -65,13 +66,13 @@ query_auth_permit(struct query_conn *q, const char *command)
 	for (char *p = word; *p; p++)
 		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '?';
 	if (q->right == RIGHT_NONE) {
-		q->srv->counters.auth_failures[AUTH_FAIL_UNAUTHENTICATED]++;
+		counters_auth_failed(q->qs->counters, AUTH_FAIL_UNAUTHENTICATED);
 		log_info("conn=%llu peer=%s refused command=%s reason=unauthenticated",
 		    (unsigned long long)q->id, q->peer, word);
 		evbuffer_add_printf(out, "ERR UNAUTHORIZED %s needs the %s right: send AUTH <name> "
 		    "<secret> first\n", word, op_right_name(need));
 	} else {
-		q->srv->counters.auth_failures[AUTH_FAIL_FORBIDDEN]++;
+		counters_auth_failed(q->qs->counters, AUTH_FAIL_FORBIDDEN);
 		log_info("conn=%llu peer=%s operator=%s refused command=%s reason=forbidden",
 		    (unsigned long long)q->id, q->peer, q->op_name, word);
 		evbuffer_add_printf(out, "ERR FORBIDDEN %s needs the %s right; operator %s has %s\n",
@@ -111,7 +112,7 @@ refusal_fire(evutil_socket_t fd, short what, void *arg)
 static void
 refuse(struct query_conn *q, enum auth_failure why, const char *name)
 {
-	int64_t delay = server_auth_failed(q->srv, why, q->peer);
+	int64_t delay = auth_check_failed(q->qs->checker, why, q->peer);
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	struct query_refusal *r = calloc(1, sizeof *r);
 	char shown[ACCESS_NAME_MAX];
@@ -126,7 +127,7 @@ refuse(struct query_conn *q, enum auth_failure why, const char *name)
 	q->state = QUERY_RUNNING;
 	if (r != NULL) {
 		r->conn = q;
-		r->ev = evtimer_new(q->srv->base, refusal_fire, r);
+		r->ev = evtimer_new(q->qs->base, refusal_fire, r);
 		if (r->ev != NULL && evtimer_add(r->ev, &tv) == 0) {
 			q->refusal = r;
 			return;
@@ -179,8 +180,8 @@ job_done(struct workq_job *base)
 	}
 	q->auth_job = NULL;
 	/* a reload while it was checked: the token must still be there, unchanged */
-	if (job->ok && job->cfg != q->srv->cfg) {
-		op = access_operator_find(&q->srv->cfg->access, job->op->name);
+	if (job->ok && job->cfg != query_cfg(q->qs)) {
+		op = access_operator_find(&query_cfg(q->qs)->access, job->op->name);
 		if (op != NULL && strcmp(op->hash_text, job->op->hash_text) != 0)
 			op = NULL;
 	}
@@ -194,7 +195,7 @@ job_done(struct workq_job *base)
 void
 query_auth_begin(struct query_conn *q, char *line)
 {
-	struct server *srv = q->srv;
+	struct query_service *qs = q->qs;
 	const struct operator_token *op;
 	struct query_auth_job *job;
 	enum auth_gate gate;
@@ -213,16 +214,16 @@ query_auth_begin(struct query_conn *q, char *line)
 		return;
 	}
 	len = strlen(req.argv[2]);
-	op = access_operator_find(&srv->cfg->access, req.argv[1]);
+	op = access_operator_find(&query_cfg(qs)->access, req.argv[1]);
 	job = NULL;
-	if (len <= (size_t)srv->cfg->limits.max_credential_bytes && op != NULL &&
+	if (len <= (size_t)query_cfg(qs)->limits.max_credential_bytes && op != NULL &&
 	    (job = calloc(1, sizeof *job)) != NULL && (job->secret = strdup(req.argv[2])) == NULL) {
 		free(job);
 		job = NULL;
 	}
 	if (job == NULL) {
 		/* out of memory is refused like a wrong secret */
-		refuse(q, len > (size_t)srv->cfg->limits.max_credential_bytes ?
+		refuse(q, len > (size_t)query_cfg(qs)->limits.max_credential_bytes ?
 		    AUTH_FAIL_TOKEN_TOO_LONG : op == NULL ? AUTH_FAIL_UNKNOWN_OPERATOR :
 		    AUTH_FAIL_WRONG_TOKEN, req.argv[1]);
 		OPENSSL_cleanse(line, linelen);
@@ -233,15 +234,15 @@ query_auth_begin(struct query_conn *q, char *line)
 	job->check.base.run = job_run;
 	job->check.base.done = job_done;
 	job->conn = q;
-	job->cfg = config_hold(srv->cfg);
+	job->cfg = config_hold(query_cfg(qs));
 	job->op = op;
 	OPENSSL_cleanse(line, linelen);
 	free(line);
-	gate = auth_check_start(&job->check, srv, (unsigned long long)q->id, q->peer);
+	gate = auth_check_start(&job->check, qs->checker, (unsigned long long)q->id, q->peer);
 	if (gate != AUTH_GATE_OK) {
 		/* nothing was checked: the connection stays and may try again */
 		job_free(job);
-		auth_check_busy_message(gate, srv, busy, sizeof busy);
+		auth_check_busy_message(gate, qs->checker, busy, sizeof busy);
 		evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR BUSY %s\n", busy);
 		return;
 	}
@@ -283,17 +284,17 @@ query_auth_detach(struct query_conn *q)
 }
 
 size_t
-query_auth_recheck(struct server *srv)
+query_auth_recheck(struct query_service *qs)
 {
 	struct query_conn *q;
 	size_t lost = 0;
 
-	TAILQ_FOREACH(q, &srv->query_conns, entry) {
+	TAILQ_FOREACH(q, &qs->conns, entry) {
 		const struct operator_token *op;
 
 		if (q->right == RIGHT_NONE)
 			continue;
-		op = access_operator_find(&srv->cfg->access, q->op_name);
+		op = access_operator_find(&query_cfg(qs)->access, q->op_name);
 		if (op != NULL && strcmp(op->hash_text, q->op_hash) == 0) {
 			q->right = op->right;
 			continue;

@@ -15,7 +15,7 @@
 #include "access.h"
 
 struct query_conn;
-struct server;
+struct query_service;
 
 /* The right a command (its first word, any case) needs. */
 enum op_right query_right_needed(const char *command);
@@ -34,6 +34,6 @@ void query_auth_peer_closed(struct query_conn *q);
 void query_auth_detach(struct query_conn *q);
 /* After a reload: a token that is gone or changed loses its right, a
  * changed right applies from the next command; returns how many lost it. */
-size_t query_auth_recheck(struct server *srv);
+size_t query_auth_recheck(struct query_service *qs);
 
 #endif

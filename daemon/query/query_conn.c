@@ -13,13 +13,15 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "admission.h"
 #include "config.h"
+#include "counters.h"
 #include "log.h"
 #include "net_util.h"
 #include "qproto.h"
 #include "query_auth.h"
 #include "query_exec.h"
-#include "server.h"
+#include "query_service.h"
 #include "timeutil.h"
 #include "tls.h"
 #include "workq.h"
@@ -42,15 +44,15 @@ static void query_read_when_able(struct query_conn *q);
 void *
 query_worker_init(void *arg)
 {
-	struct server *srv = arg;
+	struct query_service *qs = arg;
 
 	/* Linux gives each thread its own nice value: operators' queries use
 	 * the cores the writers leave idle. The value was taken at start: the
 	 * configuration itself is the loop's to read (a reload swaps it). */
-	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), srv->query_thread_nice) == -1)
+	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), qs->thread_nice) == -1)
 		log_warn("query thread: cannot lower its CPU priority");
 	/* each job brings its configuration snapshot (query_ctx_use) */
-	return query_ctx_new(NULL, srv->legs_dir);
+	return query_ctx_new(NULL, qs->legs_dir);
 }
 
 void
@@ -85,8 +87,8 @@ query_conn_free(struct query_conn *q)
 	if (q->job != NULL)
 		q->job->conn = NULL;	/* the worker's answer is dropped */
 	query_auth_detach(q);
-	TAILQ_REMOVE(&q->srv->query_conns, q, entry);
-	server_conn_closed(q->srv, &q->addr);
+	TAILQ_REMOVE(&q->qs->conns, q, entry);
+	admission_closed(q->qs->admission, &q->addr);
 	event_free(q->deadline_ev);
 	bufferevent_free(q->bev);
 	free(q);
@@ -113,7 +115,7 @@ query_schedule_free(struct query_conn *q)
 	struct timeval now = { 0, 0 };
 
 	bufferevent_disable(q->bev, EV_READ | EV_WRITE);
-	if (event_base_once(q->srv->base, -1, EV_TIMEOUT, query_deferred_free, q, &now) == -1)
+	if (event_base_once(q->qs->base, -1, EV_TIMEOUT, query_deferred_free, q, &now) == -1)
 		log_warnx("conn=%llu cannot schedule free", (unsigned long long)q->id);
 }
 
@@ -234,12 +236,12 @@ query_start(struct query_conn *q, char *line, size_t len)
 	job->base.run = query_job_run;
 	job->base.done = query_job_done;
 	job->conn = q;
-	job->cfg = config_hold(q->srv->cfg);
+	job->cfg = config_hold(query_cfg(q->qs));
 	job->line = line;
 	q->job = job;
 	q->state = QUERY_RUNNING;
-	q->srv->counters.queries++;
-	workq_submit(q->srv->queries, &job->base);
+	counters_query(q->qs->counters);
+	workq_submit(q->qs->queries, &job->base);
 	return -1;
 }
 
@@ -250,7 +252,7 @@ static bool
 query_output_full(struct query_conn *q)
 {
 	return evbuffer_get_length(bufferevent_get_output(q->bev)) >
-	    (size_t)q->srv->cfg->limits.output_buffer_bytes;
+	    (size_t)query_cfg(q->qs)->limits.output_buffer_bytes;
 }
 
 void
@@ -268,7 +270,7 @@ query_continue(struct query_conn *q)
 {
 	if (q->state != QUERY_READING)
 		return;
-	if (q->srv->stopping) {
+	if (q->qs->stopping) {
 		query_conn_close(q, "shutdown");
 		return;
 	}
@@ -283,7 +285,7 @@ query_continue(struct query_conn *q)
 static void
 query_line_clock(struct query_conn *q, bool partial)
 {
-	struct timeval tv = { (time_t)q->srv->cfg->limits.query_line_timeout_s, 0 };
+	struct timeval tv = { (time_t)query_cfg(q->qs)->limits.query_line_timeout_s, 0 };
 
 	if (!tls_handshake_done(q->bev))
 		return;
@@ -298,7 +300,7 @@ static void
 query_process_input(struct query_conn *q)
 {
 	struct evbuffer *in = bufferevent_get_input(q->bev);
-	size_t max = (size_t)q->srv->cfg->limits.max_query_line_bytes;
+	size_t max = (size_t)query_cfg(q->qs)->limits.max_query_line_bytes;
 
 	while (q->state == QUERY_READING && !query_output_full(q)) {
 		struct evbuffer_ptr eol = evbuffer_search_eol(in, NULL, NULL, EVBUFFER_EOL_LF);
@@ -311,7 +313,7 @@ query_process_input(struct query_conn *q)
 				    "len>%zu", (unsigned long long)q->id, q->peer, max);
 				query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 				    "max_query_line_bytes long");
-				server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
+				counters_refused(q->qs->counters, REFUSE_LINE_TOO_LONG);
 				query_conn_close(q, "line_too_long");
 				return;
 			}
@@ -322,7 +324,7 @@ query_process_input(struct query_conn *q)
 		if ((size_t)eol.pos > max) {
 			query_reply_err(q, "LINE_TOO_LONG", "a query line is at most "
 			    "max_query_line_bytes long");
-			server_count_refused(q->srv, REFUSE_LINE_TOO_LONG);
+			counters_refused(q->qs->counters, REFUSE_LINE_TOO_LONG);
 			query_conn_close(q, "line_too_long");
 			return;
 		}
@@ -397,7 +399,7 @@ query_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (q->state == QUERY_CLOSING)
 		return;
-	server_count_refused(q->srv, handshake ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_LINE_DEADLINE);
+	counters_refused(q->qs->counters, handshake ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_LINE_DEADLINE);
 	log_warnx("conn=%llu peer=%s operator timeout reason=%s buffered=%zu",
 	    (unsigned long long)q->id, q->peer, handshake ? "handshake_deadline" :
 	    "query_line_deadline", evbuffer_get_length(bufferevent_get_input(q->bev)));
@@ -408,7 +410,7 @@ query_deadline_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	snprintf(msg, sizeof msg, "a query line must end within query_line_timeout_s (%lld s) "
-	    "of its first byte", (long long)q->srv->cfg->limits.query_line_timeout_s);
+	    "of its first byte", (long long)query_cfg(q->qs)->limits.query_line_timeout_s);
 	query_reply_err(q, "LINE_TIMEOUT", msg);
 	query_conn_close(q, "query_line_deadline");
 }
@@ -425,7 +427,7 @@ query_tls_failed(struct query_conn *q)
 
 	if (!tls_failure(q->bev, why, sizeof why, &plaintext))
 		return false;
-	server_count_refused(q->srv, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	counters_refused(q->qs->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
 	log_warnx("conn=%llu peer=%s operator refused reason=%s error=\"%s\"",
 	    (unsigned long long)q->id, q->peer, plaintext ? "tls_required" : "tls", why);
 	if (plaintext)
@@ -460,7 +462,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* nothing more can reach a peer that takes nothing: no ERR, no flush */
-		server_count_refused(q->srv, REFUSE_WRITE_TIMEOUT);
+		counters_refused(q->qs->counters, REFUSE_WRITE_TIMEOUT);
 		log_warnx("conn=%llu peer=%s operator timeout reason=write_timeout unread=%zu",
 		    (unsigned long long)q->id, q->peer,
 		    evbuffer_get_length(bufferevent_get_output(q->bev)));
@@ -471,7 +473,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_READING) &&
 	    q->state != QUERY_CLOSING) {
-		server_count_refused(q->srv, REFUSE_IDLE);
+		counters_refused(q->qs->counters, REFUSE_IDLE);
 		log_info("conn=%llu peer=%s operator timeout reason=idle", (unsigned long long)q->id,
 		    q->peer);
 		query_reply_err(q, "IDLE_TIMEOUT", "nothing received within idle_timeout_s");
@@ -487,17 +489,18 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 }
 
 void
-query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+query_conn_accept(struct query_service *qs, evutil_socket_t fd, const struct sockaddr *sa,
+    int salen)
 {
 	struct query_conn *q;
-	struct timeval idle = { (time_t)srv->cfg->limits.idle_timeout_s, 0 };
-	struct timeval write = { (time_t)srv->cfg->limits.write_timeout_s, 0 };
-	struct timeval handshake = { (time_t)srv->cfg->limits.handshake_timeout_s, 0 };
+	struct timeval idle = { (time_t)query_cfg(qs)->limits.idle_timeout_s, 0 };
+	struct timeval write = { (time_t)query_cfg(qs)->limits.write_timeout_s, 0 };
+	struct timeval handshake = { (time_t)query_cfg(qs)->limits.handshake_timeout_s, 0 };
 	struct conn_addr addr;
 	enum refuse_reason why;
 
 	(void)salen;
-	if (!server_admit(srv, "operator", sa, &addr, &why)) {
+	if (!admission_admit(qs->admission, "operator", sa, &addr, &why)) {
 		const char *msg = why == REFUSE_STOPPING ?
 		    "ERR SHUTTING_DOWN the daemon is stopping\n" : why == REFUSE_PER_IP ?
 		    "ERR TOO_MANY_CONNECTIONS too many connections from this address "
@@ -505,7 +508,7 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 		    "ERR TOO_MANY_CONNECTIONS too many connections (max_connections)\n";
 
 		/* a TLS peer expects a handshake, not a line: it only sees the close */
-		if (srv->query_tls == NULL &&
+		if (qs->tls == NULL &&
 		    send(fd, msg, strlen(msg), MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
 			log_debug("refusal line not sent fd=%d", (int)fd);
 		evutil_closesocket(fd);
@@ -513,19 +516,19 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 	}
 	q = calloc(1, sizeof *q);
 	if (q == NULL) {
-		server_conn_closed(srv, &addr);
+		admission_closed(qs->admission, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
-	q->srv = srv;
-	q->id = ++srv->next_conn_id;
+	q->qs = qs;
+	q->id = admission_next_id(qs->admission);
 	q->state = QUERY_READING;
 	q->addr = addr;
 	net_format_peer(sa, q->peer, sizeof q->peer);
 	net_set_nodelay(fd);
-	q->bev = srv->query_tls != NULL ? tls_bufferevent_new(srv->base, srv->query_tls, fd) :
-	    bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	q->deadline_ev = evtimer_new(srv->base, query_deadline_cb, q);
+	q->bev = qs->tls != NULL ? tls_bufferevent_new(qs->base, qs->tls, fd) :
+	    bufferevent_socket_new(qs->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	q->deadline_ev = evtimer_new(qs->base, query_deadline_cb, q);
 	if (q->bev == NULL || q->deadline_ev == NULL) {
 		if (q->bev != NULL)
 			bufferevent_free(q->bev);
@@ -533,18 +536,54 @@ query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr 
 			evutil_closesocket(fd);
 		if (q->deadline_ev != NULL)
 			event_free(q->deadline_ev);
-		server_conn_closed(srv, &addr);
+		admission_closed(qs->admission, &addr);
 		free(q);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&srv->query_conns, q, entry);
+	TAILQ_INSERT_TAIL(&qs->conns, q, entry);
 	bufferevent_setwatermark(q->bev, EV_READ, 0,
-	    (size_t)srv->cfg->limits.max_query_line_bytes + 2);
+	    (size_t)query_cfg(qs)->limits.max_query_line_bytes + 2);
 	bufferevent_setcb(q->bev, query_read_cb, query_write_cb, query_event_cb, q);
 	bufferevent_set_timeouts(q->bev, &idle, &write);
-	if (srv->query_tls != NULL)
+	if (qs->tls != NULL)
 		evtimer_add(q->deadline_ev, &handshake);
 	bufferevent_enable(q->bev, EV_READ);
 	log_debug("conn=%llu peer=%s operator connection tls=%d", (unsigned long long)q->id,
-	    q->peer, srv->query_tls != NULL);
+	    q->peer, qs->tls != NULL);
+}
+
+void
+query_service_stop(struct query_service *qs)
+{
+	struct query_conn *q;
+
+	qs->stopping = true;
+	TAILQ_FOREACH(q, &qs->conns, entry)
+		if (q->state == QUERY_READING)
+			query_conn_close(q, "shutdown");
+}
+
+bool
+query_service_idle(const struct query_service *qs)
+{
+	return TAILQ_EMPTY(&qs->conns);
+}
+
+void
+query_service_discard_all(struct query_service *qs)
+{
+	struct query_conn *q;
+
+	while ((q = TAILQ_FIRST(&qs->conns)) != NULL)
+		query_conn_discard(q);
+}
+
+void
+query_service_reconfigured(struct query_service *qs)
+{
+	struct query_conn *q;
+
+	TAILQ_FOREACH(q, &qs->conns, entry)
+		bufferevent_setwatermark(q->bev, EV_READ, 0,
+		    (size_t)query_cfg(qs)->limits.max_query_line_bytes + 2);
 }

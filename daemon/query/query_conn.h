@@ -14,7 +14,7 @@
 #include "access.h"
 #include "conn_limits.h"
 
-struct server;
+struct query_service;
 struct query_job;
 struct query_auth_job;
 struct query_refusal;
@@ -28,7 +28,7 @@ enum query_state {
 struct query_conn {
 	TAILQ_ENTRY(query_conn) entry;
 	uint64_t id;
-	struct server *srv;
+	struct query_service *qs;
 	struct bufferevent *bev;
 	enum query_state state;
 	struct query_job *job;	/* while QUERY_RUNNING */
@@ -48,7 +48,7 @@ struct query_conn {
 	struct query_refusal *refusal;		/* a failed AUTH waiting out its delay */
 };
 
-void query_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
+void query_conn_accept(struct query_service *qs, evutil_socket_t fd, const struct sockaddr *sa,
     int salen);
 /* Stops reading and frees the connection once its output is written. */
 void query_conn_close(struct query_conn *q, const char *reason);
@@ -58,7 +58,7 @@ void query_conn_discard(struct query_conn *q);
 void query_conn_resume(struct query_conn *q);
 
 /* The query workers' thread hooks (see workq.h). */
-void *query_worker_init(void *srv);
+void *query_worker_init(void *qs);
 void query_worker_fini(void *ctx);
 
 #endif

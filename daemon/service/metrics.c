@@ -18,6 +18,7 @@
 #include <protobuf-c/protobuf-c.h>
 #include <sqlite3.h>
 
+#include "admission.h"
 #include "config.h"
 #include "log.h"
 #include "metrics_conn.h"
@@ -129,7 +130,7 @@ metrics_histogram(struct evbuffer *b, const struct writer_stats *ws)
 static void
 metrics_render(struct server *srv, struct evbuffer *b)
 {
-	const struct server_counters *k = &srv->counters;
+	const struct counters *k = &srv->counters;
 	const struct leg_table *legs = &srv->cfg->legs;
 	struct writer_stats ws;
 	char l1[LABEL_MAX], l2[LABEL_MAX], l3[LABEL_MAX], l4[LABEL_MAX];
@@ -150,7 +151,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	    "Resent updates that were stored already.", k->updates_duplicate);
 	metrics_head(b, "corridor_updates_rejected_total", "counter",
 	    "Updates rejected, by reason (RejectReason of the wire protocol).");
-	for (int r = 1; r < SERVER_REJECT_REASONS; r++)
+	for (int r = 1; r < COUNTERS_REJECT_REASONS; r++)
 		if (protobuf_c_enum_descriptor_get_value(&corridor__reject_reason__descriptor, r) !=
 		    NULL)
 			evbuffer_add_printf(b, "corridor_updates_rejected_total{reason=\"%s\"} %llu\n",
@@ -163,7 +164,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	metrics_one(b, "corridor_pauses_total", "counter",
 	    "Times a carrier connection stopped being read (flow control).", k->pauses);
 	metrics_one(b, "corridor_connections", "gauge",
-	    "Carrier, operator and metrics connections open.", srv->nconns);
+	    "Carrier, operator and metrics connections open.", admission_count(&srv->admission));
 	metrics_head(b, "corridor_connections_refused_total", "counter",
 	    "Connections refused at accept or dropped by a limit, by reason.");
 	for (int r = 0; r < REFUSE_REASONS; r++)
@@ -171,7 +172,7 @@ metrics_render(struct server *srv, struct evbuffer *b)
 		    refuse_reason_name((enum refuse_reason)r), (unsigned long long)k->refused[r]);
 	metrics_head(b, "corridor_session_errors_total", "counter",
 	    "Carrier sessions ended with an Error frame, by ErrorCode of the wire protocol.");
-	for (int e = 1; e < SERVER_ERROR_CODES; e++)
+	for (int e = 1; e < COUNTERS_ERROR_CODES; e++)
 		if (protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor, e) != NULL)
 			evbuffer_add_printf(b, "corridor_session_errors_total{code=\"%s\"} %llu\n",
 			    protobuf_c_enum_descriptor_get_value(&corridor__error_code__descriptor,

@@ -10,7 +10,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include "admission.h"
 #include "conn_limits.h"
+#include "counters.h"
 #include "log.h"
 #include "net_util.h"
 #include "server.h"
@@ -41,7 +43,7 @@ metrics_conn_free(struct metrics_conn *c)
 	if (c->state == MC_ADMITTED) {
 		TAILQ_REMOVE(&mc->admitted, c, entry);
 		mc->nadmitted--;
-		server_conn_closed(mc->srv, &c->addr);
+		admission_closed(&mc->srv->admission, &c->addr);
 	} else
 		TAILQ_REMOVE(&mc->unchecked, c, entry);
 	event_free(c->deadline_ev);
@@ -69,7 +71,7 @@ metrics_deadline_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	server_count_refused(c->owner->srv, REFUSE_HANDSHAKE_DEADLINE);
+	counters_refused(&c->owner->srv->counters, REFUSE_HANDSHAKE_DEADLINE);
 	log_warnx("conn=%llu peer=%s metrics closed reason=request_deadline "
 	    "handshake_timeout_s=%lld", (unsigned long long)c->id, c->peer,
 	    (long long)c->owner->srv->cfg->limits.handshake_timeout_s);
@@ -103,11 +105,11 @@ metrics_conn_admit(struct metrics_conn *c, evutil_socket_t fd)
 	}
 	net_format_peer((struct sockaddr *)&ss, c->peer, sizeof c->peer);
 	if (mc->nadmitted >= (size_t)share) {
-		server_count_refused(srv, REFUSE_TOTAL);
+		counters_refused(&srv->counters, REFUSE_TOTAL);
 		log_warnx("metrics connection refused peer=%s reason=max_metrics_connections "
 		    "connections=%zu max_metrics_connections=%lld", c->peer, mc->nadmitted,
 		    (long long)share);
-	} else if (server_admit(srv, "metrics", (struct sockaddr *)&ss, &c->addr, &why))
+	} else if (admission_admit(&srv->admission, "metrics", (struct sockaddr *)&ss, &c->addr, &why))
 		return true;
 	/* tiny, into an empty socket buffer: a non-blocking send cannot stall */
 	if (send(fd, metrics_refusal, sizeof metrics_refusal - 1, MSG_DONTWAIT | MSG_NOSIGNAL) !=
@@ -172,7 +174,7 @@ metrics_bev_cb(struct event_base *base, void *arg)
 	}
 	bufferevent_incref(c->bev);	/* until admitted, even if evhttp frees it */
 	c->owner = mc;
-	c->id = ++mc->srv->next_conn_id;
+	c->id = admission_next_id(&mc->srv->admission);
 	c->state = MC_UNCHECKED;
 	TAILQ_INSERT_TAIL(&mc->unchecked, c, entry);
 	event_active(mc->admit_ev, EV_TIMEOUT, 0);

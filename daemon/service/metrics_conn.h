@@ -1,6 +1,6 @@
 /*
  * The metrics listener's connections under the daemon's connection limits:
- * each is admitted (server_admit: max_connections, max_connections_per_ip,
+ * each is admitted (admission_admit: max_connections, max_connections_per_ip,
  * and its own share max_metrics_connections) as soon as evhttp has accepted
  * it, before a byte is read, and counted until its bufferevent is freed. A
  * request must be complete within handshake_timeout_s of the accept or of

@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "counters.h"
 #include "ingest_auth.h"
 #include "log.h"
 #include "marks.h"
@@ -142,8 +143,8 @@ static void
 reload_end(struct server *srv)
 {
 	srv->reloading = false;
-	sd_notify_send("READY=1\nSTATUS=connections=%zu legs=%zu carriers=%zu", srv->nconns,
-	    srv->cfg->legs.count, srv->cfg->carriers.count);
+	sd_notify_send("READY=1\nSTATUS=connections=%zu legs=%zu carriers=%zu",
+	    admission_count(&srv->admission), srv->cfg->legs.count, srv->cfg->carriers.count);
 	if (srv->reload_again && !srv->stopping) {
 		srv->reload_again = false;
 		reload_begin(srv);
@@ -156,7 +157,7 @@ reload_failed(struct server *srv, const char *why)
 	char line[512];
 	const char *p = why;
 
-	srv->counters.reloads_failed++;
+	counters_reload(&srv->counters, false);
 	/* one log line per problem the file has */
 	while (*p != '\0') {
 		size_t n = strcspn(p, "\n");
@@ -221,7 +222,6 @@ reload_apply(struct server *srv, struct reload_job *job)
 {
 	struct config *next = job->next, *old = srv->cfg;
 	size_t legs_added = next->legs.count - job->first_new_leg, dropped = 0, closed, revoked;
-	struct query_conn *q;
 
 	for (size_t i = job->first_new_leg; i < next->legs.count; i++) {
 		char where[CONFIG_PATH_MAX + 64];
@@ -257,12 +257,10 @@ reload_apply(struct server *srv, struct reload_job *job)
 	job->next = NULL;
 	log_set_level(next->log_level);
 	srv->decode_arena.limit = (size_t)next->limits.max_decode_bytes;
-	TAILQ_FOREACH(q, &srv->query_conns, entry)
-		bufferevent_setwatermark(q->bev, EV_READ, 0,
-		    (size_t)next->limits.max_query_line_bytes + 2);
+	query_service_reconfigured(&srv->query);
 	closed = ingest_auth_recheck(srv);
-	revoked = query_auth_recheck(srv);
-	srv->counters.reloads_ok++;
+	revoked = query_auth_recheck(&srv->query);
+	counters_reload(&srv->counters, true);
 	log_info("reload done file=%s legs=%zu legs_added=%zu carriers=%zu carriers_removed=%zu "
 	    "credentials=%zu operators=%zu sessions_closed=%zu tokens_revoked=%zu",
 	    next->path[0] ? next->path : "-", next->legs.count, legs_added, next->carriers.count,

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
+#include "admission.h"
 #include "ingest_conn.h"
 #include "ingest_flow.h"
 #include "listen_fds.h"
@@ -37,66 +38,6 @@
 #define CHECKPOINT_INTERVAL_MS 1000
 #define STOP_POLL_MS 20
 #define ACCEPT_PAUSE_S 1
-
-bool
-server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
-    struct conn_addr *addr, enum refuse_reason *why)
-{
-	const struct limits *l = &srv->cfg->limits;
-	char peer[64];
-
-	conn_addr_from(sa, addr);
-	if (srv->stopping)
-		*why = REFUSE_STOPPING;
-	else if (srv->nconns >= (size_t)l->max_connections)
-		*why = REFUSE_TOTAL;
-	else if (ip_table_count(srv->per_ip, addr) >= (size_t)l->max_connections_per_ip)
-		*why = REFUSE_PER_IP;
-	else if (ip_table_add(srv->per_ip, addr) == -1)
-		*why = REFUSE_TOTAL;	/* out of memory for one more address */
-	else {
-		srv->nconns++;
-		return true;
-	}
-	server_count_refused(srv, *why);
-	net_format_peer(sa, peer, sizeof peer);
-	log_warnx("%s connection refused peer=%s reason=%s connections=%zu from_peer=%zu "
-	    "max_connections=%lld max_connections_per_ip=%lld", what, peer,
-	    refuse_reason_name(*why), srv->nconns, ip_table_count(srv->per_ip, addr),
-	    (long long)l->max_connections, (long long)l->max_connections_per_ip);
-	return false;
-}
-
-void
-server_conn_closed(struct server *srv, const struct conn_addr *addr)
-{
-	ip_table_remove(srv->per_ip, addr);
-	srv->nconns--;
-}
-
-void
-server_count_refused(struct server *srv, enum refuse_reason why)
-{
-	if ((unsigned)why < REFUSE_REASONS)
-		srv->counters.refused[why]++;
-}
-
-void
-server_count_reject(struct server *srv, Corridor__RejectReason reason)
-{
-	if ((unsigned)reason < SERVER_REJECT_REASONS)
-		srv->counters.updates_rejected[reason]++;
-}
-
-int64_t
-server_auth_failed(struct server *srv, enum auth_failure why, const char *peer)
-{
-	char addr[64];
-
-	srv->counters.auth_failures[why]++;
-	auth_peer_address(peer, addr, sizeof addr);
-	return auth_throttle_fail(srv->throttle, addr, time_mono_ms(), &srv->cfg->limits);
-}
 
 static void
 on_flow(evutil_socket_t fd, short what, void *arg)
@@ -136,7 +77,8 @@ checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 	marks_checkpoint(srv);
 	retention_tick(srv);
 	/* the tick is a second: stored since the last one is the rate */
-	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s", srv->nconns,
+	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s",
+	    admission_count(&srv->admission),
 	    (unsigned long long)(stored - srv->status_last_stored),
 	    writer_pool_backlog(srv->writers), srv->stopping ? " stopping" : "");
 	srv->status_last_stored = stored;
@@ -178,7 +120,7 @@ accept_operator(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *s
     void *arg)
 {
 	(void)l;
-	query_conn_accept(arg, fd, sa, salen);
+	query_conn_accept(&((struct server *)arg)->query, fd, sa, salen);
 }
 
 static void
@@ -201,14 +143,15 @@ accept_error(struct evconnlistener *l, void *arg)
 	struct server *srv = arg;
 	struct timeval pause = { ACCEPT_PAUSE_S, 0 };
 	int err = EVUTIL_SOCKET_ERROR();
+	uint64_t pauses;
 
 	/* Out of descriptors (EMFILE, ENFILE) or buffers: the waiting connection
 	 * stays in the listen queue and accept would fail again at once, so
 	 * accepting pauses instead of spinning on the error. */
-	srv->counters.accept_pauses++;
+	pauses = counters_accept_paused(&srv->counters);
 	log_warnx("accept failed error=\"%s\" connections=%zu pauses=%llu; pausing accept for "
-	    "%d s", evutil_socket_error_to_string(err), srv->nconns,
-	    (unsigned long long)srv->counters.accept_pauses, ACCEPT_PAUSE_S);
+	    "%d s", evutil_socket_error_to_string(err), admission_count(&srv->admission),
+	    (unsigned long long)pauses, ACCEPT_PAUSE_S);
 	evconnlistener_disable(l);
 	if (!evtimer_pending(srv->accept_resume_ev, NULL))
 		evtimer_add(srv->accept_resume_ev, &pause);
@@ -316,7 +259,7 @@ stop_poll(evutil_socket_t fd, short what, void *arg)
 		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
 		    "the daemon is stopping; reconnect later");
 	}
-	if (TAILQ_EMPTY(&srv->ingest_conns) && TAILQ_EMPTY(&srv->query_conns))
+	if (TAILQ_EMPTY(&srv->ingest_conns) && query_service_idle(&srv->query))
 		event_base_loopexit(srv->base, NULL);
 }
 
@@ -325,23 +268,22 @@ server_begin_stop(struct server *srv, const char *why)
 {
 	struct timeval poll = { 0, STOP_POLL_MS * 1000 };
 	struct ingest_conn *c;
-	struct query_conn *q;
 
 	if (srv->stopping)
 		return;
 	srv->stopping = true;
+	admission_stop(&srv->admission);
 	sd_notify_send("STOPPING=1\nSTATUS=stopping: committing and acknowledging what was read");
 	srv->stop_deadline_ms = time_mono_ms() + srv->cfg->limits.shutdown_deadline_s * 1000;
-	log_info("stopping reason=%s connections=%zu backlog=%zu", why, srv->nconns,
+	log_info("stopping reason=%s connections=%zu backlog=%zu", why,
+	    admission_count(&srv->admission),
 	    writer_pool_backlog(srv->writers));
 	evconnlistener_free(srv->carrier_listener);
 	evconnlistener_free(srv->query_listener);
 	srv->carrier_listener = srv->query_listener = NULL;
 	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
 		ingest_conn_drain(c);
-	TAILQ_FOREACH(q, &srv->query_conns, entry)
-		if (q->state == QUERY_READING)
-			query_conn_close(q, "shutdown");
+	query_service_stop(&srv->query);
 	srv->stop_ev = event_new(srv->base, -1, EV_PERSIST, stop_poll, srv);
 	event_add(srv->stop_ev, &poll);
 }
@@ -370,7 +312,7 @@ log_versions(struct server *srv)
 void
 server_init(struct server *srv, struct config *cfg, server_config_loader load_config)
 {
-	struct workq_ops query_ops = { query_worker_init, query_worker_fini, srv };
+	struct workq_ops query_ops = { query_worker_init, query_worker_fini, &srv->query };
 	struct workq_ops plain_ops = { NULL, NULL, NULL };
 	struct timeval tick = { 0, CHECKPOINT_INTERVAL_MS * 1000 };
 	struct store_error serr;
@@ -380,7 +322,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->load_config = load_config;
 	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
 	TAILQ_INIT(&srv->ingest_conns);
-	TAILQ_INIT(&srv->query_conns);
+	TAILQ_INIT(&srv->query.conns);
 	if ((srv->store = store_open(cfg, &serr)) == NULL)
 		fatalx("store: %s", serr.message);
 	log_versions(srv);
@@ -401,24 +343,34 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("leg store: %s", err);
 	if (marks_recover(srv, err, sizeof err) == -1)
 		fatalx("recovering acknowledged marks: %s", err);
-	srv->query_thread_nice = (int)cfg->limits.query_thread_nice;
+	srv->query.thread_nice = (int)cfg->limits.query_thread_nice;
+	snprintf(srv->query.legs_dir, sizeof srv->query.legs_dir, "%s", srv->legs_dir);
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 	srv->auth = workq_start(srv->base, "auth", (int)cfg->limits.auth_threads, &plain_ops);
 	srv->throttle = auth_throttle_new((size_t)cfg->limits.auth_fail_addresses);
 	if (srv->throttle == NULL)
 		fatalx("out of memory for the authentication throttle");
+	srv->checker = (struct auth_checker){ srv->base, srv->auth, srv->throttle, &srv->counters,
+	    &srv->cfg };
 	if (cfg->access.ncreds == 0)
 		log_warnx("no carrier credentials configured ([credentials]): no carrier can write");
 	if (cfg->access.nops == 0)
 		log_warnx("no operator tokens configured ([operators]): only PING and HELP answer");
 
-	srv->per_ip = ip_table_new();
 	srv->accept_resume_ev = evtimer_new(srv->base, resume_accept, srv);
-	if (srv->per_ip == NULL || srv->accept_resume_ev == NULL)
+	if (admission_init(&srv->admission, &srv->cfg, &srv->counters) == -1 ||
+	    srv->accept_resume_ev == NULL)
 		fatalx("out of memory for the connection limits");
 	srv->carrier_tls = tls_for(srv, &cfg->tls.carrier, "carriers");
 	srv->query_tls = tls_for(srv, &cfg->tls.query, "operators");
+	srv->query.base = srv->base;
+	srv->query.cfg = &srv->cfg;
+	srv->query.counters = &srv->counters;
+	srv->query.admission = &srv->admission;
+	srv->query.checker = &srv->checker;
+	srv->query.tls = srv->query_tls;
+	srv->query.queries = srv->queries;
 	srv->carrier_listener = listen_on(srv, "carriers", cfg->carrier_listen, accept_carrier);
 	srv->query_listener = listen_on(srv, "operators", cfg->query_listen, accept_operator);
 	log_info("tls carriers=%s client_cert=%s operators=%s",
@@ -475,7 +427,6 @@ void
 server_free(struct server *srv)
 {
 	struct ingest_conn *c;
-	struct query_conn *q;
 
 	metrics_stop(srv->metrics);
 	writer_pool_stop(srv->writers);
@@ -485,8 +436,7 @@ server_free(struct server *srv)
 	marks_final_checkpoint(srv);
 	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL)
 		ingest_conn_discard(c);
-	while ((q = TAILQ_FIRST(&srv->query_conns)) != NULL)
-		query_conn_discard(q);
+	query_service_discard_all(&srv->query);
 	/* after the connections: a check still queued finds its connection gone */
 	workq_stop(srv->auth);
 	auth_throttle_free(srv->throttle);
@@ -497,7 +447,7 @@ server_free(struct server *srv)
 	if (srv->stop_ev != NULL)
 		event_free(srv->stop_ev);
 	event_free(srv->accept_resume_ev);
-	ip_table_free(srv->per_ip);
+	admission_free(&srv->admission);
 	tls_ctx_free(srv->carrier_tls);
 	tls_ctx_free(srv->query_tls);
 	event_free(srv->checkpoint_ev);

@@ -12,15 +12,16 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
+#include "admission.h"
 #include "arena.h"
+#include "auth_check.h"
 #include "auth_throttle.h"
 #include "carrier.h"
 #include "config.h"
 #include "conn_limits.h"
+#include "counters.h"
 #include "corridor.pb-c.h"
-
-#define SERVER_REJECT_REASONS 16
-#define SERVER_ERROR_CODES 16
+#include "query_service.h"
 
 struct event_base;
 struct evconnlistener;
@@ -30,23 +31,6 @@ struct pending_reject;
 struct metrics;
 struct ip_table;
 struct ssl_ctx_st;
-
-struct server_counters {
-	uint64_t updates_received;
-	uint64_t updates_stored;
-	uint64_t updates_duplicate;
-	uint64_t store_failures;	/* updates whose transaction failed (retryable) */
-	uint64_t updates_rejected[SERVER_REJECT_REASONS];	/* by RejectReason */
-	uint64_t refused[REFUSE_REASONS];	/* connections refused or dropped, by reason */
-	uint64_t session_errors[SERVER_ERROR_CODES];	/* Error frames sent, by ErrorCode */
-	uint64_t accept_pauses;		/* accept failed (out of descriptors): paused */
-	uint64_t busy_batches;		/* refused whole because the store was behind */
-	uint64_t pauses;		/* times a carrier connection stopped being read */
-	uint64_t queries;
-	uint64_t leg_stored[LEGS_MAX];	/* updates stored, by leg index */
-	uint64_t auth_failures[AUTH_FAIL_COUNT];
-	uint64_t reloads_ok, reloads_failed;
-};
 
 /* Builds a configuration afresh the way the daemon was started (defaults,
  * the file, the command line); NULL with the problems in err. */
@@ -62,14 +46,13 @@ struct server {
 	struct workq *queries;
 	struct workq *checkpoints;
 	struct workq *auth;		/* checks credentials and tokens (slow hashes) */
-	int query_thread_nice;		/* for the query threads as they start */
 	struct auth_throttle *throttle;
+	struct auth_checker checker;	/* the credential checks' share of the above */
 	struct store *store;		/* the storage backend (store.h) */
 	struct store_catalog *catalog;	/* the checkpoint thread's once running */
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
 	struct event *accept_resume_ev;	/* re-enables accepting after a pause */
-	struct ip_table *per_ip;	/* open connections by peer address */
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *checkpoint_ev, *stop_ev;
 	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
@@ -81,15 +64,14 @@ struct server {
 	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
 
 	TAILQ_HEAD(, ingest_conn) ingest_conns;
-	TAILQ_HEAD(, query_conn) query_conns;
-	size_t nconns;
-	uint64_t next_conn_id;
+	struct admission admission;	/* who may connect; connection ids (admission.h) */
 
+	struct query_service query;	/* the query port (query_service.h) */
 	bool stopping;
 	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
 	int64_t stop_deadline_ms;
 	bool checkpoint_running;
-	struct server_counters counters;
+	struct counters counters;	/* the shared counters (counters.h) */
 	struct arena decode_arena;	/* one frame at a time, reset after each */
 };
 
@@ -100,17 +82,5 @@ void server_init(struct server *srv, struct config *cfg, server_config_loader lo
 /* Runs the loop until a graceful stop has finished; returns the exit code. */
 int server_run(struct server *srv);
 void server_free(struct server *srv);
-
-/* For the connections. A new connection is admitted (and counted, in total
- * and for its address, until server_conn_closed) or refused with *why; what
- * is "carrier" or "operator" for the log. */
-bool server_admit(struct server *srv, const char *what, const struct sockaddr *sa,
-    struct conn_addr *addr, enum refuse_reason *why);
-void server_conn_closed(struct server *srv, const struct conn_addr *addr);
-void server_count_refused(struct server *srv, enum refuse_reason why);
-void server_count_reject(struct server *srv, Corridor__RejectReason reason);
-/* Counts a failed authentication from peer ("host:port") and returns how
- * long (ms) to wait before refusing it. */
-int64_t server_auth_failed(struct server *srv, enum auth_failure why, const char *peer);
 
 #endif
