@@ -55,4 +55,9 @@ void config_options_defaults(struct config *cfg);
 void config_option_format(const struct config *cfg, const struct config_option *o,
     char *buf, size_t len);
 
+/* The effective configuration, as an INI file (--check-config). */
+void config_print(FILE *f, const struct config *cfg);
+/* docs/configuration.md (--print-config-docs). */
+void config_print_docs(FILE *f);
+
 #endif
