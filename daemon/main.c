@@ -14,6 +14,7 @@
 #include <event2/thread.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "listen_fds.h"
 #include "log.h"
 #include "sd_notify.h"
@@ -29,6 +30,7 @@
 enum {
 	OPT_STATE_DIR = 256, OPT_CARRIER_LISTEN, OPT_QUERY_LISTEN, OPT_SYNC, OPT_LEGS_FILE,
 	OPT_LIMIT, OPT_CHECK, OPT_LOG_LEVEL, OPT_VERSION, OPT_METRICS_LISTEN,
+	OPT_DOCS,
 };
 
 static const struct option long_options[] = {
@@ -42,6 +44,7 @@ static const struct option long_options[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "print-config-docs", no_argument, NULL, OPT_DOCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, 'h' },
@@ -65,21 +68,41 @@ usage(FILE *f)
 	    "      --limit NAME=VALUE    set a limit (repeatable; list below)\n"
 	    "      --log-level LEVEL     warn, info (default) or debug\n"
 	    "  -v, --verbose             same as --log-level debug\n"
-	    "      --check-config        check the configuration and exit\n"
+	    "      --check-config        check the configuration, print it and exit\n"
+	    "      --print-config-docs   print docs/configuration.md and exit\n"
 	    "      --version             print the version and exit\n"
 	    "  -h, --help                this text\n\n"
 	    "SIGTERM or SIGINT stops gracefully; SIGHUP reloads the configuration (the\n"
 	    "file and these flags) without dropping connections.\n"
 	    "Carriers need a [credentials] entry and operators an [operators] token; make\n"
 	    "their hashes with corridorctl hash-credential (see corridord.conf(5)).\n\n"
-	    "limits (name default min..max):\n",
+	    "settings ([section] name = default, restart: a reload keeps the running value):\n",
 	    CONFIG_DEFAULT_STATE_DIR, CONFIG_DEFAULT_CARRIER_LISTEN, CONFIG_DEFAULT_QUERY_LISTEN,
 	    CONFIG_DEFAULT_METRICS_LISTEN);
+	for (size_t i = 0; i < config_options_count; i++)
+		fprintf(f, "  [%s] %s = %s%s\n      %s\n", config_options[i].section,
+		    config_options[i].name, config_options[i].def[0] ? config_options[i].def : "\"\"",
+		    config_options[i].restart ? " (restart)" : "", config_options[i].doc);
+	fprintf(f, "\nlimits (name default min..max):\n");
 	for (size_t i = 0; i < limit_defs_count; i++)
 		fprintf(f, "  %-24s %10lld  %lld..%lld\n      %s\n", limit_defs[i].name,
 		    (long long)limit_defs[i].def, (long long)limit_defs[i].min,
 		    (long long)limit_defs[i].max, limit_defs[i].help);
 }
+
+/* The flags that set a [daemon] option of config_table.c. */
+static const struct {
+	int opt;
+	const char *name;
+} flag_options[] = {
+	{ OPT_STATE_DIR, "state_dir" },
+	{ OPT_CARRIER_LISTEN, "carrier_listen" },
+	{ OPT_QUERY_LISTEN, "query_listen" },
+	{ OPT_METRICS_LISTEN, "metrics_listen" },
+	{ OPT_SYNC, "synchronous" },
+	{ OPT_LEGS_FILE, "legs_file" },
+	{ OPT_LOG_LEVEL, "log_level" },
+};
 
 /* Applies a command-line flag; flags win over the file. */
 static int
@@ -88,21 +111,10 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 	char name[64];
 	const char *eq;
 
+	for (size_t i = 0; i < sizeof flag_options / sizeof flag_options[0]; i++)
+		if (flag_options[i].opt == opt)
+			return config_set(cfg, "daemon", flag_options[i].name, arg, err, errlen);
 	switch (opt) {
-	case OPT_STATE_DIR:
-		return config_set(cfg, "daemon", "state_dir", arg, err, errlen);
-	case OPT_CARRIER_LISTEN:
-		return config_set(cfg, "daemon", "carrier_listen", arg, err, errlen);
-	case OPT_QUERY_LISTEN:
-		return config_set(cfg, "daemon", "query_listen", arg, err, errlen);
-	case OPT_METRICS_LISTEN:
-		return config_set(cfg, "daemon", "metrics_listen", arg, err, errlen);
-	case OPT_SYNC:
-		return config_set(cfg, "daemon", "synchronous", arg, err, errlen);
-	case OPT_LEGS_FILE:
-		return config_set(cfg, "daemon", "legs_file", arg, err, errlen);
-	case OPT_LOG_LEVEL:
-		return config_set(cfg, "daemon", "log_level", arg, err, errlen);
 	case 'v':
 		cfg->log_level = LOG_LEVEL_DEBUG;
 		return 0;
@@ -238,6 +250,9 @@ main(int argc, char **argv)
 		} else if (opt == OPT_VERSION) {
 			printf("corridord %s\n", CORRIDOR_VERSION);
 			return 0;
+		} else if (opt == OPT_DOCS) {
+			config_print_docs(stdout);
+			return 0;
 		} else if (opt == OPT_CHECK)
 			check_only = 1;
 		else if (opt == '?') {
@@ -255,8 +270,10 @@ main(int argc, char **argv)
 	if (cfg == NULL)
 		fputs(err, stderr);
 	if (check_only) {
-		if (cfg != NULL)
-			printf("configuration OK\n");
+		if (cfg != NULL) {
+			config_print(stdout, cfg);
+			printf("\nconfiguration OK\n");
+		}
 		config_release(cfg);
 		return cfg != NULL ? 0 : 1;
 	}

@@ -6,8 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* L: a reload applies the new value; R: the running value is built into
+ * threads, tables or sockets, so a reload keeps it (service/reload.c). */
 #define L(field, def, min, max, help) \
-	{ #field, offsetof(struct limits, field), def, min, max, help }
+	{ #field, offsetof(struct limits, field), def, min, max, false, help }
+#define R(field, def, min, max, help) \
+	{ #field, offsetof(struct limits, field), def, min, max, true, help }
 
 const struct limit_def limit_defs[] = {
 	L(max_frame_bytes, 1048576, 1024, 16777216,
@@ -34,7 +38,7 @@ const struct limit_def limit_defs[] = {
 	L(max_metrics_connections, 16, 1, 1024,
 	    "connections to the metrics listener at once (counted from accept, also in "
 	    "max_connections and max_connections_per_ip); beyond it a 503 and the close"),
-	L(listen_backlog, 4096, 16, 65535,
+	R(listen_backlog, 4096, 16, 65535,
 	    "connections the kernel queues until corridord accepts them (capped by "
 	    "net.core.somaxconn); too small, and a burst of carriers has its Hellos dropped "
 	    "and retransmitted for seconds"),
@@ -63,25 +67,25 @@ const struct limit_def limit_defs[] = {
 	    "gross weight limit of a train- or vessel-level update"),
 	L(max_teu, 50000, 1, 1000000, "TEU limit of one update"),
 	L(max_container_count, 50000, 1, 1000000, "container count limit of one update"),
-	L(seq_window, 65536, 1024, 16777216,
+	R(seq_window, 65536, 1024, 16777216,
 	    "how far above the acknowledged mark a sequence number may run ahead"),
-	L(writers, 2, 1, 64, "writer threads; legs are shared out among them"),
-	L(writer_batch_updates, 20000, 1, 1000000, "most updates one writer commits in a transaction"),
-	L(writer_commit_delay_ms, 0, 0, 10000,
+	R(writers, 2, 1, 64, "writer threads; legs are shared out among them"),
+	R(writer_batch_updates, 20000, 1, 1000000, "most updates one writer commits in a transaction"),
+	R(writer_commit_delay_ms, 0, 0, 10000,
 	    "a pause before each group commit, to rehearse a slow disk (tests, drills); 0 in production"),
-	L(query_threads, 2, 1, 64, "threads answering operator queries"),
-	L(query_thread_nice, 19, 0, 19,
+	R(query_threads, 2, 1, 64, "threads answering operator queries"),
+	R(query_thread_nice, 19, 0, 19,
 	    "CPU niceness of the query threads: when cores are short, storing updates comes first"),
 	L(shutdown_deadline_s, 30, 1, 3600,
 	    "seconds a graceful stop may take to commit and acknowledge"),
 	L(output_buffer_bytes, 1048576, 65536, 1073741824,
 	    "bytes queued towards one peer before the daemon stops serving it"),
-	L(leg_cache_mib, 16, 1, 4096,
+	R(leg_cache_mib, 16, 1, 4096,
 	    "SQLite page cache of each leg file's writer, in MiB (memory: 12 legs x this)"),
 	L(retention_days, 0, 0, 36500,
 	    "days of raw events kept per leg (older ones are dropped, the rollups stay); 0 keeps all"),
 	L(retention_check_s, 3600, 1, 86400, "seconds between retention passes"),
-	L(retention_batch_units, 5000, 1, 1000000,
+	R(retention_batch_units, 5000, 1, 1000000,
 	    "units one retention transaction drops, so ingest never waits long"),
 	L(max_credential_bytes, 256, 16, 4096,
 	    "longest carrier credential (Hello) or operator secret (AUTH) the daemon will hash"),
@@ -92,9 +96,9 @@ const struct limit_def limit_defs[] = {
 	L(auth_fail_delay_max_ms, 5000, 0, 60000, "the most that delay grows to"),
 	L(auth_fail_window_s, 300, 1, 86400,
 	    "how long a failed authentication counts as recent for its address"),
-	L(auth_fail_addresses, 4096, 16, 1000000,
+	R(auth_fail_addresses, 4096, 16, 1000000,
 	    "addresses whose recent failures are remembered (the oldest are forgotten first)"),
-	L(auth_threads, 1, 1, 16,
+	R(auth_threads, 1, 1, 16,
 	    "threads that check credentials and tokens (a deliberately slow hash) off the loop"),
 	L(auth_checks_per_ip, 8, 1, 1024,
 	    "credential checks (Hello or AUTH) from one address waiting or being hashed at once; "

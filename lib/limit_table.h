@@ -6,6 +6,7 @@
 #ifndef CORRIDOR_LIMIT_TABLE_H
 #define CORRIDOR_LIMIT_TABLE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -66,6 +67,7 @@ struct limit_def {
 	int64_t def;
 	int64_t min;
 	int64_t max;
+	bool restart;		/* a reload keeps the running value */
 	const char *help;
 };
 

@@ -8,6 +8,8 @@
 
 #include <ini.h>
 
+#include "config_table.h"
+
 static const struct { const char *code, *name; } default_carriers[] = {
 	{ "KTZE", "KTZ Express (Kazakhstan rail)" },
 	{ "KMTF", "Kazmortransflot (Caspian feeders)" },
@@ -22,17 +24,8 @@ void
 config_defaults(struct config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
-	snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", CONFIG_DEFAULT_STATE_DIR);
-	snprintf(cfg->carrier_listen, sizeof cfg->carrier_listen, "%s",
-	    CONFIG_DEFAULT_CARRIER_LISTEN);
-	snprintf(cfg->query_listen, sizeof cfg->query_listen, "%s", CONFIG_DEFAULT_QUERY_LISTEN);
-	snprintf(cfg->metrics_listen, sizeof cfg->metrics_listen, "%s",
-	    CONFIG_DEFAULT_METRICS_LISTEN);
-	snprintf(cfg->store_backend, sizeof cfg->store_backend, "%s", CONFIG_DEFAULT_STORE);
-	cfg->sync = STORE_SYNC_FULL;
-	cfg->log_level = LOG_LEVEL_INFO;
+	config_options_defaults(cfg);
 	limits_set_defaults(&cfg->limits);
-	tls_config_defaults(&cfg->tls);
 	for (size_t i = 0; i < sizeof default_carriers / sizeof default_carriers[0]; i++)
 		carrier_list_add(&cfg->carriers, default_carriers[i].code, default_carriers[i].name);
 }
@@ -94,110 +87,83 @@ config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
 	return 0;
 }
 
+/* [daemon] and [tls]: fixed options from config_table.c. */
 static int
-set_string(char *dst, size_t len, const char *key, const char *value, char *err, size_t errlen)
+set_option(struct config *cfg, const char *section, const char *key, const char *value,
+    char *err, size_t errlen)
 {
-	if (strlen(value) >= len) {
-		snprintf(err, errlen, "%s is longer than %zu bytes", key, len - 1);
+	const struct config_option *o = config_option_find(section, key);
+
+	if (o == NULL) {
+		snprintf(err, errlen, "unknown setting \"%s\" in [%s]", key, section);
 		return -1;
 	}
-	snprintf(dst, len, "%s", value);
+	return config_option_set(cfg, o, value, err, errlen);
+}
+
+static int
+set_limit(struct config *cfg, const char *section, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	(void)section;
+	return limits_set(&cfg->limits, key, value, err, errlen);
+}
+
+/* [carriers]: code = name, one a line; the section replaces the built-in list. */
+static int
+set_carrier(struct config *cfg, const char *section, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	(void)section;
+	if (!cfg->carriers_from_file) {
+		cfg->carriers.count = 0;
+		cfg->carriers_from_file = true;
+	}
+	if (carrier_list_add(&cfg->carriers, key, value) == -1) {
+		snprintf(err, errlen, "carrier code \"%s\" must be 2-31 capital letters or "
+		    "digits (and at most %d carriers)", key, CARRIERS_MAX);
+		return -1;
+	}
 	return 0;
 }
 
 static int
-set_daemon(struct config *cfg, const char *key, const char *value, char *err, size_t errlen)
+set_credential(struct config *cfg, const char *section, const char *key, const char *value,
+    char *err, size_t errlen)
 {
-	char host[CONFIG_ADDR_MAX];
-	int port;
-
-	if (strcmp(key, "state_dir") == 0)
-		return set_string(cfg->state_dir, sizeof cfg->state_dir, key, value, err, errlen);
-	if (strcmp(key, "legs_file") == 0)
-		return set_string(cfg->legs_file, sizeof cfg->legs_file, key, value, err, errlen);
-	if (strcmp(key, "backup_dir") == 0)
-		return set_string(cfg->backup_dir, sizeof cfg->backup_dir, key, value, err, errlen);
-	if (strcmp(key, "carrier_listen") == 0 || strcmp(key, "query_listen") == 0) {
-		if (config_split_addr(value, host, sizeof host, &port) == -1) {
-			snprintf(err, errlen, "%s: \"%s\" is not host:port", key, value);
-			return -1;
-		}
-		return set_string(key[0] == 'c' ? cfg->carrier_listen : cfg->query_listen,
-		    CONFIG_ADDR_MAX, key, value, err, errlen);
-	}
-	if (strcmp(key, "metrics_listen") == 0) {
-		if (value[0] != '\0' && config_split_addr(value, host, sizeof host, &port) == -1) {
-			snprintf(err, errlen, "%s: \"%s\" is not host:port (or empty)", key, value);
-			return -1;
-		}
-		return set_string(cfg->metrics_listen, sizeof cfg->metrics_listen, key, value, err,
-		    errlen);
-	}
-	if (strcmp(key, "store") == 0) {
-		/* which backends exist is the store's business (store_open) */
-		if (value[0] == '\0' || strspn(value, "abcdefghijklmnopqrstuvwxyz0123456789") !=
-		    strlen(value)) {
-			snprintf(err, errlen, "store must name a storage backend (sqlite)");
-			return -1;
-		}
-		return set_string(cfg->store_backend, sizeof cfg->store_backend, key, value, err,
-		    errlen);
-	}
-	if (strcmp(key, "synchronous") == 0) {
-		if (strcmp(value, "full") == 0)
-			cfg->sync = STORE_SYNC_FULL;
-		else if (strcmp(value, "normal") == 0)
-			cfg->sync = STORE_SYNC_NORMAL;
-		else {
-			snprintf(err, errlen, "synchronous must be full or normal");
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(key, "log_level") == 0) {
-		if (strcmp(value, "warn") == 0)
-			cfg->log_level = LOG_LEVEL_WARN;
-		else if (strcmp(value, "info") == 0)
-			cfg->log_level = LOG_LEVEL_INFO;
-		else if (strcmp(value, "debug") == 0)
-			cfg->log_level = LOG_LEVEL_DEBUG;
-		else {
-			snprintf(err, errlen, "log_level must be warn, info or debug");
-			return -1;
-		}
-		return 0;
-	}
-	snprintf(err, errlen, "unknown setting \"%s\" in [daemon]", key);
-	return -1;
+	(void)section;
+	return access_add_credential(&cfg->access, key, value, cfg->line, err, errlen);
 }
+
+static int
+set_operator(struct config *cfg, const char *section, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	(void)section;
+	return access_add_operator(&cfg->access, key, value, cfg->line, err, errlen);
+}
+
+/* Each section of the file and who reads its keys: the fixed options, the
+ * limits, and the three lists whose keys are entries, not options. */
+static const struct {
+	const char *name;
+	int (*set)(struct config *, const char *, const char *, const char *, char *, size_t);
+} sections[] = {
+	{ "daemon", set_option },
+	{ "limits", set_limit },
+	{ "tls", set_option },
+	{ "carriers", set_carrier },
+	{ "credentials", set_credential },
+	{ "operators", set_operator },
+};
 
 int
 config_set(struct config *cfg, const char *section, const char *key, const char *value,
     char *err, size_t errlen)
 {
-	if (strcmp(section, "daemon") == 0)
-		return set_daemon(cfg, key, value, err, errlen);
-	if (strcmp(section, "limits") == 0)
-		return limits_set(&cfg->limits, key, value, err, errlen);
-	if (strcmp(section, "tls") == 0)
-		return tls_config_set(&cfg->tls, key, value, err, errlen);
-	if (strcmp(section, "carriers") == 0) {
-		if (!cfg->carriers_from_file) {
-			/* a [carriers] section replaces the built-in list */
-			cfg->carriers.count = 0;
-			cfg->carriers_from_file = true;
-		}
-		if (carrier_list_add(&cfg->carriers, key, value) == -1) {
-			snprintf(err, errlen, "carrier code \"%s\" must be 2-31 capital letters or "
-			    "digits (and at most %d carriers)", key, CARRIERS_MAX);
-			return -1;
-		}
-		return 0;
-	}
-	if (strcmp(section, "credentials") == 0)
-		return access_add_credential(&cfg->access, key, value, cfg->line, err, errlen);
-	if (strcmp(section, "operators") == 0)
-		return access_add_operator(&cfg->access, key, value, cfg->line, err, errlen);
+	for (size_t i = 0; i < sizeof sections / sizeof sections[0]; i++)
+		if (strcmp(sections[i].name, section) == 0)
+			return sections[i].set(cfg, section, key, value, err, errlen);
 	snprintf(err, errlen, "unknown section [%s]", section);
 	return -1;
 }

@@ -2,7 +2,8 @@
  * The [tls] section of corridord.conf: a certificate and key per listener
  * (TLS on that port when both are set, plain TCP otherwise), and for the
  * carrier port an optional CA for client certificates that name the carrier.
- * Parsing and checking only; tls.c turns it into OpenSSL contexts.
+ * config_table.c parses it; this checks it and tls.c turns it into OpenSSL
+ * contexts.
  */
 #ifndef CORRIDOR_TLS_CONFIG_H
 #define CORRIDOR_TLS_CONFIG_H
@@ -31,10 +32,6 @@ struct tls_config {
 	int min_version;		/* TLS1_2_VERSION (default) or TLS1_3_VERSION */
 };
 
-void tls_config_defaults(struct tls_config *t);
-/* One key of [tls]; 0, or -1 with the reason in err. */
-int tls_config_set(struct tls_config *t, const char *key, const char *value, char *err,
-    size_t errlen);
 /* Settings that only make sense together (a cert without its key, a client
  * certificate requirement without a CA); 0, or -1 with the reason in err. */
 int tls_config_check(const struct tls_config *t, char *err, size_t errlen);

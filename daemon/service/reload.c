@@ -9,6 +9,7 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "counters.h"
 #include "ingest_auth.h"
 #include "log.h"
@@ -20,13 +21,6 @@
 #include "store.h"
 #include "workq.h"
 #include "writer.h"
-
-/* Limits whose running value is built into threads, tables or sockets. */
-static const char *const restart_only_limits[] = {
-	"writers", "writer_batch_updates", "writer_commit_delay_ms", "query_threads",
-	"seq_window", "listen_backlog", "auth_threads", "auth_fail_addresses",
-	"retention_batch_units", "query_thread_nice", "leg_cache_mib",
-};
 
 /* The catalog and preparing the new legs are the checkpoint thread's. */
 struct reload_job {
@@ -87,47 +81,37 @@ reload_reconcile_legs(const struct leg_table *running, struct leg_table *next, c
 	return 0;
 }
 
-static int
-keep_string(const char *what, const char *running, char *next, size_t len)
-{
-	if (strcmp(running, next) == 0)
-		return 0;
-	log_warnx("reload keeps the running value of %s (it needs a restart) running=\"%s\" "
-	    "file=\"%s\"", what, running, next);
-	snprintf(next, len, "%s", running);
-	return 1;
-}
-
+/* Which settings a reload may change is the tables' restart flag
+ * (config_table.c, limit_table.c): for each that needs a restart, the
+ * running value stays and the log says so. */
 int
 reload_keep_restart_only(const struct config *running, struct config *next)
 {
+	char was[CONFIG_PATH_MAX], file[CONFIG_PATH_MAX];
 	int kept = 0;
 
-	kept += keep_string("state_dir", running->state_dir, next->state_dir,
-	    sizeof next->state_dir);
-	kept += keep_string("carrier_listen", running->carrier_listen, next->carrier_listen,
-	    sizeof next->carrier_listen);
-	kept += keep_string("query_listen", running->query_listen, next->query_listen,
-	    sizeof next->query_listen);
-	kept += keep_string("metrics_listen", running->metrics_listen, next->metrics_listen,
-	    sizeof next->metrics_listen);
-	if (running->sync != next->sync) {
-		log_warnx("reload keeps the running value of synchronous (it needs a restart) "
-		    "running=%s", running->sync == STORE_SYNC_FULL ? "full" : "normal");
-		next->sync = running->sync;
+	for (size_t i = 0; i < config_options_count; i++) {
+		const struct config_option *o = &config_options[i];
+		char *slot = (char *)next + o->offset;
+		const char *now = (const char *)running + o->offset;
+
+		if (!o->restart || memcmp(now, slot, o->size) == 0)
+			continue;
+		config_option_format(running, o, was, sizeof was);
+		config_option_format(next, o, file, sizeof file);
+		if (strcmp(was, file) == 0)
+			continue;	/* the bytes after a string's end */
+		log_warnx("reload keeps the running value of %s%s%s (it needs a restart) "
+		    "running=\"%s\" file=\"%s\"", strcmp(o->section, "daemon") == 0 ? "" :
+		    o->section, strcmp(o->section, "daemon") == 0 ? "" : ".", o->name, was, file);
+		memcpy(slot, now, o->size);
 		kept++;
 	}
-	/* the OpenSSL contexts are made from [tls] once, at start */
-	if (memcmp(&running->tls, &next->tls, sizeof running->tls) != 0) {
-		log_warnx("reload keeps the running [tls] settings (they need a restart)");
-		next->tls = running->tls;
-		kept++;
-	}
-	for (size_t i = 0; i < sizeof restart_only_limits / sizeof restart_only_limits[0]; i++) {
-		const struct limit_def *d = limits_find(restart_only_limits[i]);
+	for (size_t i = 0; i < limit_defs_count; i++) {
+		const struct limit_def *d = &limit_defs[i];
 		int64_t *slot;
 
-		if (d == NULL || limits_get(&running->limits, d) == limits_get(&next->limits, d))
+		if (!d->restart || limits_get(&running->limits, d) == limits_get(&next->limits, d))
 			continue;
 		log_warnx("reload keeps the running value of %s (it needs a restart) running=%lld "
 		    "file=%lld", d->name, (long long)limits_get(&running->limits, d),

@@ -68,7 +68,26 @@ class Install(unittest.TestCase):
         r = subprocess.run([self.find('sbin/corridord'), '--config',
                             self.find('corridor/corridord.conf'), '--check-config'],
                            capture_output=True, text=True)
-        self.assertEqual((r.returncode, r.stdout.strip()), (0, 'configuration OK'), r.stderr)
+        self.assertEqual((r.returncode, r.stdout.strip().splitlines()[-1]),
+                         (0, 'configuration OK'), r.stderr)
+        # the effective configuration comes first, every option of the tables
+        for section, name in re.findall(r'^  \[(\w+)\] (\w+) = ', self.help_text(), re.M):
+            self.assertRegex(r.stdout, r'(?m)^%s = ' % name, '[%s] %s' % (section, name))
+
+    def help_text(self):
+        return subprocess.run([harness.CORRIDORD, '--help'], capture_output=True,
+                              text=True).stdout
+
+    def test_configuration_doc_is_generated_from_the_tables(self):
+        want = subprocess.run([harness.CORRIDORD, '--print-config-docs'], capture_output=True,
+                              text=True, check=True).stdout
+        path = os.path.join(harness.SOURCE_DIR, 'docs', 'configuration.md')
+        self.assertEqual(open(path).read(), want,
+                         'docs/configuration.md differs from corridord --print-config-docs: '
+                         'regenerate it')
+        self.assertIn('| `synchronous` |', want)
+        self.assertIn('| `min_version` |', want)
+        self.assertIn('| `writers` | 2 | 1..64 | restart |', want)
 
     def test_manual_lists_every_limit(self):
         help_text = subprocess.run([harness.CORRIDORD, '--help'], capture_output=True,

@@ -12,6 +12,7 @@
 #include <sys/un.h>
 
 #include "conn_limits.h"
+#include "config.h"
 #include "tls_config.h"
 
 static struct conn_addr
@@ -132,38 +133,42 @@ test_reason_names(void **state)
 static void
 test_tls_config(void **state)
 {
-	struct tls_config t;
+	struct config *cfg = config_new();
+	const struct tls_config *t = &cfg->tls;
 	char err[256];
 
 	(void)state;
-	tls_config_defaults(&t);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), 0);
-	assert_false(tls_listener_enabled(&t.carrier));
-	assert_int_equal(tls_config_set(&t, "carrier_cert", "/c.crt", err, sizeof err), 0);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), -1);
+	assert_non_null(cfg);
+	assert_int_equal(tls_config_check(t, err, sizeof err), 0);
+	assert_false(tls_listener_enabled(&t->carrier));
+	assert_int_equal(config_set(cfg, "tls", "carrier_cert", "/c.crt", err, sizeof err), 0);
+	assert_int_equal(tls_config_check(t, err, sizeof err), -1);
 	assert_non_null(strstr(err, "carrier_cert and carrier_key go together"));
-	assert_int_equal(tls_config_set(&t, "carrier_key", "/c.key", err, sizeof err), 0);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), 0);
-	assert_true(tls_listener_enabled(&t.carrier));
+	assert_int_equal(config_set(cfg, "tls", "carrier_key", "/c.key", err, sizeof err), 0);
+	assert_int_equal(tls_config_check(t, err, sizeof err), 0);
+	assert_true(tls_listener_enabled(&t->carrier));
 	/* a CA makes client certificates optional unless said otherwise */
-	assert_int_equal(tls_config_set(&t, "carrier_ca", "/ca.crt", err, sizeof err), 0);
-	assert_int_equal(t.carrier.client_cert, TLS_CLIENT_CERT_OPTIONAL);
-	assert_int_equal(tls_config_set(&t, "carrier_client_cert", "required", err, sizeof err),
+	assert_int_equal(config_set(cfg, "tls", "carrier_ca", "/ca.crt", err, sizeof err), 0);
+	assert_int_equal(t->carrier.client_cert, TLS_CLIENT_CERT_OPTIONAL);
+	assert_int_equal(config_set(cfg, "tls", "carrier_client_cert", "required", err, sizeof err),
 	    0);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), 0);
-	assert_int_equal(tls_config_set(&t, "carrier_client_cert", "maybe", err, sizeof err), -1);
-	assert_int_equal(tls_config_set(&t, "carrier_client_cert", "none", err, sizeof err), 0);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), -1);	/* CA without use */
-	assert_int_equal(tls_config_set(&t, "min_version", "1.0", err, sizeof err), -1);
-	assert_int_equal(tls_config_set(&t, "min_version", "1.3", err, sizeof err), 0);
-	assert_int_equal(tls_config_set(&t, "query_ca", "/x", err, sizeof err), -1);
+	assert_int_equal(tls_config_check(t, err, sizeof err), 0);
+	assert_int_equal(config_set(cfg, "tls", "carrier_client_cert", "maybe", err, sizeof err), -1);
+	assert_int_equal(config_set(cfg, "tls", "carrier_client_cert", "none", err, sizeof err), 0);
+	assert_int_equal(tls_config_check(t, err, sizeof err), -1);	/* CA without use */
+	assert_int_equal(config_set(cfg, "tls", "min_version", "1.0", err, sizeof err), -1);
+	assert_int_equal(config_set(cfg, "tls", "min_version", "1.3", err, sizeof err), 0);
+	assert_int_equal(config_set(cfg, "tls", "query_ca", "/x", err, sizeof err), -1);
 	assert_non_null(strstr(err, "unknown setting"));
 
-	tls_config_defaults(&t);
-	assert_int_equal(tls_config_set(&t, "carrier_client_cert", "required", err, sizeof err),
+	config_release(cfg);
+	cfg = config_new();
+	t = &cfg->tls;
+	assert_int_equal(config_set(cfg, "tls", "carrier_client_cert", "required", err, sizeof err),
 	    0);
-	assert_int_equal(tls_config_check(&t, err, sizeof err), -1);
+	assert_int_equal(tls_config_check(t, err, sizeof err), -1);
 	assert_non_null(strstr(err, "needs carrier_ca"));
+	config_release(cfg);
 }
 
 int

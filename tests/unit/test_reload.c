@@ -8,8 +8,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "config.h"
+#include "config_table.h"
 #include "reload.h"
 
 static struct leg
@@ -75,6 +77,7 @@ static void
 test_restart_only_settings_keep_running_values(void **state)
 {
 	struct config *running = config_new(), *next = config_new();
+	char err[128];
 
 	(void)state;
 	next->limits.writers = running->limits.writers + 1;
@@ -84,7 +87,11 @@ test_restart_only_settings_keep_running_values(void **state)
 	snprintf(next->state_dir, sizeof next->state_dir, "/elsewhere");
 	snprintf(next->query_listen, sizeof next->query_listen, "0.0.0.0:1");
 	next->log_level = LOG_LEVEL_DEBUG;
-	assert_int_equal(reload_keep_restart_only(running, next), 4);
+	next->sync = STORE_SYNC_NORMAL;
+	assert_int_equal(config_set(next, "tls", "min_version", "1.3", err, sizeof err), 0);
+	assert_int_equal(reload_keep_restart_only(running, next), 6);
+	assert_int_equal(next->sync, running->sync);
+	assert_int_equal(next->tls.min_version, running->tls.min_version);
 	assert_int_equal(next->limits.writers, running->limits.writers);
 	assert_int_equal(next->limits.query_threads, running->limits.query_threads);
 	assert_string_equal(next->state_dir, running->state_dir);
@@ -97,6 +104,43 @@ test_restart_only_settings_keep_running_values(void **state)
 	config_release(next);
 }
 
+/* Every option of config_table.c documents itself, and its default is what a
+ * new configuration holds, written back the way the file would say it. */
+static void
+test_config_table_coherent(void **state)
+{
+	struct config *cfg = config_new();
+	char value[CONFIG_PATH_MAX], err[128];
+
+	(void)state;
+	for (size_t i = 0; i < config_options_count; i++) {
+		const struct config_option *o = &config_options[i];
+
+		assert_non_null(o->doc);
+		assert_true(o->doc[0] != '\0');
+		assert_ptr_equal(config_option_find(o->section, o->name), o);
+		assert_true(o->offset + o->size <= sizeof *cfg);
+		config_option_format(cfg, o, value, sizeof value);
+		assert_string_equal(value, o->def);
+		if (o->type == CONFIG_ENUM)
+			assert_int_equal(config_set(cfg, o->section, o->name, "nonsense", err,
+			    sizeof err), -1);
+		for (size_t j = 0; j < i; j++)
+			assert_false(strcmp(config_options[j].name, o->name) == 0 &&
+			    strcmp(config_options[j].section, o->section) == 0);
+	}
+	assert_int_equal(config_set(cfg, "daemon", "nonsense", "1", err, sizeof err), -1);
+	assert_string_equal(err, "unknown setting \"nonsense\" in [daemon]");
+	assert_int_equal(config_set(cfg, "nonsense", "a", "1", err, sizeof err), -1);
+	assert_string_equal(err, "unknown section [nonsense]");
+	assert_int_equal(config_set(cfg, "daemon", "query_listen", "nowhere", err, sizeof err), -1);
+	assert_string_equal(err, "query_listen: \"nowhere\" is not host:port");
+	assert_int_equal(config_set(cfg, "daemon", "metrics_listen", "", err, sizeof err), 0);
+	assert_int_equal(config_set(cfg, "daemon", "log_level", "debug", err, sizeof err), 0);
+	assert_int_equal(cfg->log_level, LOG_LEVEL_DEBUG);
+	config_release(cfg);
+}
+
 int
 main(void)
 {
@@ -104,6 +148,7 @@ main(void)
 		cmocka_unit_test(test_legs_keep_their_indexes),
 		cmocka_unit_test(test_leg_may_not_vanish_or_change_kind),
 		cmocka_unit_test(test_restart_only_settings_keep_running_values),
+		cmocka_unit_test(test_config_table_coherent),
 	};
 
 	return UNIT_RUN(tests);
