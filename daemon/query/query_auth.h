@@ -1,7 +1,8 @@
 /*
  * Operator authentication on the query port: "AUTH <name> <secret>" checks
  * the secret against the [operators] hash of that name on the auth threads
- * and grants the token's right (read or admin) to the connection. PING,
+ * and grants the token's right (read or admin) to the connection. The
+ * command table (query_exec.c) says what each command needs: PING,
  * HELP, QUIT and AUTH need no right; BACKUP needs admin; every other
  * command needs read. A failed AUTH is answered ERR UNAUTHORIZED only after
  * the failure throttle's delay. Carrier credentials are a separate table:

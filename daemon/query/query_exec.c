@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/buffer.h>
 #include <sqlite3.h>
@@ -21,8 +22,12 @@
 #include "timeutil.h"
 #include "query_internal.h"
 
+/* One entry of the command table (read-only, shared by every thread). The
+ * right is a required field: COMMAND_RIGHT_UNSET (an entry that omits it) is
+ * no valid value, and test_commands fails on it. */
 struct command {
 	const char *name;
+	enum command_right right;
 	int min_args, max_args;	/* words after the command */
 	void (*run)(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 	const char *usage;
@@ -250,24 +255,57 @@ cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 static void cmd_help(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a);
 
 static const struct command commands[] = {
-	{ "PING", 0, 0, cmd_ping, "PING" },
-	{ "HELP", 0, 0, cmd_help, "HELP" },
-	{ "LEGS", 0, 0, cmd_legs, "LEGS" },
-	{ "STATS", 1, 5, cmd_stats, "STATS <leg|*> [from] [to] [W|E] [carrier]" },
-	{ "HISTOGRAM", 1, 5, cmd_histogram, "HISTOGRAM <leg> [from] [to] [W|E] [carrier]" },
-	{ "ONTIME", 1, 5, cmd_ontime, "ONTIME <leg|*> [from] [to] [W|E] [carrier]" },
-	{ "VOLUMES", 2, 6, cmd_volumes,
-	    "VOLUMES <leg|*> <day|week|month> [from] [to] [W|E] [carrier]" },
-	{ "JOURNEYS", 2, 6, cmd_journeys,
-	    "JOURNEYS <from_node> <to_node> [from] [to] [W|E] [target_days]" },
-	{ "HOLDS", 1, 5, cmd_holds, "HOLDS <leg|*> [from] [to] [W|E] [carrier]" },
-	{ "DELAYS", 1, 5, cmd_delays, "DELAYS <leg|*> [from] [to] [W|E] [carrier]" },
-	{ "QUALITY", 0, 3, cmd_quality, "QUALITY [carrier|*] [from] [to]" },
-	{ "INTRANSIT", 0, 1, cmd_intransit, "INTRANSIT [leg|*]" },
-	{ "SHIPMENT", 1, 1, cmd_shipment, "SHIPMENT <container|unit>" },
-	{ "BACKUP", 1, 1, cmd_backup, "BACKUP <name>" },
-	{ "QUIT", 0, 0, NULL, "QUIT" },
+	{ .name = "PING", .right = COMMAND_PUBLIC, .min_args = 0, .max_args = 0, .run = cmd_ping,
+	    .usage = "PING" },
+	{ .name = "HELP", .right = COMMAND_PUBLIC, .min_args = 0, .max_args = 0, .run = cmd_help,
+	    .usage = "HELP" },
+	{ .name = "LEGS", .right = COMMAND_READ, .min_args = 0, .max_args = 0, .run = cmd_legs,
+	    .usage = "LEGS" },
+	{ .name = "STATS", .right = COMMAND_READ, .min_args = 1, .max_args = 5, .run = cmd_stats,
+	    .usage = "STATS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ .name = "HISTOGRAM", .right = COMMAND_READ, .min_args = 1, .max_args = 5, .run = cmd_histogram,
+	    .usage = "HISTOGRAM <leg> [from] [to] [W|E] [carrier]" },
+	{ .name = "ONTIME", .right = COMMAND_READ, .min_args = 1, .max_args = 5, .run = cmd_ontime,
+	    .usage = "ONTIME <leg|*> [from] [to] [W|E] [carrier]" },
+	{ .name = "VOLUMES", .right = COMMAND_READ, .min_args = 2, .max_args = 6, .run = cmd_volumes,
+	    .usage = "VOLUMES <leg|*> <day|week|month> [from] [to] [W|E] [carrier]" },
+	{ .name = "JOURNEYS", .right = COMMAND_READ, .min_args = 2, .max_args = 6, .run = cmd_journeys,
+	    .usage = "JOURNEYS <from_node> <to_node> [from] [to] [W|E] [target_days]" },
+	{ .name = "HOLDS", .right = COMMAND_READ, .min_args = 1, .max_args = 5, .run = cmd_holds,
+	    .usage = "HOLDS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ .name = "DELAYS", .right = COMMAND_READ, .min_args = 1, .max_args = 5, .run = cmd_delays,
+	    .usage = "DELAYS <leg|*> [from] [to] [W|E] [carrier]" },
+	{ .name = "QUALITY", .right = COMMAND_READ, .min_args = 0, .max_args = 3, .run = cmd_quality,
+	    .usage = "QUALITY [carrier|*] [from] [to]" },
+	{ .name = "INTRANSIT", .right = COMMAND_READ, .min_args = 0, .max_args = 1, .run = cmd_intransit,
+	    .usage = "INTRANSIT [leg|*]" },
+	{ .name = "SHIPMENT", .right = COMMAND_READ, .min_args = 1, .max_args = 1, .run = cmd_shipment,
+	    .usage = "SHIPMENT <container|unit>" },
+	{ .name = "BACKUP", .right = COMMAND_ADMIN, .min_args = 1, .max_args = 1, .run = cmd_backup,
+	    .usage = "BACKUP <name>" },
+	{ .name = "QUIT", .right = COMMAND_PUBLIC, .min_args = 0, .max_args = 0, .run = NULL,
+	    .usage = "QUIT" },
 };
+
+int
+query_command_right(const char *name, enum command_right *right)
+{
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcasecmp(commands[i].name, name) == 0) {
+			*right = commands[i].right;
+			return 0;
+		}
+	return -1;
+}
+
+const char *
+query_command_at(size_t i, enum command_right *right)
+{
+	if (i >= sizeof commands / sizeof commands[0])
+		return NULL;
+	*right = commands[i].right;
+	return commands[i].name;
+}
 
 static void
 cmd_help(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)

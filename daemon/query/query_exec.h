@@ -6,6 +6,7 @@
 #ifndef CORRIDOR_QUERY_EXEC_H
 #define CORRIDOR_QUERY_EXEC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "legs.h"
@@ -23,6 +24,22 @@ struct query_ctx *query_ctx_new(const struct config *cfg, const char *legs_dir);
  * one: legs only ever gain indexes, so open leg handles stay valid). */
 void query_ctx_use(struct query_ctx *ctx, const struct config *cfg);
 void query_ctx_free(struct query_ctx *ctx);
+
+/* The right an entry of the command table needs. UNSET is what an entry
+ * that forgets its right gets (zero); it is never valid. */
+enum command_right {
+	COMMAND_RIGHT_UNSET = 0,
+	COMMAND_PUBLIC,		/* no right: before AUTH too */
+	COMMAND_READ,		/* an operator token with read or admin */
+	COMMAND_ADMIN		/* an operator token with admin */
+};
+
+/* The right the command name (any case) needs: 0, or -1 if the table has no
+ * such command. */
+int query_command_right(const char *name, enum command_right *right);
+/* The i-th entry of the table (its name, right into *right), NULL past the
+ * end: for listings and the table test. */
+const char *query_command_at(size_t i, enum command_right *right);
 
 /* Answers line (without its newline) into out. now_ms is "now" for ages. */
 void query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct evbuffer *out);
