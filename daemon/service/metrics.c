@@ -16,13 +16,13 @@
 #include <event2/http.h>
 #include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
-#include <sqlite3.h>
 
 #include "admission.h"
 #include "config.h"
 #include "log.h"
 #include "metrics_conn.h"
 #include "server.h"
+#include "store.h"
 #include "validate.h"
 #include "writer.h"
 
@@ -133,16 +133,18 @@ metrics_render(struct server *srv, struct evbuffer *b)
 	const struct counters *k = &srv->counters;
 	const struct leg_table *legs = &srv->cfg->legs;
 	struct writer_stats ws;
-	char l1[LABEL_MAX], l2[LABEL_MAX], l3[LABEL_MAX], l4[LABEL_MAX];
+	char l1[LABEL_MAX], l2[LABEL_MAX], l3[LABEL_MAX], l4[LABEL_MAX], l5[LABEL_MAX];
 
 	writer_pool_stats(srv->writers, &ws);
 	metrics_head(b, "corridor_build_info", "gauge",
 	    "Versions of corridord and the libraries it runs with.");
-	evbuffer_add_printf(b, "corridor_build_info{version=\"%s\",libevent=\"%s\",sqlite=\"%s\","
-	    "protobuf_c=\"%s\"} 1\n", metrics_label(l1, sizeof l1, CORRIDOR_VERSION),
-	    metrics_label(l2, sizeof l2, event_get_version()),
-	    metrics_label(l3, sizeof l3, sqlite3_libversion()),
-	    metrics_label(l4, sizeof l4, protobuf_c_version()));
+	/* the backend's library version is labelled with its name (sqlite=) */
+	evbuffer_add_printf(b, "corridor_build_info{version=\"%s\",libevent=\"%s\",%s=\"%s\","
+	    "protobuf_c=\"%s\",store=\"%s\"} 1\n", metrics_label(l1, sizeof l1, CORRIDOR_VERSION),
+	    metrics_label(l2, sizeof l2, event_get_version()), store_backend_name(srv->store),
+	    metrics_label(l3, sizeof l3, store_backend_version(srv->store)),
+	    metrics_label(l4, sizeof l4, protobuf_c_version()),
+	    metrics_label(l5, sizeof l5, store_backend_name(srv->store)));
 	metrics_one(b, "corridor_updates_received_total", "counter",
 	    "Updates received from carriers.", k->updates_received);
 	metrics_one(b, "corridor_updates_stored_total", "counter",

@@ -1,4 +1,7 @@
-/* The opened backend; see store.h. */
+/*
+ * The opened backend and its handles: each public handle wraps the
+ * backend's own behind its ops table (store_backend.h); see store.h.
+ */
 #include "store.h"
 
 #include <stdio.h>
@@ -83,4 +86,174 @@ void *
 store_impl(const struct store *st)
 {
 	return st->impl;
+}
+
+/* ------------------------------------------------------------ the catalog handle (store_catalog.h) */
+
+struct store_catalog {
+	const struct store_catalog_ops *ops;
+	void *impl;
+};
+
+struct store_catalog *
+store_catalog_open(struct store *st, struct store_error *err)
+{
+	struct store_catalog *cat = calloc(1, sizeof *cat);
+
+	if (cat == NULL) {
+		store_error_set(err, STORE_RETRYABLE, "out of memory");
+		return NULL;
+	}
+	cat->ops = store_backend_of(st)->catalog;
+	if ((cat->impl = cat->ops->open(store_impl(st), err)) == NULL) {
+		free(cat);
+		return NULL;
+	}
+	return cat;
+}
+
+void
+store_catalog_close(struct store_catalog *cat)
+{
+	if (cat == NULL)
+		return;
+	cat->ops->close(cat->impl);
+	free(cat);
+}
+
+int
+store_catalog_sync(struct store_catalog *cat, const struct leg_table *legs,
+    struct carrier_table *ct, struct store_error *err)
+{
+	return cat->ops->sync(cat->impl, legs, ct, err);
+}
+
+int
+store_catalog_save_marks(struct store_catalog *cat, const struct store_mark *marks, size_t n,
+    struct store_error *err)
+{
+	return cat->ops->save_marks(cat->impl, marks, n, err);
+}
+
+int
+store_catalog_save_rejections(struct store_catalog *cat, const struct store_rejection *r,
+    size_t n, struct store_error *err)
+{
+	return cat->ops->save_rejections(cat->impl, r, n, err);
+}
+
+int
+store_catalog_each_rejection(struct store_catalog *cat, const char *carrier, uint64_t after,
+    store_seq_fn fn, void *arg, struct store_error *err)
+{
+	return cat->ops->each_rejection(cat->impl, carrier, after, fn, arg, err);
+}
+
+int
+store_catalog_each_stored_seq(struct store_catalog *cat, const struct leg *leg,
+    const char *carrier, uint64_t after, uint64_t upto, store_seq_fn fn, void *arg,
+    struct store_error *err)
+{
+	return cat->ops->each_stored_seq(cat->impl, leg, carrier, after, upto, fn, arg, err);
+}
+
+/* ------------------------------------------------------------ the writer handle (store_writer.h) */
+
+struct store_writer {
+	const struct store_writer_ops *ops;
+	void *impl;
+};
+
+int
+store_leg_prepare(struct store *st, const struct leg *leg, struct store_error *err)
+{
+	return store_backend_of(st)->writer->leg_prepare(store_impl(st), leg, err);
+}
+
+void
+store_leg_where(struct store *st, const struct leg *leg, char *buf, size_t len)
+{
+	store_backend_of(st)->writer->leg_where(store_impl(st), leg, buf, len);
+}
+
+struct store_writer *
+store_writer_open(struct store *st, struct store_error *err)
+{
+	struct store_writer *w = calloc(1, sizeof *w);
+
+	if (w == NULL) {
+		store_error_set(err, STORE_RETRYABLE, "out of memory");
+		return NULL;
+	}
+	w->ops = store_backend_of(st)->writer;
+	if ((w->impl = w->ops->open(store_impl(st), err)) == NULL) {
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void
+store_writer_close(struct store_writer *w)
+{
+	if (w == NULL)
+		return;
+	w->ops->close(w->impl);
+	free(w);
+}
+
+int
+store_writer_add_leg(struct store_writer *w, size_t index, const struct leg *leg,
+    int64_t cache_mib, struct store_error *err)
+{
+	return w->ops->add_leg(w->impl, index, leg, cache_mib, err);
+}
+
+int
+store_writer_append(struct store_writer *w, size_t index, struct update_rec **recs, size_t n,
+    struct store_error *err)
+{
+	return w->ops->append(w->impl, index, recs, n, err);
+}
+
+int
+store_writer_retain_step(struct store_writer *w, size_t index, int64_t cutoff_ms,
+    size_t max_units, size_t *units_dropped, int64_t *events_dropped, bool *more,
+    struct store_error *err)
+{
+	return w->ops->retain_step(w->impl, index, cutoff_ms, max_units, units_dropped,
+	    events_dropped, more, err);
+}
+
+/* ------------------------------------------------------------ the reader handle (store_reader.h) */
+
+struct store_reader {
+	const struct store_reader_ops *ops;
+	void *impl;
+};
+
+struct store_reader *
+store_reader_open(struct store *st, struct store_error *err)
+{
+	struct store_reader *r = calloc(1, sizeof *r);
+
+	if (r == NULL) {
+		store_error_set(err, STORE_RETRYABLE, "out of memory");
+		return NULL;
+	}
+	r->ops = store_backend_of(st)->reader;
+	if ((r->impl = r->ops->open(store_impl(st), err)) == NULL) {
+		free(r);
+		return NULL;
+	}
+	return r;
+}
+
+void
+store_reader_close(struct store_reader *r)
+{
+	if (r == NULL)
+		return;
+	r->ops->close(r->impl);
+	free(r);
 }

@@ -95,7 +95,8 @@ class Metrics(unittest.TestCase):
         info = [k for k in before if k[0] == 'corridor_build_info']
         self.assertEqual(len(info), 1)
         self.assertEqual({k for k, _ in info[0][1]}, {'version', 'libevent', 'sqlite',
-                                                      'protobuf_c'})
+                                                      'protobuf_c', 'store'})
+        self.assertIn(('store', 'sqlite'), info[0][1])
 
         c = self.push()
         reasons = {}
