@@ -1,6 +1,8 @@
 /*
  * corridord's configuration: defaults, then the INI file, then command-line
- * flags. Every limit comes from the one table in limit_table.h.
+ * flags. Every fixed option comes from a table: [daemon] and [tls] from
+ * config_table.h, [limits] from limit_table.h; the lists ([carriers],
+ * [credentials], [operators]) have their own handlers in config.c.
  *
  * Once loaded, a configuration is an immutable, reference-counted snapshot:
  * the loop holds the current one (server.cfg) and every query job holds the
