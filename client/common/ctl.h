@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "ctl_conn.h"
+#include "ctl_util.h"
 
 #define CTL_QUERY_PORT "7471"
 #define CTL_INGEST_PORT "7470"
@@ -55,24 +56,5 @@ int ctl_token_resolve(struct ctl *c, char *err, size_t errlen);
  * else CORRIDOR_CREDENTIAL_FILE. NULL when there is none, or when err is set. */
 const char *ctl_carrier_credential(const char *given, const char *file, const char *code,
     char *buf, size_t len, char *err, size_t errlen);
-
-/* Makes room for one more element in the array *arrp of *cap elements
- * holding n. 0, or -1 when out of memory (the array is left as it was). */
-int ctl_grow(void *arrp, size_t *cap, size_t n, size_t elem);
-
-/* A connected blocking TCP socket, or -1 with a message in err. */
-int net_connect(const char *host, const char *port, int timeout_ms, char *err, size_t errlen);
-
-/* A status line on stderr: redrawn with \r on a terminal, otherwise printed
- * at most every few seconds. progress_done() ends the line. */
-struct progress {
-	int tty;
-	int64_t last_ms;
-	int shown;
-};
-void progress_init(struct progress *p);
-void progress_show(struct progress *p, int force, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-void progress_done(struct progress *p);
 
 #endif

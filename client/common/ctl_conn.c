@@ -15,7 +15,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
-#include "ctl.h"
+#include "ctl_util.h"
 
 static void
 openssl_reason(char *buf, size_t len)

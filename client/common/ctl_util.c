@@ -16,7 +16,7 @@
 #include <netinet/tcp.h>
 #include <unistd.h>
 
-#include "ctl.h"
+#include "ctl_util.h"
 #include "timeutil.h"
 
 static int

@@ -50,8 +50,8 @@ reload_reconcile_legs(const struct leg_table *running, struct leg_table *next, c
 
 		if (then == NULL) {
 			snprintf(err, errlen, "leg %s is gone from the configuration; a leg cannot be "
-			    "removed while running (its file stays in legs/): restart to drop it",
-			    now->code);
+			    "removed while running (what it stored stays in the store): restart to "
+			    "drop it", now->code);
 			free(out);
 			return -1;
 		}
