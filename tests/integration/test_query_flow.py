@@ -17,15 +17,17 @@ WRITE_TIMEOUT_S = 3
 
 
 
-class QueryFlow(harness.DaemonTestCase):
-    # a small output bound, so that a slow (sanitizer) build fills it soon
-    daemon_args = ('--limit', 'write_timeout_s=%d' % WRITE_TIMEOUT_S,
-                   '--limit', 'output_buffer_bytes=65536')
-
+class QueryConnections:
     def connect(self):
         s = socket.create_connection(('127.0.0.1', self.daemon.query_port), timeout=10)
         self.addCleanup(s.close)
         return s
+
+
+class QueryFlow(QueryConnections, harness.DaemonTestCase):
+    # a small output bound, so that a slow (sanitizer) build fills it soon
+    daemon_args = ('--limit', 'write_timeout_s=%d' % WRITE_TIMEOUT_S,
+                   '--limit', 'output_buffer_bytes=65536')
 
     def test_pipelined_lines_behind_a_refusal_do_not_spin(self):
         for _ in range(4):      # a delay of seconds for the next refusal
@@ -55,21 +57,6 @@ class QueryFlow(harness.DaemonTestCase):
         self.assertIn(b'ERR LINE_TOO_LONG', partial.recv(200))
         self.assert_alive()
 
-    def test_unread_answers_stop_at_the_output_bound(self):
-        rss0 = harness.proc_status_kib(self.daemon.pid, 'VmRSS')
-        s = self.connect()
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        off = harness.send_unread(s, b'PING\n' * 100000, 3)
-        time.sleep(1.5)
-        grown = harness.proc_status_kib(self.daemon.pid, 'VmRSS') - rss0
-        queues = harness.tcp_queues(self.daemon.query_port)
-        unread = queues.get(s.getsockname()[1], (0, 0))[1]
-        print('100,000 PINGs, answers unread: VmRSS grew %d KiB; %d bytes left unread by '
-              'corridord in its socket' % (grown, unread))
-        self.assertGreater(unread, 0, 'corridord read on although nobody read its answers')
-        if not harness.sanitized():
-            self.assertLess(grown, 8 * 1024)
-
     def test_a_client_that_never_reads_is_closed(self):
         if harness.sanitized():
             # the kernel's send buffer (MiBs on loopback) must fill first: too slow under ASan
@@ -85,6 +72,28 @@ class QueryFlow(harness.DaemonTestCase):
             self.assertLess(time.monotonic(), deadline, self.daemon.log_tail())
             time.sleep(0.2)
         self.assert_alive()
+
+
+class QueryOutputBound(QueryConnections, harness.DaemonTestCase):
+    # the same small output bound, and a write timeout far beyond the
+    # measurement: a slow (sanitizer) build must not close the connection
+    # (dropping what it left unread) before its queues are looked at
+    daemon_args = ('--limit', 'write_timeout_s=60', '--limit', 'output_buffer_bytes=65536')
+
+    def test_unread_answers_stop_at_the_output_bound(self):
+        rss0 = harness.proc_status_kib(self.daemon.pid, 'VmRSS')
+        s = self.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        off = harness.send_unread(s, b'PING\n' * 100000, 3)
+        time.sleep(1.5)
+        grown = harness.proc_status_kib(self.daemon.pid, 'VmRSS') - rss0
+        queues = harness.tcp_queues(self.daemon.query_port)
+        unread = queues.get(s.getsockname()[1], (0, 0))[1]
+        print('100,000 PINGs, answers unread: VmRSS grew %d KiB; %d bytes left unread by '
+              'corridord in its socket' % (grown, unread))
+        self.assertGreater(unread, 0, 'corridord read on although nobody read its answers')
+        if not harness.sanitized():
+            self.assertLess(grown, 8 * 1024)
 
 
 if __name__ == '__main__':
