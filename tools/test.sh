@@ -21,6 +21,7 @@ case "${1:-}" in
 esac
 
 passed=0
+MESON_TEST_ARGS=
 failed=0
 run_suite() {
   local dir=$1
@@ -34,7 +35,7 @@ run_suite() {
   echo "== test $dir" >&2
   local log
   log=$(mktemp)
-  meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$log"
+  meson test -C "$dir" --print-errorlogs --num-processes 2 $MESON_TEST_ARGS 2>&1 | tee "$log"
   local ok fail
   ok=$(awk '/^Ok:/ {print $2}' "$log" | tail -n 1)
   fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ {s += $2} END {print s + 0}' "$log")
@@ -51,6 +52,9 @@ if [ $sanitize -eq 1 ]; then
 fi
 if [ $tsan -eq 1 ]; then
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  # instrumented threads run several times slower: the per-test timeouts
+  # in tests/meson.build are sized for the normal and ASan builds
+  MESON_TEST_ARGS="--timeout-multiplier 3"
   run_suite build-tsan -Db_sanitize=thread -Dbuildtype=debug
 fi
 echo "$passed passed, $failed failed"

@@ -99,18 +99,31 @@ def require_binary(path, what):
         raise unittest.SkipTest('%s not built: %s' % (what, path))
 
 
-def sanitized():
-    """True when the binaries are built with AddressSanitizer: tests/meson.build
-    sets CORRIDOR_SANITIZE from b_sanitize; run by hand, corridord's symbols
-    tell (ASan's shadow memory and redzones inflate its RSS several times)."""
+def _built_with(sanitizer):
+    """True when the binaries are built with this sanitizer ('address',
+    'thread'): tests/meson.build sets CORRIDOR_SANITIZE from b_sanitize; run by
+    hand, corridord's symbols (__asan_init, __tsan_init) tell."""
     env = os.environ.get('CORRIDOR_SANITIZE')
     if env is not None:
-        return 'address' in env
+        return sanitizer in env
     try:
         with open(CORRIDORD, 'rb') as f:
-            return b'__asan_init' in f.read()
+            return ('__%ssan_init' % sanitizer[0]).encode() in f.read()
     except OSError:
         return False
+
+
+def sanitized():
+    """AddressSanitizer: its shadow memory and redzones inflate RSS several
+    times and slow the daemon."""
+    return _built_with('address')
+
+
+def thread_sanitized():
+    """ThreadSanitizer (tools/test.sh --tsan): it slows every memory access of
+    the writer threads several times, so tests that time a whole flood give it
+    longer."""
+    return _built_with('thread')
 
 
 def proc_status_kib(pid, field):
@@ -329,7 +342,10 @@ class Daemon:
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT)
         log.close()
-        deadline = time.monotonic() + START_TIMEOUT_S
+        # ThreadSanitizer: the start-up of a daemon with a thousand carriers
+        # took longer than 15 s on a loaded machine
+        start_timeout = START_TIMEOUT_S * (4 if thread_sanitized() else 1)
+        deadline = time.monotonic() + start_timeout
         while True:
             if self.proc.poll() is not None:
                 raise AssertionError('corridord exited with %d at start-up:\n%s' %
@@ -345,7 +361,7 @@ class Daemon:
             if time.monotonic() > deadline:
                 self.kill()
                 raise AssertionError('corridord did not answer PING in %d s:\n%s' %
-                                     (START_TIMEOUT_S, self.log_tail()))
+                                     (start_timeout, self.log_tail()))
             time.sleep(0.05)
 
     def alive(self):

@@ -28,7 +28,9 @@ import independent_carrier as ic  # noqa: E402
 FLOOD_CARRIERS = 1000
 FLOOD_UPDATES = 100000
 RSS_BOUND_KIB = 100 * 1024
-BENCH_TIMEOUT_S = 60
+# the flood's deadline; ThreadSanitizer's instrumented writers store the same
+# 100,000 updates about four times slower (72 s measured against 60)
+BENCH_TIMEOUT_S = 240 if harness.thread_sanitized() else 60
 # window = batch: bench_ingest resends at most one batch of BUSY-refused
 # updates per wake-up and then waits for an answer without a timeout, so with
 # more than one batch refused it can wait forever once the daemon has stored
@@ -133,8 +135,9 @@ class Overload(unittest.TestCase):
         print('probe carrier: %d updates, %d BUSY rejections, all acknowledged' % (
             probe.max_sent, len(probe.rejections)))
 
-        if harness.sanitized():
-            # ASan's shadow memory, redzones and quarantine make RSS meaningless
+        if harness.sanitized() or harness.thread_sanitized():
+            # ASan's shadow memory, redzones and quarantine, and TSan's shadow
+            # memory (525 MiB peak here), make RSS meaningless
             print('RSS bound not checked: sanitizer build')
         else:
             self.assertLessEqual(hwm, RSS_BOUND_KIB, 'corridord peak RSS %d KiB' % hwm)
