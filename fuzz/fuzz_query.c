@@ -43,6 +43,7 @@
 
 static struct config cfg;
 static struct carrier_table carriers;
+static struct store *store;	/* the queries' (make_state opens its own) */
 static struct query_ctx *ctx;
 static char state_dir[512];	/* under $TMPDIR, else /tmp */
 
@@ -60,6 +61,8 @@ fuzz_cleanup(void)
 {
 	query_ctx_free(ctx);
 	ctx = NULL;
+	store_close(store);
+	store = NULL;
 	if (state_dir[0] != '\0')
 		nftw(state_dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
@@ -177,7 +180,8 @@ make_state(void)
 static void
 fuzz_setup(void)
 {
-	char legs_dir[600], blocker[600], err[256];
+	char blocker[600], err[256];
+	struct store_error serr;
 	const char *tmp = getenv("TMPDIR");
 	FILE *f;
 
@@ -197,9 +201,9 @@ fuzz_setup(void)
 	FUZZ_CHECK((f = fopen(blocker, "w")) != NULL);
 	fclose(f);
 	snprintf(cfg.backup_dir, sizeof cfg.backup_dir, "%s/backups", blocker);
-	snprintf(legs_dir, sizeof legs_dir, "%s/legs", state_dir);
 	make_state();
-	ctx = query_ctx_new(&cfg, legs_dir);
+	FUZZ_CHECK((store = store_open(&cfg, &serr)) != NULL);
+	ctx = query_ctx_new(&cfg, store);
 	FUZZ_CHECK(ctx != NULL);
 }
 

@@ -6,8 +6,6 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <sqlite3.h>
-
 #include "carrier.h"
 #include "qproto.h"
 #include "rollup_batch.h"
@@ -22,7 +20,7 @@ arg_text(const struct qrequest *req, int i)
 }
 
 int
-parse_filter(struct qrequest *req, int i, struct stats_filter *f, struct answer *a)
+parse_filter(struct qrequest *req, int i, struct store_filter *f, struct answer *a)
 {
 	memset(f, 0, sizeof *f);
 	if (parse_time_arg(req, i, "from", &f->from, INT64_MIN, a) == -1 ||
@@ -47,7 +45,7 @@ parse_filter(struct qrequest *req, int i, struct stats_filter *f, struct answer 
 }
 
 int
-parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int i, struct stats_filter *f,
+parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int i, struct store_filter *f,
     struct answer *a)
 {
 	if (parse_filter(req, i, f, a) == -1)
@@ -61,12 +59,13 @@ parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int i, struct st
 int
 check_carrier(struct query_ctx *ctx, const char *code, struct answer *a)
 {
-	int found;
+	struct store_error err;
+	bool found;
 
 	if (carrier_list_find(&ctx->cfg->carriers, code) != NULL)
 		return 0;
-	found = row_exists(ctx, LEGS_MAX, "SELECT 1 FROM carriers WHERE code = ?1", code, a);
-	if (found == -1)
+	if (read_ok(ctx, "catalog", store_reader_carrier_known(ctx->reader, code, &found, &err),
+	    &err, a) == -1)
 		return -1;
 	if (!found) {
 		answer_err(a, "NOT_FOUND", "carrier %.32s is not configured (carrier codes are "
@@ -77,7 +76,7 @@ check_carrier(struct query_ctx *ctx, const char *code, struct answer *a)
 }
 
 int
-window_to_hours(struct stats_filter *f, struct answer *a)
+window_to_hours(struct store_filter *f, struct answer *a)
 {
 	if (f->from != INT64_MIN)
 		f->from = rollup_hour(f->from);
@@ -89,35 +88,6 @@ window_to_hours(struct stats_filter *f, struct answer *a)
 		return -1;
 	}
 	return 0;
-}
-
-/* Binds ?1 from, ?2 to, ?3 direction, ?4 carrier (NULL: any). */
-void
-bind_filter(sqlite3_stmt *st, const struct stats_filter *f)
-{
-	sqlite3_bind_int64(st, 1, f->from);
-	sqlite3_bind_int64(st, 2, f->to);
-	if (f->direction != NULL)
-		sqlite3_bind_text(st, 3, f->direction, -1, SQLITE_STATIC);
-	if (f->carrier != NULL)
-		sqlite3_bind_text(st, 4, f->carrier, -1, SQLITE_STATIC);
-}
-
-int
-row_exists(struct query_ctx *ctx, size_t leg, const char *sql, const char *key,
-    struct answer *a)
-{
-	sqlite3_stmt *st = prepare(ctx, leg, sql, a);
-	int rc;
-
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	finish(ctx, leg, st, rc, a);
-	if (a->failed)
-		return -1;
-	return rc == SQLITE_ROW;
 }
 
 /* "*" (or nothing) selects every leg; otherwise one leg by code. */

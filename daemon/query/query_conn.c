@@ -51,8 +51,9 @@ query_worker_init(void *arg)
 	 * configuration itself is the loop's to read (a reload swaps it). */
 	if (setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), qs->thread_nice) == -1)
 		log_warn("query thread: cannot lower its CPU priority");
-	/* each job brings its configuration snapshot (query_ctx_use) */
-	return query_ctx_new(NULL, qs->legs_dir);
+	/* each job brings its configuration snapshot (query_ctx_use); the
+	 * reader handle is this thread's own */
+	return query_ctx_new(NULL, qs->store);
 }
 
 void
@@ -66,6 +67,11 @@ query_job_run(struct workq_job *base, void *ctx)
 {
 	struct query_job *job = (struct query_job *)base;
 
+	if (ctx == NULL) {
+		/* the thread could not open its reader (logged at its start) */
+		evbuffer_add_printf(job->out, "ERR INTERNAL this query thread cannot read the store\n");
+		return;
+	}
 	query_ctx_use(ctx, job->cfg);
 	query_execute(ctx, job->line, time_now_ms(), job->out);
 }

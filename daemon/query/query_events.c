@@ -12,76 +12,71 @@
 
 #include "corridor.pb-c.h"
 #include "histogram.h"
+#include "log.h"
 #include "query_internal.h"
 #include "rollup_batch.h"
 #include "stats.h"
 
-#define HOLD_CODE CORRIDOR__EVENT_CODE__HOLD
-#define RELS_CODE CORRIDOR__EVENT_CODE__RELS
+/* What HOLDS collects from one leg in the row callback. */
+struct holds_read {
+	struct query_ctx *ctx;
+	size_t leg;
+	int64_t *dur, holds;	/* dur: the released holds' durations */
+	size_t n, cap;
+	struct answer *a;
+};
+
+static int
+add_hold(void *arg, const struct store_event_ref *e)
+{
+	struct holds_read *hr = arg;
+	const struct leg *l = &hr->ctx->legs->legs[hr->leg];
+	struct store_error err;
+	int64_t rels;
+
+	hr->holds++;
+	if (read_ok(hr->ctx, l->code, store_reader_release_after(hr->ctx->reader, hr->leg, l,
+	    e->unit, e->direction, e->event_ms, &rels, &err), &err, hr->a) == -1)
+		return 1;
+	if (rels < 0)
+		return 0;
+	if (grow_array((void **)&hr->dur, &hr->cap, hr->n, sizeof *hr->dur) == -1) {
+		answer_err(hr->a, "INTERNAL", "out of memory");
+		return 1;
+	}
+	hr->dur[hr->n++] = rels - e->event_ms;
+	return 0;
+}
 
 static void
-holds_leg(struct query_ctx *ctx, size_t leg, const struct stats_filter *f, struct answer *a)
+holds_leg(struct query_ctx *ctx, size_t leg, const struct store_filter *f, struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT unit, direction, event_time_ms FROM events"
-	    " INDEXED BY events_holds WHERE event_code IN (10, 11) AND event_code = 10"
-	    " AND classifier = 1 AND retracted = 0"
-	    " AND event_time_ms >= ?1 AND event_time_ms < ?2 AND (?3 IS NULL OR direction = ?3)"
-	    " AND (?4 IS NULL OR carrier = ?4)", a);
-	sqlite3_stmt *rel = prepare(ctx, leg, "SELECT min(event_time_ms) FROM events"
-	    " INDEXED BY events_by_unit WHERE unit = ?1 AND direction = ?2 AND event_time_ms >= ?3"
-	    " AND event_code = 11 AND classifier = 1 AND retracted = 0", a);
-	int64_t *dur = NULL, holds = 0;
-	size_t n = 0, cap = 0;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct holds_read hr = { .ctx = ctx, .leg = leg, .a = a };
 	struct duration_summary s;
-	int rc = SQLITE_DONE;
+	struct store_error err;
 
-	if (st == NULL || rel == NULL) {
-		sqlite3_finalize(st);
-		sqlite3_finalize(rel);
+	if (read_ok(ctx, l->code, store_reader_each_hold(ctx->reader, leg, l, f, add_hold, &hr,
+	    &err), &err, a) == -1) {
+		free(hr.dur);
 		return;
 	}
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t at = sqlite3_column_int64(st, 2);
-		int r;
-
-		holds++;
-		sqlite3_bind_text(rel, 1, (const char *)sqlite3_column_text(st, 0), -1,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_text(rel, 2, (const char *)sqlite3_column_text(st, 1), -1,
-		    SQLITE_TRANSIENT);
-		sqlite3_bind_int64(rel, 3, at);
-		r = sqlite3_step(rel);
-		if (r == SQLITE_ROW && sqlite3_column_type(rel, 0) != SQLITE_NULL) {
-			if (grow_array((void **)&dur, &cap, n, sizeof *dur) == -1)
-				r = SQLITE_NOMEM;
-			else
-				dur[n++] = sqlite3_column_int64(rel, 0) - at;
-		}
-		sqlite3_reset(rel);
-		if (r != SQLITE_ROW) {
-			rc = r;
-			break;
-		}
-	}
-	sqlite3_finalize(rel);
-	finish(ctx, leg, st, rc, a);
-	stats_summarize(dur, n, &s);
-	if (n == 0)
-		answer_row(a, "%s\t%lld\t0\t%lld\t\t\t\t\t", ctx->legs->legs[leg].code,
-		    (long long)holds, (long long)holds);
+	stats_summarize(hr.dur, hr.n, &s);
+	if (hr.n == 0)
+		answer_row(a, "%s\t%lld\t0\t%lld\t\t\t\t\t", l->code, (long long)hr.holds,
+		    (long long)hr.holds);
 	else
-		answer_row(a, "%s\t%lld\t%zu\t%lld\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f",
-		    ctx->legs->legs[leg].code, (long long)holds, n, (long long)(holds - (int64_t)n),
+		answer_row(a, "%s\t%lld\t%zu\t%lld\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f", l->code,
+		    (long long)hr.holds, hr.n, (long long)(hr.holds - (int64_t)hr.n),
 		    s.min / MS_PER_HOUR, s.mean / MS_PER_HOUR, s.p50 / MS_PER_HOUR,
 		    s.p90 / MS_PER_HOUR, s.max / MS_PER_HOUR);
-	free(dur);
+	free(hr.dur);
 }
 
 void
 cmd_holds(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
-	struct stats_filter f;
+	struct store_filter f;
 	size_t first, last;
 
 	(void)now;
@@ -121,13 +116,42 @@ reason_count_cmp(const void *x, const void *y)
 	return strcmp(a->reason, b->reason);
 }
 
+/* What DELAYS collects in the row callback: every (reason, unit). */
+struct delays_read {
+	struct reason_unit **ru;
+	size_t *n, *cap;
+	struct answer *a;
+};
+
+static int
+add_delay(void *arg, const struct store_delay *d)
+{
+	struct delays_read *dr = arg;
+	struct reason_unit *e;
+
+	if (grow_array((void **)dr->ru, dr->cap, *dr->n, sizeof **dr->ru) == -1)
+		goto nomem;
+	e = &(*dr->ru)[*dr->n];
+	if ((e->reason = strdup(d->reason)) == NULL)
+		goto nomem;
+	if ((e->unit = strdup(d->unit)) == NULL) {
+		free(e->reason);
+		goto nomem;
+	}
+	(*dr->n)++;
+	return 0;
+nomem:
+	answer_err(dr->a, "INTERNAL", "out of memory");
+	return 1;
+}
+
 void
 cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
 	struct reason_unit *ru = NULL;
 	struct reason_count *rc_ = NULL;
 	size_t n = 0, cap = 0, nr = 0, capr = 0;
-	struct stats_filter f;
+	struct store_filter f;
 	size_t first, last;
 
 	(void)now;
@@ -135,29 +159,12 @@ cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 	    parse_stats_filter(ctx, req, 2, &f, a) == -1)
 		return;
 	for (size_t i = first; i < last && !a->failed; i++) {
-		sqlite3_stmt *st = prepare(ctx, i, "SELECT delay_reason, unit FROM events"
-		    " INDEXED BY events_delayed WHERE delay_reason IS NOT NULL AND retracted = 0"
-		    " AND event_time_ms >= ?1 AND event_time_ms < ?2"
-		    " AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR carrier = ?4)", a);
-		int rc;
+		const struct leg *l = &ctx->legs->legs[i];
+		struct delays_read dr = { &ru, &n, &cap, a };
+		struct store_error err;
 
-		if (st == NULL)
-			break;
-		bind_filter(st, &f);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			if (grow_array((void **)&ru, &cap, n, sizeof *ru) == -1 ||
-			    (ru[n].reason = strdup((const char *)sqlite3_column_text(st, 0))) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			if ((ru[n].unit = strdup((const char *)sqlite3_column_text(st, 1))) == NULL) {
-				free(ru[n].reason);
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			n++;
-		}
-		finish(ctx, i, st, rc, a);
+		read_ok(ctx, l->code, store_reader_each_delay(ctx->reader, i, l, &f, add_delay, &dr,
+		    &err), &err, a);
 	}
 	if (n > 1)
 		qsort(ru, n, sizeof *ru, reason_unit_cmp);
@@ -240,98 +247,110 @@ reason_name(int reason)
 	return v != NULL ? v->name : "UNKNOWN";
 }
 
+/* What QUALITY collects in the row callbacks: one entry per carrier. */
+struct quality_read {
+	struct carrier_quality **cq;
+	size_t *n, *cap;
+	const char *code;	/* what is read, for the error */
+	struct answer *a;
+};
+
+static struct carrier_quality *
+quality_row(struct quality_read *qr, const char *carrier)
+{
+	struct carrier_quality *q = quality_of(qr->cq, qr->n, qr->cap, carrier);
+
+	if (q == NULL)
+		answer_err(qr->a, "INTERNAL", "out of memory");
+	return q;
+}
+
+static int
+add_quality_hour(void *arg, const struct store_quality_hour *h)
+{
+	struct quality_read *qr = arg;
+	struct carrier_quality *q = quality_row(qr, h->carrier);
+
+	if (q == NULL)
+		return 1;
+	q->updates += h->updates;
+	if (h->lag_max_ms > q->lag_max)
+		q->lag_max = h->lag_max_ms;
+	if (hist_merge_blob(q->lag->count, h->lag, h->lag_len, 1) == -1) {
+		log_warnx("query found a damaged lag histogram leg=%s", qr->code);
+		answer_err(qr->a, "INTERNAL", "reading %s failed", qr->code);
+		return 1;
+	}
+	q->lag->n += h->lag_n;
+	q->pln_est += h->pln_est;
+	q->duplicates += h->duplicates;
+	q->retractions += h->retractions;
+	q->out_of_order += h->out_of_order;
+	return 0;
+}
+
 static void
-quality_rollups(struct query_ctx *ctx, const struct stats_filter *f,
+quality_rollups(struct query_ctx *ctx, const struct store_filter *f,
     struct carrier_quality **cq, size_t *n, size_t *cap, struct answer *a)
 {
 	for (size_t i = 0; i < ctx->legs->count && !a->failed; i++) {
-		sqlite3_stmt *st = prepare(ctx, i, "SELECT carrier, updates, lag_max_ms, lag_hist,"
-		    " duplicates, retractions, out_of_order, lag_n, pln_est FROM quality_hourly"
-		    " WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?4 IS NULL OR carrier = ?4)", a);
-		int rc;
+		const struct leg *l = &ctx->legs->legs[i];
+		struct quality_read qr = { cq, n, cap, l->code, a };
+		struct store_error err;
 
-		if (st == NULL)
-			return;
-		bind_filter(st, f);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			struct carrier_quality *q = quality_of(cq, n, cap,
-			    (const char *)sqlite3_column_text(st, 0));
-
-			if (q == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			q->updates += sqlite3_column_int64(st, 1);
-			if (sqlite3_column_int64(st, 2) > q->lag_max)
-				q->lag_max = sqlite3_column_int64(st, 2);
-			if (hist_merge_blob(q->lag->count, sqlite3_column_blob(st, 3),
-			    (size_t)sqlite3_column_bytes(st, 3), 1) == -1) {
-				rc = SQLITE_CORRUPT;
-				break;
-			}
-			q->lag->n += sqlite3_column_int64(st, 7);
-			q->pln_est += sqlite3_column_int64(st, 8);
-			q->duplicates += sqlite3_column_int64(st, 4);
-			q->retractions += sqlite3_column_int64(st, 5);
-			q->out_of_order += sqlite3_column_int64(st, 6);
-		}
-		finish(ctx, i, st, rc, a);
+		read_ok(ctx, l->code, store_reader_each_quality_hour(ctx->reader, i, l, f,
+		    add_quality_hour, &qr, &err), &err, a);
 	}
 }
 
-static void
-quality_rejections(struct query_ctx *ctx, const struct stats_filter *f,
-    struct carrier_quality **cq, size_t *n, size_t *cap, struct answer *a)
+static int
+add_rejections(void *arg, const struct store_rejection_count *c)
 {
-	sqlite3_stmt *st = prepare(ctx, LEGS_MAX, "SELECT carrier, reason, count(*) FROM rejections"
-	    " WHERE recorded_ms >= ?1 AND recorded_ms < ?2 AND (?4 IS NULL OR carrier = ?4)"
-	    " GROUP BY carrier, reason ORDER BY carrier, count(*) DESC, reason", a);
-	int rc;
+	struct quality_read *qr = arg;
+	struct carrier_quality *q = quality_row(qr, c->carrier);
+	size_t used;
 
-	if (st == NULL)
-		return;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct carrier_quality *q = quality_of(cq, n, cap,
-		    (const char *)sqlite3_column_text(st, 0));
-		size_t used;
-
-		if (q == NULL) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		q->rejected += sqlite3_column_int64(st, 2);
-		used = strlen(q->by_reason);
-		snprintf(q->by_reason + used, sizeof q->by_reason - used, "%s%s:%lld",
-		    used ? "," : "", reason_name(sqlite3_column_int(st, 1)),
-		    (long long)sqlite3_column_int64(st, 2));
-	}
-	finish(ctx, LEGS_MAX, st, rc, a);
+	if (q == NULL)
+		return 1;
+	q->rejected += c->count;
+	used = strlen(q->by_reason);
+	snprintf(q->by_reason + used, sizeof q->by_reason - used, "%s%s:%lld",
+	    used ? "," : "", reason_name(c->reason), (long long)c->count);
+	return 0;
 }
 
 static void
-quality_mark_duplicates(struct query_ctx *ctx, const struct stats_filter *f,
+quality_rejections(struct query_ctx *ctx, const struct store_filter *f,
     struct carrier_quality **cq, size_t *n, size_t *cap, struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, LEGS_MAX, "SELECT carrier, sum(n) FROM duplicates_hourly"
-	    " WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?4 IS NULL OR carrier = ?4)"
-	    " GROUP BY carrier", a);
-	int rc;
+	struct quality_read qr = { cq, n, cap, "catalog", a };
+	struct store_error err;
 
-	if (st == NULL)
-		return;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct carrier_quality *q = quality_of(cq, n, cap,
-		    (const char *)sqlite3_column_text(st, 0));
+	read_ok(ctx, "catalog", store_reader_each_rejection_count(ctx->reader, f, add_rejections,
+	    &qr, &err), &err, a);
+}
 
-		if (q == NULL) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		q->duplicates += sqlite3_column_int64(st, 1);
-	}
-	finish(ctx, LEGS_MAX, st, rc, a);
+static int
+add_mark_duplicates(void *arg, const struct store_carrier_count *c)
+{
+	struct quality_read *qr = arg;
+	struct carrier_quality *q = quality_row(qr, c->carrier);
+
+	if (q == NULL)
+		return 1;
+	q->duplicates += c->count;
+	return 0;
+}
+
+static void
+quality_mark_duplicates(struct query_ctx *ctx, const struct store_filter *f,
+    struct carrier_quality **cq, size_t *n, size_t *cap, struct answer *a)
+{
+	struct quality_read qr = { cq, n, cap, "catalog", a };
+	struct store_error err;
+
+	read_ok(ctx, "catalog", store_reader_each_mark_duplicates(ctx->reader, f,
+	    add_mark_duplicates, &qr, &err), &err, a);
 }
 
 void
@@ -339,7 +358,7 @@ cmd_quality(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct ans
 {
 	struct carrier_quality *cq = NULL;
 	size_t n = 0, cap = 0;
-	struct stats_filter f;
+	struct store_filter f;
 
 	(void)now;
 	/* QUALITY [carrier] [from] [to]: the filter's carrier comes first */

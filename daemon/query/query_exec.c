@@ -11,11 +11,8 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <sqlite3.h>
 
-#include "backup.h"
 #include "config.h"
-#include "db.h"
 #include "log.h"
 #include "qproto.h"
 #include "stats.h"
@@ -34,27 +31,30 @@ struct command {
 };
 
 struct query_ctx *
-query_ctx_new(const struct config *cfg, const char *legs_dir)
+query_ctx_new(const struct config *cfg, struct store *st)
 {
 	struct query_ctx *ctx = calloc(1, sizeof *ctx);
+	struct store_error err;
 
 	if (ctx == NULL)
 		return NULL;
+	if ((ctx->reader = store_reader_open(st, &err)) == NULL) {
+		log_warnx("query thread cannot read the store error=\"%s\"", err.message);
+		free(ctx);
+		return NULL;
+	}
 	if (cfg != NULL)
 		query_ctx_use(ctx, cfg);
-	snprintf(ctx->legs_dir, sizeof ctx->legs_dir, "%s", legs_dir);
 	return ctx;
 }
 
 void
 query_ctx_use(struct query_ctx *ctx, const struct config *cfg)
 {
-	/* a leg keeps its index across reloads, so the open handles stay right */
+	/* a leg keeps its index across reloads, so the reader's handles stay right */
 	ctx->cfg = cfg;
 	ctx->legs = &cfg->legs;
 	ctx->lim = &cfg->limits;
-	/* state_dir needs a restart: the path is the same for every snapshot */
-	snprintf(ctx->catalog_path, sizeof ctx->catalog_path, "%s/corridor.db", cfg->state_dir);
 }
 
 void
@@ -62,9 +62,7 @@ query_ctx_free(struct query_ctx *ctx)
 {
 	if (ctx == NULL)
 		return;
-	for (size_t i = 0; i < LEGS_MAX; i++)
-		sqlite3_close(ctx->dbs[i]);
-	sqlite3_close(ctx->catalog);
+	store_reader_close(ctx->reader);
 	free(ctx);
 }
 
@@ -107,44 +105,6 @@ answer_row(struct answer *a, const char *fmt, ...)
 	evbuffer_add(a->rows, "\n", 1);
 }
 
-sqlite3 *
-leg_db(struct query_ctx *ctx, size_t i, struct answer *a)
-{
-	char path[1200], err[256];
-
-	if (ctx->dbs[i] != NULL)
-		return ctx->dbs[i];
-	snprintf(path, sizeof path, "%s/%s.db", ctx->legs_dir, ctx->legs->legs[i].code);
-	ctx->dbs[i] = db_open_ro(path, err, sizeof err);
-	if (ctx->dbs[i] == NULL) {
-		log_warnx("query cannot open leg=%s error=\"%s\"", ctx->legs->legs[i].code, err);
-		answer_err(a, "INTERNAL", "cannot open the store of leg %s",
-		    ctx->legs->legs[i].code);
-	}
-	return ctx->dbs[i];
-}
-
-sqlite3 *
-catalog_db(struct query_ctx *ctx, struct answer *a)
-{
-	char err[256];
-
-	if (ctx->catalog != NULL)
-		return ctx->catalog;
-	ctx->catalog = db_open_ro(ctx->catalog_path, err, sizeof err);
-	if (ctx->catalog == NULL) {
-		log_warnx("query cannot open the catalog error=\"%s\"", err);
-		answer_err(a, "INTERNAL", "cannot open the catalog");
-	}
-	return ctx->catalog;
-}
-
-static const char *
-db_name(struct query_ctx *ctx, size_t leg)
-{
-	return leg == LEGS_MAX ? "catalog" : ctx->legs->legs[leg].code;
-}
-
 int
 grow_array(void **arr, size_t *cap, size_t n, size_t elem)
 {
@@ -161,32 +121,17 @@ grow_array(void **arr, size_t *cap, size_t n, size_t elem)
 	return 0;
 }
 
-sqlite3_stmt *
-prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a)
+int
+read_ok(struct query_ctx *ctx, const char *what, int rc, const struct store_error *err,
+    struct answer *a)
 {
-	sqlite3 *db = leg == LEGS_MAX ? catalog_db(ctx, a) : leg_db(ctx, leg, a);
-	sqlite3_stmt *st = NULL;
-
-	if (db == NULL)
-		return NULL;
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-		log_warnx("query prepare failed db=%s error=\"%s\"", db_name(ctx, leg),
-		    sqlite3_errmsg(db));
-		answer_err(a, "INTERNAL", "the store of %s cannot be read", db_name(ctx, leg));
-		return NULL;
+	(void)ctx;
+	if (rc == -1) {
+		log_warnx("query failed db=%s kind=%s error=\"%s\"", what,
+		    store_error_kind_name(err->kind), err->message);
+		answer_err(a, "INTERNAL", "reading %s failed", what);
 	}
-	return st;
-}
-
-void
-finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a)
-{
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		log_warnx("query failed db=%s error=\"%s\"", db_name(ctx, leg),
-		    sqlite3_errmsg(sqlite3_db_handle(st)));
-		answer_err(a, "INTERNAL", "reading %s failed", db_name(ctx, leg));
-	}
-	sqlite3_finalize(st);
+	return rc != 0 || a->failed ? -1 : 0;
 }
 
 static void
@@ -219,14 +164,15 @@ static void
 cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
 	const struct config *cfg = ctx->cfg;
-	struct backup_file files[LEGS_MAX + 1];
-	char dir[CONFIG_PATH_MAX + 16], dest[CONFIG_PATH_MAX + BACKUP_NAME_MAX + 16], err[512];
+	struct store_backup_file files[LEGS_MAX + 1];
+	char dir[CONFIG_PATH_MAX + 16], dest[CONFIG_PATH_MAX + STORE_BACKUP_NAME_MAX + 16];
+	struct store_error err;
 	size_t n;
 
 	(void)now;
-	if (!backup_name_valid(req->argv[1])) {
+	if (!store_backup_name_valid(req->argv[1])) {
 		answer_err(a, "BAD_ARGUMENT", "a backup name is 1-%d letters, digits, '.', '_' or "
-		    "'-', not starting with '.'", BACKUP_NAME_MAX);
+		    "'-', not starting with '.'", STORE_BACKUP_NAME_MAX);
 		return;
 	}
 	if (cfg->backup_dir[0] != '\0')
@@ -239,10 +185,11 @@ cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 		return;
 	}
 	snprintf(dest, sizeof dest, "%s/%s", dir, req->argv[1]);
-	if (backup_make(cfg->state_dir, ctx->legs, dest, files, &n, err, sizeof err) == -1) {
-		log_warnx("backup failed dest=%s error=\"%s\"", dest, err);
-		answer_err(a, strstr(err, "exists") ? "BAD_ARGUMENT" : "INTERNAL", "backup %s: %s",
-		    req->argv[1], err);
+	if (store_reader_backup(ctx->reader, ctx->legs, dest, files, &n, &err) == -1) {
+		log_warnx("backup failed dest=%s kind=%s error=\"%s\"", dest,
+		    store_error_kind_name(err.kind), err.message);
+		answer_err(a, err.kind == STORE_CONFLICT ? "BAD_ARGUMENT" : "INTERNAL",
+		    "backup %s: %s", req->argv[1], err.message);
 		return;
 	}
 	log_info("backup done dest=%s files=%zu", dest, n);

@@ -16,12 +16,14 @@ struct evbuffer;
 struct query_ctx;
 
 struct config;
+struct store;
 
-/* A worker thread's context. cfg (may be NULL until query_ctx_use) must
- * outlive its use. */
-struct query_ctx *query_ctx_new(const struct config *cfg, const char *legs_dir);
+/* A worker thread's context, with its own reader handle on st (so it is
+ * made on the thread that uses it). cfg (may be NULL until query_ctx_use)
+ * must outlive its use. NULL (logged) when the store cannot be read. */
+struct query_ctx *query_ctx_new(const struct config *cfg, struct store *st);
 /* The configuration snapshot the next queries read (after a reload, a newer
- * one: legs only ever gain indexes, so open leg handles stay valid). */
+ * one: legs only ever gain indexes, so the reader's handles stay valid). */
 void query_ctx_use(struct query_ctx *ctx, const struct config *cfg);
 void query_ctx_free(struct query_ctx *ctx);
 

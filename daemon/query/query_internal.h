@@ -12,24 +12,23 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sqlite3.h>
 
 #include <event2/buffer.h>
 
 #include "config.h"
 #include "legs.h"
 #include "qproto.h"
+#include "store.h"
 
 #define MS_PER_HOUR 3600000.0
 
+/* A query thread's context: the configuration snapshot of the job it runs
+ * and its own reader handle on the store (store_reader.h). */
 struct query_ctx {
 	const struct config *cfg;
 	const struct leg_table *legs;
 	const struct limits *lim;
-	char legs_dir[1100];
-	char catalog_path[1100];
-	sqlite3 *dbs[LEGS_MAX];	/* opened on first use */
-	sqlite3 *catalog;
+	struct store_reader *reader;
 };
 
 /* A response being built: rows are counted against max_query_rows. */
@@ -46,14 +45,10 @@ void answer_err(struct answer *a, const char *code, const char *fmt, ...)
 void answer_header(struct answer *a, const char *columns);
 void answer_row(struct answer *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-sqlite3 *leg_db(struct query_ctx *ctx, size_t i, struct answer *a);
-sqlite3 *catalog_db(struct query_ctx *ctx, struct answer *a);
-/* Prepares sql on leg's file (leg == LEGS_MAX: the catalog). */
-sqlite3_stmt *prepare(struct query_ctx *ctx, size_t leg, const char *sql, struct answer *a);
-void finish(struct query_ctx *ctx, size_t leg, sqlite3_stmt *st, int rc, struct answer *a);
-/* 1 if sql (with ?1 bound to key) on leg's file gives a row, 0 if not, -1
- * after an error (the answer says INTERNAL). */
-int row_exists(struct query_ctx *ctx, size_t leg, const char *sql, const char *key,
+/* After a store primitive returned rc: -1 (the store failed: logged, and
+ * the answer says INTERNAL, naming what was read) or a callback's stop
+ * (the answer already says why) gives -1; 0 goes on. */
+int read_ok(struct query_ctx *ctx, const char *what, int rc, const struct store_error *err,
     struct answer *a);
 int select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first,
     size_t *last, struct answer *a);
@@ -62,25 +57,20 @@ int select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *firs
 int parse_time_arg(struct qrequest *req, int i, const char *name, int64_t *out, int64_t dflt,
     struct answer *a);
 
-/* The common tail of the statistics commands: [from] [to] [W|E] [carrier]. */
-struct stats_filter {
-	int64_t from, to;
-	const char *direction;	/* NULL = both */
-	const char *carrier;	/* NULL = any */
-};
+/* The common tail of the statistics commands, [from] [to] [W|E] [carrier],
+ * is a struct store_filter (store_reader.h). */
 /* Times, window (BAD_ARGUMENT unless from < to) and direction; the last word
  * is taken as it is (JOURNEYS' target_days). */
-int parse_filter(struct qrequest *req, int first_arg, struct stats_filter *f, struct answer *a);
+int parse_filter(struct qrequest *req, int first_arg, struct store_filter *f, struct answer *a);
 /* parse_filter(), and the carrier must be known (check_carrier). */
 int parse_stats_filter(struct query_ctx *ctx, struct qrequest *req, int first_arg,
-    struct stats_filter *f, struct answer *a);
+    struct store_filter *f, struct answer *a);
 /* Rounds the window down to whole hours (the hourly rollups); BAD_ARGUMENT
  * when that leaves it empty. */
-int window_to_hours(struct stats_filter *f, struct answer *a);
+int window_to_hours(struct store_filter *f, struct answer *a);
 /* 0 if code is a configured carrier or one the catalog knows, else -1 with
  * NOT_FOUND (or INTERNAL). */
 int check_carrier(struct query_ctx *ctx, const char *code, struct answer *a);
-void bind_filter(sqlite3_stmt *st, const struct stats_filter *f);
 
 /* Grows *arr (of elem bytes) to hold n + 1; -1 when out of memory. */
 int grow_array(void **arr, size_t *cap, size_t n, size_t elem);

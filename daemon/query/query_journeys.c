@@ -59,87 +59,73 @@ leg_moves(const struct leg *l)
 	return strcmp(l->from_node, l->to_node) != 0;
 }
 
-/* The unit's latest departure from the origin legs at or before arrival; -1: none. */
-static int64_t
-latest_start(sqlite3_stmt **starts, size_t nstarts, const char *unit, const char *dir,
-    int64_t arrival, int *rc)
+/* What collecting one direction's journeys needs in the row callback. */
+struct journey_read {
+	struct query_ctx *ctx;
+	size_t starts[LEGS_MAX];	/* the legs that leave from_node */
+	size_t nstarts;
+	const char *dir;
+	struct journey **js;
+	size_t *n, *cap;
+	struct answer *a;
+};
+
+/* An arrival at to_node: a journey if the unit left from_node before it,
+ * from its latest departure at or before the arrival. */
+static int
+add_arrival(void *arg, const struct store_traversal *t)
 {
-	int64_t best = -1;
+	struct journey_read *jr = arg;
+	struct query_ctx *ctx = jr->ctx;
+	struct store_error err;
+	int64_t start = -1;
 
-	for (size_t k = 0; k < nstarts; k++) {
-		sqlite3_stmt *st = starts[k];
+	for (size_t k = 0; k < jr->nstarts; k++) {
+		const struct leg *l = &ctx->legs->legs[jr->starts[k]];
+		int64_t enter;
 
-		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, dir, 1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, arrival);
-		if ((*rc = sqlite3_step(st)) == SQLITE_ROW) {
-			*rc = SQLITE_OK;
-			if (sqlite3_column_type(st, 0) != SQLITE_NULL &&
-			    sqlite3_column_int64(st, 0) > best)
-				best = sqlite3_column_int64(st, 0);
-		}
-		sqlite3_reset(st);
-		if (*rc != SQLITE_OK)
-			break;
+		if (read_ok(ctx, l->code, store_reader_latest_entry(ctx->reader, jr->starts[k], l,
+		    t->unit, jr->dir, t->exit_ms, &enter, &err), &err, jr->a) == -1)
+			return 1;
+		if (enter > start)
+			start = enter;
 	}
-	return best;
+	if (start < 0)
+		return 0;
+	if (grow_array((void **)jr->js, jr->cap, *jr->n, sizeof **jr->js) == -1 ||
+	    ((*jr->js)[*jr->n].unit = strdup(t->unit)) == NULL) {
+		answer_err(jr->a, "INTERNAL", "out of memory");
+		return 1;
+	}
+	(*jr->js)[*jr->n].start = start;
+	(*jr->js)[(*jr->n)++].arrival = t->exit_ms;
+	return 0;
 }
 
 /* Collects the journeys of one direction into *js. */
 static void
 collect_journeys(struct query_ctx *ctx, const char *from_node, const char *to_node,
-    const struct stats_filter *f, const char *dir, struct journey **js, size_t *n,
+    const struct store_filter *f, const char *dir, struct journey **js, size_t *n,
     size_t *cap, struct answer *a)
 {
-	sqlite3_stmt *starts[LEGS_MAX];
-	size_t nstarts = 0;
+	struct journey_read jr = { .ctx = ctx, .dir = dir, .js = js, .n = n, .cap = cap, .a = a };
+	struct store_filter arrivals = { f->from, f->to, dir, NULL };
 
-	for (size_t i = 0; i < ctx->legs->count && !a->failed; i++) {
+	for (size_t i = 0; i < ctx->legs->count; i++) {
 		const struct leg *l = &ctx->legs->legs[i];
 
-		if (leg_moves(l) && strcmp(leg_origin(l, dir[0]), from_node) == 0 &&
-		    (starts[nstarts] = prepare(ctx, i, "SELECT max(enter_time_ms) FROM traversals"
-		    " WHERE unit = ?1 AND direction = ?2 AND enter_time_ms <= ?3", a)) != NULL)
-			nstarts++;
+		if (leg_moves(l) && strcmp(leg_origin(l, dir[0]), from_node) == 0)
+			jr.starts[jr.nstarts++] = i;
 	}
-	for (size_t i = 0; i < ctx->legs->count && !a->failed && nstarts > 0; i++) {
+	for (size_t i = 0; i < ctx->legs->count && !a->failed && jr.nstarts > 0; i++) {
 		const struct leg *l = &ctx->legs->legs[i];
-		sqlite3_stmt *st;
-		int rc, src = SQLITE_OK;
+		struct store_error err;
 
 		if (!leg_moves(l) || strcmp(leg_destination(l, dir[0]), to_node) != 0)
 			continue;
-		st = prepare(ctx, i, "SELECT unit, exit_time_ms FROM traversals"
-		    " INDEXED BY traversals_by_exit WHERE exit_time_ms >= ?1 AND exit_time_ms < ?2"
-		    " AND direction = ?3", a);
-		if (st == NULL)
-			break;
-		sqlite3_bind_int64(st, 1, f->from);
-		sqlite3_bind_int64(st, 2, f->to);
-		sqlite3_bind_text(st, 3, dir, 1, SQLITE_STATIC);
-		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			const char *unit = (const char *)sqlite3_column_text(st, 0);
-			int64_t arrival = sqlite3_column_int64(st, 1);
-			int64_t start = latest_start(starts, nstarts, unit, dir, arrival, &src);
-
-			if (src != SQLITE_OK) {
-				rc = src;
-				break;
-			}
-			if (start < 0)
-				continue;
-			if (grow_array((void **)js, cap, *n, sizeof **js) == -1 ||
-			    ((*js)[*n].unit = strdup(unit)) == NULL) {
-				rc = SQLITE_NOMEM;
-				break;
-			}
-			(*js)[*n].start = start;
-			(*js)[(*n)++].arrival = arrival;
-		}
-		finish(ctx, i, st, rc, a);
+		read_ok(ctx, l->code, store_reader_each_traversal_by_exit(ctx->reader, i, l,
+		    &arrivals, add_arrival, &jr, &err), &err, a);
 	}
-	for (size_t k = 0; k < nstarts; k++)
-		sqlite3_finalize(starts[k]);
 }
 
 static double
@@ -206,7 +192,7 @@ cmd_journeys(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct an
 {
 	static const char *const both[] = { "W", "E" };
 	const char *from = req->argv[1], *to = req->argv[2];
-	struct stats_filter f;
+	struct store_filter f;
 	double target;
 
 	(void)now;

@@ -1,8 +1,9 @@
 /*
  * The query port's share of the daemon: what its connections and AUTH
  * checks need (wired by the service before the first accept) and the list
- * of operator connections. Loop thread only, except thread_nice and
- * legs_dir, which are set before the query threads start and only read.
+ * of operator connections. Loop thread only, except thread_nice and store,
+ * which are set before the query threads start and only read (each query
+ * thread opens its own reader handle on the store).
  */
 #ifndef CORRIDOR_QUERY_SERVICE_H
 #define CORRIDOR_QUERY_SERVICE_H
@@ -17,6 +18,7 @@ struct auth_checker;
 struct counters;
 struct event_base;
 struct query_conn;
+struct store;
 struct ssl_ctx_st;
 struct workq;
 
@@ -29,7 +31,7 @@ struct query_service {
 	struct ssl_ctx_st *tls;		/* NULL: plain TCP */
 	struct workq *queries;		/* the query threads */
 	int thread_nice;		/* for the query threads as they start */
-	char legs_dir[CONFIG_PATH_MAX + 8];
+	struct store *store;
 	bool stopping;			/* set by query_service_stop() */
 	TAILQ_HEAD(, query_conn) conns;	/* every operator connection */
 };

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "histogram.h"
+#include "log.h"
 #include "query_internal.h"
 #include "rollup_batch.h"
 
@@ -46,90 +47,99 @@ acc_minmax(struct transit_acc *t, int64_t lo, int64_t hi)
 		t->max_ms = hi;
 }
 
+/* What collecting one leg's transit needs in the row callbacks. */
+struct transit_read {
+	struct transit_acc *t;
+	int64_t typical_ms;
+	const char *code;
+	struct answer *a;
+};
+
+static int
+add_transit_hour(void *arg, const struct store_transit_hour *h)
+{
+	struct transit_read *tr = arg;
+	struct transit_acc *t = tr->t;
+
+	acc_minmax(t, h->min_ms, h->max_ms);
+	t->n += h->n;
+	t->sum_ms += h->sum_ms;
+	t->on_time += h->on_time;
+	t->planned += h->planned;
+	t->on_plan += h->on_plan;
+	t->eta_n += h->eta_n;
+	t->eta_err_ms += h->eta_err_ms;
+	t->teu += h->teu;
+	t->containers += h->containers;
+	t->gross_kg += h->gross_kg;
+	if (hist_merge_blob(t->h.count, h->hist, h->hist_len, 1) == -1) {
+		log_warnx("query found a damaged transit histogram leg=%s", tr->code);
+		answer_err(tr->a, "INTERNAL", "reading %s failed", tr->code);
+		return 1;
+	}
+	t->h.n += h->n;
+	return 0;
+}
+
 /* Whole hours [from, to) of the leg's transit rollups. */
 static void
-collect_rollups(struct query_ctx *ctx, size_t leg, const struct stats_filter *f,
-    struct transit_acc *t, struct answer *a)
+collect_rollups(struct query_ctx *ctx, size_t leg, const struct store_filter *f,
+    struct transit_read *tr, struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT n, sum_ms, min_ms, max_ms, on_time, planned,"
-	    " on_plan, eta_n, eta_err_ms, teu, containers, gross_kg, hist FROM transit_hourly"
-	    " WHERE hour_ms >= ?1 AND hour_ms < ?2 AND (?3 IS NULL OR direction = ?3)"
-	    " AND (?4 IS NULL OR carrier = ?4)", a);
-	int rc;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct store_error err;
 
-	if (st == NULL)
-		return;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t n = sqlite3_column_int64(st, 0);
+	read_ok(ctx, l->code, store_reader_each_transit_hour(ctx->reader, leg, l, f,
+	    add_transit_hour, tr, &err), &err, a);
+}
 
-		acc_minmax(t, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3));
-		t->n += n;
-		t->sum_ms += sqlite3_column_int64(st, 1);
-		t->on_time += sqlite3_column_int64(st, 4);
-		t->planned += sqlite3_column_int64(st, 5);
-		t->on_plan += sqlite3_column_int64(st, 6);
-		t->eta_n += sqlite3_column_int64(st, 7);
-		t->eta_err_ms += sqlite3_column_int64(st, 8);
-		t->teu += sqlite3_column_int64(st, 9);
-		t->containers += sqlite3_column_int64(st, 10);
-		t->gross_kg += sqlite3_column_int64(st, 11);
-		if (hist_merge_blob(t->h.count, sqlite3_column_blob(st, 12),
-		    (size_t)sqlite3_column_bytes(st, 12), 1) == -1) {
-			rc = SQLITE_CORRUPT;
-			break;
-		}
-		t->h.n += n;
+static int
+add_traversal(void *arg, const struct store_traversal *tv)
+{
+	struct transit_read *tr = arg;
+	struct transit_acc *t = tr->t;
+	int64_t d = tv->duration_ms;
+
+	acc_minmax(t, d, d);
+	t->n++;
+	t->sum_ms += d;
+	t->on_time += d <= tr->typical_ms;
+	t->teu += tv->teu;
+	t->containers += tv->containers;
+	t->gross_kg += tv->gross_kg;
+	if (tv->planned) {
+		t->planned++;
+		t->on_plan += tv->exit_ms <= tv->plan_ms;
 	}
-	finish(ctx, leg, st, rc, a);
+	t->eta_n += tv->eta_n;
+	t->eta_err_ms += tv->eta_err_ms;
+	hist_add(&t->h, d, 1);
+	return 0;
 }
 
 /* Traversals that exited in [from, to), read one by one (a part of an hour). */
 static void
-collect_traversals(struct query_ctx *ctx, size_t leg, const struct stats_filter *f,
-    struct transit_acc *t, struct answer *a)
+collect_traversals(struct query_ctx *ctx, size_t leg, const struct store_filter *f,
+    struct transit_read *tr, struct answer *a)
 {
-	int64_t typical = (int64_t)(ctx->legs->legs[leg].typical_h * MS_PER_HOUR + 0.5);
-	sqlite3_stmt *st;
-	int rc;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct store_error err;
 
 	if (f->from >= f->to)
 		return;
-	st = prepare(ctx, leg, "SELECT duration_ms, teu, containers, gross_kg, plan_ms,"
-	    " exit_time_ms, eta_n, eta_err_ms FROM traversals INDEXED BY traversals_by_exit"
-	    " WHERE exit_time_ms >= ?1 AND exit_time_ms < ?2 AND (?3 IS NULL OR direction = ?3)"
-	    " AND (?4 IS NULL OR carrier = ?4)", a);
-	if (st == NULL)
-		return;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t d = sqlite3_column_int64(st, 0);
-
-		acc_minmax(t, d, d);
-		t->n++;
-		t->sum_ms += d;
-		t->on_time += d <= typical;
-		t->teu += sqlite3_column_int64(st, 1);
-		t->containers += sqlite3_column_int64(st, 2);
-		t->gross_kg += sqlite3_column_int64(st, 3);
-		if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-			t->planned++;
-			t->on_plan += sqlite3_column_int64(st, 5) <= sqlite3_column_int64(st, 4);
-		}
-		t->eta_n += sqlite3_column_int64(st, 6);
-		t->eta_err_ms += sqlite3_column_int64(st, 7);
-		hist_add(&t->h, d, 1);
-	}
-	finish(ctx, leg, st, rc, a);
+	read_ok(ctx, l->code, store_reader_each_traversal_by_exit(ctx->reader, leg, l, f,
+	    add_traversal, tr, &err), &err, a);
 }
 
 /* Everything that exited the leg in [f->from, f->to). NULL on error. */
 static struct transit_acc *
-collect_transit(struct query_ctx *ctx, size_t leg, const struct stats_filter *f,
+collect_transit(struct query_ctx *ctx, size_t leg, const struct store_filter *f,
     struct answer *a)
 {
 	struct transit_acc *t = calloc(1, sizeof *t);
-	struct stats_filter whole = *f, head = *f, tail = *f;
+	struct store_filter whole = *f, head = *f, tail = *f;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct transit_read tr = { t, (int64_t)(l->typical_h * MS_PER_HOUR + 0.5), l->code, a };
 
 	if (t == NULL) {
 		answer_err(a, "INTERNAL", "out of memory");
@@ -139,13 +149,15 @@ collect_transit(struct query_ctx *ctx, size_t leg, const struct stats_filter *f,
 	whole.to = hour_floor(f->to);
 	if (whole.from >= whole.to) {
 		/* within one hour: all of it from the traversals */
-		collect_traversals(ctx, leg, f, t, a);
+		collect_traversals(ctx, leg, f, &tr, a);
 	} else {
 		head.to = whole.from;
 		tail.from = whole.to;
-		collect_rollups(ctx, leg, &whole, t, a);
-		collect_traversals(ctx, leg, &head, t, a);
-		collect_traversals(ctx, leg, &tail, t, a);
+		collect_rollups(ctx, leg, &whole, &tr, a);
+		if (!a->failed)
+			collect_traversals(ctx, leg, &head, &tr, a);
+		if (!a->failed)
+			collect_traversals(ctx, leg, &tail, &tr, a);
 	}
 	if (a->failed) {
 		free(t);
@@ -185,7 +197,7 @@ pct_field(char *buf, size_t len, int64_t part, int64_t whole)
 }
 
 static const char *
-dir_label(const struct stats_filter *f)
+dir_label(const struct store_filter *f)
 {
 	return f->direction != NULL ? f->direction : "*";
 }
@@ -193,7 +205,7 @@ dir_label(const struct stats_filter *f)
 void
 cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
-	struct stats_filter f;
+	struct store_filter f;
 	size_t first, last;
 
 	(void)now;
@@ -225,7 +237,7 @@ cmd_stats(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answe
 void
 cmd_histogram(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
-	struct stats_filter f;
+	struct store_filter f;
 	struct transit_acc *t;
 	size_t first, last;
 
@@ -250,7 +262,7 @@ cmd_histogram(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct a
 void
 cmd_ontime(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
-	struct stats_filter f;
+	struct store_filter f;
 	size_t first, last;
 
 	(void)now;

@@ -16,11 +16,6 @@
 #include "timeutil.h"
 #include "traversal.h"
 
-/* Statements that look for a unit's later entry into downstream legs. */
-struct downstream {
-	sqlite3_stmt *st[LEGS_MAX];
-};
-
 static bool
 is_downstream(size_t leg, size_t other, const char *dir)
 {
@@ -32,82 +27,63 @@ is_downstream(size_t leg, size_t other, const char *dir)
  * legs are asked first: a unit whose exit was not reported is usually in
  * the next leg. */
 static int
-downstream_entered(struct query_ctx *ctx, struct downstream *d, size_t leg, const char *unit,
-    const char *dir, int64_t after, struct answer *a)
+downstream_entered(struct query_ctx *ctx, size_t leg, const char *unit, const char *dir,
+    int64_t after, struct answer *a)
 {
 	size_t count = ctx->legs->count;
 
 	for (size_t k = 1; k < count; k++) {
 		size_t j = dir[0] == 'E' ? leg - k : leg + k;
-		sqlite3_stmt *st;
-		int rc, found;
+		struct store_error err;
+		bool found;
 
 		if ((dir[0] == 'E' && k > leg) || j >= count)
 			break;
-		if (d->st[j] == NULL && (d->st[j] = prepare(ctx, j, "SELECT 1 FROM traversals"
-		    " WHERE unit = ?1 AND direction = ?2 AND enter_time_ms >= ?3 LIMIT 1",
-		    a)) == NULL)
+		if (read_ok(ctx, ctx->legs->legs[j].code, store_reader_entered_since(ctx->reader, j,
+		    &ctx->legs->legs[j], unit, dir, after, &found, &err), &err, a) == -1)
 			return -1;
-		st = d->st[j];
-		sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, dir, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 3, after);
-		rc = sqlite3_step(st);
-		found = rc == SQLITE_ROW;
-		sqlite3_reset(st);
-		sqlite3_clear_bindings(st);
-		if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-			finish(ctx, j, st, rc, a);
-			d->st[j] = NULL;
-			return -1;
-		}
 		if (found)
 			return 1;
 	}
 	return 0;
 }
 
-static void
-downstream_free(struct downstream *d)
+typedef void (*open_fn)(void *arg, const struct store_open_traversal *o);
+
+/* What each_open passes on: the open traversals not closed by a
+ * downstream entry. */
+struct open_read {
+	struct query_ctx *ctx;
+	size_t leg;
+	open_fn fn;
+	void *arg;
+	struct answer *a;
+};
+
+static int
+open_row(void *arg, const struct store_open_traversal *o)
 {
-	for (size_t j = 0; j < LEGS_MAX; j++)
-		sqlite3_finalize(d->st[j]);
+	struct open_read *or = arg;
+	int r = downstream_entered(or->ctx, or->leg, o->unit, o->direction, o->enter_ms, or->a);
+
+	if (r == -1)
+		return 1;
+	if (r == 0)
+		or->fn(or->arg, o);
+	return or->a->failed;
 }
 
 /* Open traversals of a leg, oldest first, without those closed by a
  * downstream entry. */
-struct open_trav {
-	const char *unit, *direction, *carrier;
-	int64_t enter, teu, containers;
-};
-
-typedef void (*open_fn)(void *arg, const struct open_trav *o);
-
 static void
 each_open(struct query_ctx *ctx, size_t leg, open_fn fn, void *arg, struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT unit, direction, carrier, enter_time_ms,"
-	    " teu, containers FROM traversals INDEXED BY traversals_open"
-	    " WHERE exit_time_ms IS NULL ORDER BY enter_time_ms, unit", a);
-	struct downstream d = { 0 };
-	int rc = SQLITE_DONE;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct open_read or = { ctx, leg, fn, arg, a };
+	struct store_error err;
 
-	if (st == NULL)
-		return;
-	while (!a->failed && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct open_trav o = { (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), (const char *)sqlite3_column_text(st, 2),
-		    sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4),
-		    sqlite3_column_int64(st, 5) };
-		int r = downstream_entered(ctx, &d, leg, o.unit, o.direction, o.enter, a);
-
-		if (r == -1)
-			break;
-		if (r == 0)
-			fn(arg, &o);
-	}
-	downstream_free(&d);
-	finish(ctx, leg, st, a->failed ? SQLITE_DONE : rc, a);
+	read_ok(ctx, l->code, store_reader_each_open(ctx->reader, leg, l, open_row, &or, &err),
+	    &err, a);
 }
 
 struct unit_rows {
@@ -116,14 +92,14 @@ struct unit_rows {
 };
 
 static void
-unit_row(void *arg, const struct open_trav *o)
+unit_row(void *arg, const struct store_open_traversal *o)
 {
 	struct unit_rows *u = arg;
 	char when[32];
 
-	time_format_iso(o->enter, when, sizeof when);
+	time_format_iso(o->enter_ms, when, sizeof when);
 	answer_row(u->a, "%s\t%s\t%s\t%s\t%.2f\t%lld", o->unit, o->direction, o->carrier, when,
-	    (u->now - o->enter) / MS_PER_HOUR, (long long)o->teu);
+	    (u->now - o->enter_ms) / MS_PER_HOUR, (long long)o->teu);
 }
 
 struct leg_totals {
@@ -131,16 +107,16 @@ struct leg_totals {
 };
 
 static void
-leg_total(void *arg, const struct open_trav *o)
+leg_total(void *arg, const struct store_open_traversal *o)
 {
 	struct leg_totals *t = arg;
 
-	if (t->units == 0 || o->enter < t->oldest)
-		t->oldest = o->enter;
+	if (t->units == 0 || o->enter_ms < t->oldest)
+		t->oldest = o->enter_ms;
 	t->units++;
 	t->teu += o->teu;
 	t->containers += o->containers;
-	t->over += o->enter < t->over_before;
+	t->over += o->enter_ms < t->over_before;
 }
 
 void
@@ -222,29 +198,52 @@ steps_add(struct steps *s, size_t leg, const char *dir, int64_t enter, int64_t e
 	return 0;
 }
 
+/* What SHIPMENT collects in the row callbacks. */
+struct steps_read {
+	struct steps *s;
+	size_t leg;
+	enum leg_kind kind;
+	struct answer *a;
+};
+
+static int
+add_traversal_step(void *arg, const struct store_unit_traversal *t)
+{
+	struct steps_read *sr = arg;
+
+	if (steps_add(sr->s, sr->leg, t->direction, t->enter_ms, t->exit_ms,
+	    t->exit_ms < 0 ? STEP_IN_LEG : STEP_DONE) == -1) {
+		answer_err(sr->a, "INTERNAL", "out of memory");
+		return 1;
+	}
+	return 0;
+}
+
 /* The unit's traversals of one leg. */
 static void
 leg_traversals(struct query_ctx *ctx, size_t leg, const char *unit, struct steps *s,
     struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT direction, enter_time_ms, exit_time_ms"
-	    " FROM traversals WHERE unit = ?1", a);
-	int rc;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct steps_read sr = { s, leg, l->kind, a };
+	struct store_error err;
 
-	if (st == NULL)
-		return;
-	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		bool open = sqlite3_column_type(st, 2) == SQLITE_NULL;
+	read_ok(ctx, l->code, store_reader_each_unit_traversal(ctx->reader, leg, l, unit,
+	    add_traversal_step, &sr, &err), &err, a);
+}
 
-		if (steps_add(s, leg, (const char *)sqlite3_column_text(st, 0),
-		    sqlite3_column_int64(st, 1), open ? -1 : sqlite3_column_int64(st, 2),
-		    open ? STEP_IN_LEG : STEP_DONE) == -1) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
+static int
+add_orphan_exit(void *arg, const struct store_unpaired_event *e)
+{
+	struct steps_read *sr = arg;
+
+	if (leg_event_role(sr->kind, 1, e->event_code) != ROLE_EXIT)
+		return 0;
+	if (steps_add(sr->s, sr->leg, e->direction, -1, e->event_ms, STEP_ORPHAN_EXIT) == -1) {
+		answer_err(sr->a, "INTERNAL", "out of memory");
+		return 1;
 	}
-	finish(ctx, leg, st, rc, a);
+	return 0;
 }
 
 /* The unit's actual exits from one leg that closed no traversal (pairing
@@ -253,27 +252,12 @@ static void
 leg_orphan_exits(struct query_ctx *ctx, size_t leg, const char *unit, struct steps *s,
     struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT e.direction, e.event_time_ms, e.event_code"
-	    " FROM events AS e INDEXED BY events_by_unit WHERE e.unit = ?1 AND e.classifier = 1"
-	    " AND e.retracted = 0 AND NOT EXISTS (SELECT 1 FROM traversals AS t"
-	    " WHERE t.unit = e.unit AND t.direction = e.direction"
-	    " AND t.exit_time_ms = e.event_time_ms) ORDER BY e.direction, e.event_time_ms", a);
-	enum leg_kind kind = ctx->legs->legs[leg].kind;
-	int rc;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct steps_read sr = { s, leg, l->kind, a };
+	struct store_error err;
 
-	if (st == NULL)
-		return;
-	sqlite3_bind_text(st, 1, unit, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (leg_event_role(kind, 1, sqlite3_column_int(st, 2)) != ROLE_EXIT)
-			continue;
-		if (steps_add(s, leg, (const char *)sqlite3_column_text(st, 0), -1,
-		    sqlite3_column_int64(st, 1), STEP_ORPHAN_EXIT) == -1) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-	}
-	finish(ctx, leg, st, rc, a);
+	read_ok(ctx, l->code, store_reader_each_unpaired_event(ctx->reader, leg, l, unit,
+	    add_orphan_exit, &sr, &err), &err, a);
 }
 
 /* Closes each open traversal at the unit's first later entry into a leg
@@ -302,16 +286,20 @@ infer_closes(struct steps *s)
 }
 
 /* 1 if any leg stored an update about unit (retracted or not), else 0 with
- * NOT_FOUND; -1 after an error. One lookup per leg on events_by_unit. */
+ * NOT_FOUND; -1 after an error. */
 static int
 unit_reported(struct query_ctx *ctx, const char *unit, struct answer *a)
 {
 	for (size_t i = 0; i < ctx->legs->count; i++) {
-		int found = row_exists(ctx, i, "SELECT 1 FROM events WHERE unit = ?1 LIMIT 1", unit,
-		    a);
+		const struct leg *l = &ctx->legs->legs[i];
+		struct store_error err;
+		bool found;
 
-		if (found != 0)
-			return found;
+		if (read_ok(ctx, l->code, store_reader_unit_reported(ctx->reader, i, l, unit, &found,
+		    &err), &err, a) == -1)
+			return -1;
+		if (found)
+			return 1;
 	}
 	answer_err(a, "NOT_FOUND", "unit %.40s was never reported on any leg", unit);
 	return 0;

@@ -83,59 +83,65 @@ period_row(struct period_table *t, int64_t start)
 	return &t->rows[lo];
 }
 
+struct volume_read {
+	struct period_table *t;
+	enum period p;
+	struct answer *a;
+};
+
 static int
-volumes_leg(struct query_ctx *ctx, size_t leg, const struct stats_filter *f, enum period p,
+add_volume_hour(void *arg, const struct store_volume_hour *v)
+{
+	struct volume_read *vr = arg;
+	struct period_row *r = period_row(vr->t, period_start(v->hour_ms, vr->p));
+
+	if (r == NULL) {
+		answer_err(vr->a, "INTERNAL", "out of memory");
+		return 1;
+	}
+	r->units += v->units;
+	r->teu += v->teu;
+	r->containers += v->containers;
+	r->gross_kg += v->gross_kg;
+	return 0;
+}
+
+static int
+add_conveyance(void *arg, const struct store_conveyance *c)
+{
+	struct volume_read *vr = arg;
+	struct period_row *r = period_row(vr->t, period_start(c->first_enter_ms, vr->p));
+
+	if (r == NULL) {
+		answer_err(vr->a, "INTERNAL", "out of memory");
+		return 1;
+	}
+	if (c->train)
+		r->trains++;
+	else
+		r->vessel_calls++;
+	return 0;
+}
+
+static int
+volumes_leg(struct query_ctx *ctx, size_t leg, const struct store_filter *f, enum period p,
     struct period_table *t, struct answer *a)
 {
-	sqlite3_stmt *st = prepare(ctx, leg, "SELECT hour_ms, units, teu, containers, gross_kg"
-	    " FROM volume_hourly WHERE hour_ms >= ?1 AND hour_ms < ?2"
-	    " AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR carrier = ?4)", a);
-	int rc;
+	const struct leg *l = &ctx->legs->legs[leg];
+	struct volume_read vr = { t, p, a };
+	struct store_error err;
 
-	if (st == NULL)
+	if (read_ok(ctx, l->code, store_reader_each_volume_hour(ctx->reader, leg, l, f,
+	    add_volume_hour, &vr, &err), &err, a) == -1)
 		return -1;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct period_row *r = period_row(t, period_start(sqlite3_column_int64(st, 0), p));
-
-		if (r == NULL) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		r->units += sqlite3_column_int64(st, 1);
-		r->teu += sqlite3_column_int64(st, 2);
-		r->containers += sqlite3_column_int64(st, 3);
-		r->gross_kg += sqlite3_column_int64(st, 4);
-	}
-	finish(ctx, leg, st, rc, a);
-	if (a->failed)
-		return -1;
-	st = prepare(ctx, leg, "SELECT first_enter_ms, kind FROM conveyances"
-	    " INDEXED BY conveyances_by_time WHERE first_enter_ms >= ?1 AND first_enter_ms < ?2"
-	    " AND (?3 IS NULL OR direction = ?3) AND (?4 IS NULL OR carrier = ?4)", a);
-	if (st == NULL)
-		return -1;
-	bind_filter(st, f);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct period_row *r = period_row(t, period_start(sqlite3_column_int64(st, 0), p));
-
-		if (r == NULL) {
-			rc = SQLITE_NOMEM;
-			break;
-		}
-		if (sqlite3_column_text(st, 1)[0] == 'T')
-			r->trains++;
-		else
-			r->vessel_calls++;
-	}
-	finish(ctx, leg, st, rc, a);
-	return a->failed ? -1 : 0;
+	return read_ok(ctx, l->code, store_reader_each_conveyance(ctx->reader, leg, l, f,
+	    add_conveyance, &vr, &err), &err, a);
 }
 
 void
 cmd_volumes(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answer *a)
 {
-	struct stats_filter f;
+	struct store_filter f;
 	size_t first, last;
 	enum period p;
 

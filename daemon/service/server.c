@@ -328,7 +328,6 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	log_versions(srv);
 
 	/* the query threads still open the leg files by path (query_conn.c) */
-	snprintf(srv->legs_dir, sizeof srv->legs_dir, "%s/legs", cfg->state_dir);
 	if ((srv->catalog = store_catalog_open(srv->store, &serr)) == NULL)
 		fatalx("catalog: %s", serr.message);
 	for (size_t i = 0; i < cfg->carriers.count; i++)
@@ -344,7 +343,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	if (marks_recover(srv, err, sizeof err) == -1)
 		fatalx("recovering acknowledged marks: %s", err);
 	srv->query.thread_nice = (int)cfg->limits.query_thread_nice;
-	snprintf(srv->query.legs_dir, sizeof srv->query.legs_dir, "%s", srv->legs_dir);
+	srv->query.store = srv->store;
 	srv->queries = workq_start(srv->base, "query", (int)cfg->limits.query_threads, &query_ops);
 	srv->checkpoints = workq_start(srv->base, "checkpoint", 1, &plain_ops);
 	srv->auth = workq_start(srv->base, "auth", (int)cfg->limits.auth_threads, &plain_ops);

@@ -41,7 +41,6 @@ struct server {
 	struct config *cfg;		/* the current snapshot; the loop holds one reference */
 	server_config_loader load_config;
 	struct carrier_table carriers;	/* every carrier's live state, for the whole run */
-	char legs_dir[CONFIG_PATH_MAX + 8];
 	struct writer_pool *writers;
 	struct workq *queries;
 	struct workq *checkpoints;

@@ -4,6 +4,7 @@
  */
 #include "store.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,4 +257,151 @@ store_reader_close(struct store_reader *r)
 		return;
 	r->ops->close(r->impl);
 	free(r);
+}
+
+/* The primitives pass straight to the backend (store_reader.h). */
+
+int
+store_reader_each_transit_hour(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_transit_hour_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_transit_hour(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_each_traversal_by_exit(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_traversal_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_traversal_by_exit(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_latest_entry(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, const char *direction, int64_t at_ms, int64_t *enter_ms,
+    struct store_error *err)
+{
+	return r->ops->latest_entry(r->impl, leg, l, unit, direction, at_ms, enter_ms, err);
+}
+
+int
+store_reader_entered_since(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, const char *direction, int64_t after_ms, bool *entered,
+    struct store_error *err)
+{
+	return r->ops->entered_since(r->impl, leg, l, unit, direction, after_ms, entered, err);
+}
+
+int
+store_reader_each_open(struct store_reader *r, size_t leg, const struct leg *l,
+    store_open_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_open(r->impl, leg, l, fn, arg, err);
+}
+
+int
+store_reader_each_unit_traversal(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, store_unit_traversal_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_unit_traversal(r->impl, leg, l, unit, fn, arg, err);
+}
+
+int
+store_reader_each_unpaired_event(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, store_unpaired_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_unpaired_event(r->impl, leg, l, unit, fn, arg, err);
+}
+
+int
+store_reader_unit_reported(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, bool *reported, struct store_error *err)
+{
+	return r->ops->unit_reported(r->impl, leg, l, unit, reported, err);
+}
+
+int
+store_reader_each_volume_hour(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_volume_hour_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_volume_hour(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_each_conveyance(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_conveyance_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_conveyance(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_each_hold(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_event_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_hold(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_release_after(struct store_reader *r, size_t leg, const struct leg *l,
+    const char *unit, const char *direction, int64_t at_ms, int64_t *rels_ms,
+    struct store_error *err)
+{
+	return r->ops->release_after(r->impl, leg, l, unit, direction, at_ms, rels_ms, err);
+}
+
+int
+store_reader_each_delay(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_delay_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_delay(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_each_quality_hour(struct store_reader *r, size_t leg, const struct leg *l,
+    const struct store_filter *f, store_quality_hour_fn fn, void *arg,
+    struct store_error *err)
+{
+	return r->ops->each_quality_hour(r->impl, leg, l, f, fn, arg, err);
+}
+
+int
+store_reader_each_rejection_count(struct store_reader *r, const struct store_filter *f,
+    store_rejection_count_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_rejection_count(r->impl, f, fn, arg, err);
+}
+
+int
+store_reader_each_mark_duplicates(struct store_reader *r, const struct store_filter *f,
+    store_carrier_count_fn fn, void *arg, struct store_error *err)
+{
+	return r->ops->each_mark_duplicates(r->impl, f, fn, arg, err);
+}
+
+int
+store_reader_carrier_known(struct store_reader *r, const char *code, bool *known,
+    struct store_error *err)
+{
+	return r->ops->carrier_known(r->impl, code, known, err);
+}
+
+bool
+store_backup_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > STORE_BACKUP_NAME_MAX || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)name[i]) && name[i] != '.' && name[i] != '_' &&
+		    name[i] != '-')
+			return false;
+	return true;
+}
+
+int
+store_reader_backup(struct store_reader *r, const struct leg_table *legs, const char *dest,
+    struct store_backup_file *files, size_t *nfiles, struct store_error *err)
+{
+	*nfiles = 0;
+	return r->ops->backup(r->impl, legs, dest, files, nfiles, err);
 }

@@ -50,9 +50,50 @@ struct store_writer_ops {
 
 
 
+/* The reader's primitives, as in store_reader.h with the handle as void *. */
 struct store_reader_ops {
 	void *(*open)(void *store, struct store_error *err);
 	void (*close)(void *r);
+	int (*each_transit_hour)(void *r, size_t leg, const struct leg *l,
+	    const struct store_filter *f, store_transit_hour_fn fn, void *arg,
+	    struct store_error *err);
+	int (*each_traversal_by_exit)(void *r, size_t leg, const struct leg *l,
+	    const struct store_filter *f, store_traversal_fn fn, void *arg,
+	    struct store_error *err);
+	int (*latest_entry)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    const char *direction, int64_t at_ms, int64_t *enter_ms, struct store_error *err);
+	int (*entered_since)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    const char *direction, int64_t after_ms, bool *entered, struct store_error *err);
+	int (*each_open)(void *r, size_t leg, const struct leg *l, store_open_fn fn, void *arg,
+	    struct store_error *err);
+	int (*each_unit_traversal)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    store_unit_traversal_fn fn, void *arg, struct store_error *err);
+	int (*each_unpaired_event)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    store_unpaired_fn fn, void *arg, struct store_error *err);
+	int (*unit_reported)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    bool *reported, struct store_error *err);
+	int (*each_volume_hour)(void *r, size_t leg, const struct leg *l,
+	    const struct store_filter *f, store_volume_hour_fn fn, void *arg,
+	    struct store_error *err);
+	int (*each_conveyance)(void *r, size_t leg, const struct leg *l,
+	    const struct store_filter *f, store_conveyance_fn fn, void *arg,
+	    struct store_error *err);
+	int (*each_hold)(void *r, size_t leg, const struct leg *l, const struct store_filter *f,
+	    store_event_fn fn, void *arg, struct store_error *err);
+	int (*release_after)(void *r, size_t leg, const struct leg *l, const char *unit,
+	    const char *direction, int64_t at_ms, int64_t *rels_ms, struct store_error *err);
+	int (*each_delay)(void *r, size_t leg, const struct leg *l, const struct store_filter *f,
+	    store_delay_fn fn, void *arg, struct store_error *err);
+	int (*each_quality_hour)(void *r, size_t leg, const struct leg *l,
+	    const struct store_filter *f, store_quality_hour_fn fn, void *arg,
+	    struct store_error *err);
+	int (*each_rejection_count)(void *r, const struct store_filter *f,
+	    store_rejection_count_fn fn, void *arg, struct store_error *err);
+	int (*each_mark_duplicates)(void *r, const struct store_filter *f,
+	    store_carrier_count_fn fn, void *arg, struct store_error *err);
+	int (*carrier_known)(void *r, const char *code, bool *known, struct store_error *err);
+	int (*backup)(void *r, const struct leg_table *legs, const char *dest,
+	    struct store_backup_file *files, size_t *nfiles, struct store_error *err);
 };
 
 

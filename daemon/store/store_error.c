@@ -36,6 +36,8 @@ store_error_kind_name(enum store_error_kind kind)
 		return "corrupt";
 	case STORE_UNSUPPORTED:
 		return "unsupported";
+	case STORE_CONFLICT:
+		return "conflict";
 	}
 	return "unknown";
 }

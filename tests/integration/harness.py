@@ -344,7 +344,10 @@ class Daemon:
         log.close()
         # ThreadSanitizer: the start-up of a daemon with a thousand carriers
         # took longer than 15 s on a loaded machine
-        start_timeout = START_TIMEOUT_S * (4 if thread_sanitized() else 1)
+        # a sanitized daemon with a thousand carriers to hash may need longer
+        # on a loaded machine (seen: ASan start-up past 15 s in CI)
+        start_timeout = START_TIMEOUT_S * (4 if thread_sanitized() else
+                                           2 if sanitized() else 1)
         deadline = time.monotonic() + start_timeout
         while True:
             if self.proc.poll() is not None:

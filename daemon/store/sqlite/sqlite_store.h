@@ -30,6 +30,10 @@ void sqlite_error(struct store_error *err, sqlite3 *db, int rc, const char *what
 /* Fills err from a message of db.c's (opening, migrating) with rc's kind. */
 void sqlite_error_text(struct store_error *err, int rc, const char *text);
 
+/* The online backup (backup.c). */
+int sqlite_backup(const struct sqlite_store *s, const struct leg_table *legs, const char *dest,
+    struct store_backup_file *files, size_t *nfiles, struct store_error *err);
+
 extern const struct store_catalog_ops sqlite_catalog_ops;
 extern const struct store_writer_ops sqlite_writer_ops;
 extern const struct store_reader_ops sqlite_reader_ops;
