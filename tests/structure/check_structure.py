@@ -11,7 +11,11 @@ common -> lib. The check fails on:
     other's header);
   - any sqlite3 symbol or <sqlite3.h> outside daemon/store/sqlite/;
   - a disk path of the SQLite backend ("legs/", ".db" in a string)
-    outside daemon/store/sqlite/.
+    outside daemon/store/sqlite/;
+  - a static_library of daemon/meson.build whose include path holds a
+    folder that is not its own or below it (so the compiler would let an
+    upward #include through), or that links SQLite outside
+    daemon/store/sqlite/.
 Known problems still to be fixed are listed, one per line, in a baseline
 file (tests/structure/known_problems.txt): they are reported but do not
 fail; a new problem fails, and so does a listed one that is gone (remove it
@@ -96,6 +100,42 @@ def strongly_connected(nodes, edges):
     return out
 
 
+MESON_LIB = re.compile(r"static_library\('([^']+)',(.*?)\)\n", re.S)
+MESON_INC = re.compile(r"include_directories\(([^)]*)\)")
+MESON_ALL_INC = re.compile(r"^all_inc\s*=\s*include_directories\(([^)]*)\)", re.M)
+
+
+def quoted(text):
+    return re.findall(r"'([^']+)'", text)
+
+
+def meson_problems(root):
+    """The include path and SQLite link of each of the daemon's libraries."""
+    path = os.path.join(root, 'daemon', 'meson.build')
+    with open(path, encoding='utf-8') as f:
+        text = re.sub(r'#[^\n]*', '', f.read())
+    m = MESON_ALL_INC.search(text)
+    all_inc = quoted(m.group(1)) if m else []
+    problems = []
+    for name, body in MESON_LIB.findall(text):
+        folders = {os.path.dirname(src) for src in quoted(body) if src.endswith('.c')}
+        if len(folders) != 1:
+            problems.append('daemon/meson.build: %s has sources of %d folders' % (
+                name, len(folders)))
+            continue
+        folder = 'daemon/' + folders.pop()
+        inc = MESON_INC.search(body)
+        dirs = quoted(inc.group(1)) if inc else (all_inc if 'all_inc' in body else [])
+        wrong = sorted(d for d in dirs
+                       if 'daemon/' + d != folder and 'daemon/' + d not in BELOW[folder])
+        if wrong:
+            problems.append('daemon/meson.build: %s (%s/) has %s on its include path' % (
+                name, folder, ', '.join(wrong)))
+        if 'sqlite_dep' in body and folder != SQLITE_ROOM:
+            problems.append('daemon/meson.build: %s (%s/) links SQLite' % (name, folder))
+    return problems
+
+
 def main():
     root = sys.argv[1] if len(sys.argv) > 1 else '.'
     files = sources(root)
@@ -150,6 +190,7 @@ def main():
                 problems.append('%s: disk paths outside %s/ (lines %s)' % (
                     path, SQLITE_ROOM, ' '.join(map(str, lines[:8]))))
 
+    problems += meson_problems(root)
     for comp in strongly_connected(set(BELOW) | {'proto'}, folder_edges):
         problems.append('folders include each other in a circle: %s' % ' -> '.join(comp))
     for comp in strongly_connected(modules, module_edges):
