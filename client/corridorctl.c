@@ -138,6 +138,8 @@ usage_all(FILE *out)
 	    "  --port P   daemon port (default 7471 for queries, env CORRIDOR_QUERY_PORT;\n"
 	    "             7470 for push and simulate, env CORRIDOR_INGEST_PORT;\n"
 	    "             7472 for info, env CORRIDOR_METRICS_PORT)\n"
+	    "  --timeout S  seconds a query's answer may stall before corridorctl gives up\n"
+	    "             (default 10; 3600 for backup, which answers when the copy is done)\n"
 	    "  --json     query answers as a JSON array of objects\n"
 	    "  --csv      query answers as CSV (RFC 4180)\n"
 	    "  --watch [S] show the answer again every S seconds (default 2) until\n"
@@ -208,7 +210,7 @@ static int
 take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 {
 	static const char *const valued[] = { "--host", "--port", "--ca", "--cert", "--key",
-	    "--token", "--token-file" };
+	    "--token", "--token-file", "--timeout" };
 	const char *a = argv[i], *val = NULL, *name = NULL;
 	int used = 1;
 
@@ -236,6 +238,17 @@ take_global(struct ctl *c, int *argc, char **argv, int i, int *help)
 		c->host = val;
 	else if (name != NULL && strcmp(name, "--port") == 0)
 		c->port = val;
+	else if (name != NULL && strcmp(name, "--timeout") == 0) {
+		char *end;
+
+		c->timeout_s = strtod(val, &end);
+		if (*end != '\0' || !(c->timeout_s >= CTL_TIMEOUT_MIN_S &&
+		    c->timeout_s <= CTL_TIMEOUT_MAX_S)) {
+			fprintf(stderr, "corridorctl: --timeout %s: give %g to %g seconds\n", val,
+			    CTL_TIMEOUT_MIN_S, CTL_TIMEOUT_MAX_S);
+			return -2;
+		}
+	}
 	else if (name != NULL) {
 		/* a CA or a client certificate only makes sense with TLS */
 		c->tls.enabled = true;

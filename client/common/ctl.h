@@ -23,6 +23,14 @@
 #define CTL_WATCH_MIN_S 0.2
 #define CTL_WATCH_MAX_S 86400.0
 
+/* --timeout: how long a query waits for its answer to go on arriving (the
+ * read timeout), by default, for BACKUP (which copies every database before
+ * it answers), and the bounds of a given one. */
+#define CTL_TIMEOUT_DEFAULT_S 10.0
+#define CTL_TIMEOUT_BACKUP_S 3600.0
+#define CTL_TIMEOUT_MIN_S 0.1
+#define CTL_TIMEOUT_MAX_S 86400.0
+
 enum render_fmt { RENDER_TABLE, RENDER_JSON, RENDER_CSV };
 
 struct ctl {
@@ -32,6 +40,7 @@ struct ctl {
 	int verbose;
 	struct ctl_tls tls;	/* --tls, --ca, --cert, --key */
 	double watch_s;		/* --watch: seconds between refreshes; 0 shows once */
+	double timeout_s;	/* --timeout: seconds an answer may stall; 0: the command's */
 	const char *title;	/* the subcommand's words, for --watch's header */
 	size_t width;		/* tables fit this many characters; 0 any (ctl_show sets it) */
 	/* the operator token for the query port (ctl_token_resolve) */

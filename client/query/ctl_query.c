@@ -37,7 +37,11 @@ ctl_query_fetch(struct ctl *c, const char *line, struct qresult *r, struct ctl_e
 	char err[512];
 
 	log_debug("query host=%s port=%s line=\"%s\"", c->host, c->port, line);
-	if (qclient_run(&c->tls, c->host, c->port, c->token_name, c->token_secret, line, r, err,
+	double timeout_s = c->timeout_s > 0 ? c->timeout_s :
+	    strncmp(line, "BACKUP ", 7) == 0 ? CTL_TIMEOUT_BACKUP_S : CTL_TIMEOUT_DEFAULT_S;
+
+	if (qclient_run(&c->tls, c->host, c->port, c->token_name, c->token_secret, line,
+	    (int)(timeout_s * 1000), r, err,
 	    sizeof err) == -1) {
 		ctl_error_set(e, 1, 1, "%s", err);
 		qresult_free(r);

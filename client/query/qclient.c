@@ -18,7 +18,7 @@
 #include "ctl_conn.h"
 #include "qresult.h"
 
-#define QCLIENT_TIMEOUT_MS 10000
+#define QCLIENT_CONNECT_TIMEOUT_MS 10000
 
 static void
 chomp(char *s)
@@ -207,10 +207,10 @@ send_all(struct ctl_conn *cn, const char *buf, size_t len)
 
 int
 qclient_run(const struct ctl_tls *tls, const char *host, const char *port,
-    const char *token_name, const char *token_secret, const char *line, struct qresult *r,
-    char *err, size_t errlen)
+    const char *token_name, const char *token_secret, const char *line, int timeout_ms,
+    struct qresult *r, char *err, size_t errlen)
 {
-	struct timeval tv = { QCLIENT_TIMEOUT_MS / 1000, 0 };
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
 	struct ctl_conn cn;
 	struct reader *rd;
 	bool auth_failed = false;
@@ -218,7 +218,7 @@ qclient_run(const struct ctl_tls *tls, const char *host, const char *port,
 
 	memset(r, 0, sizeof *r);
 	err[0] = '\0';
-	if (ctl_conn_open(&cn, tls, host, port, QCLIENT_TIMEOUT_MS, err, errlen) == -1)
+	if (ctl_conn_open(&cn, tls, host, port, QCLIENT_CONNECT_TIMEOUT_MS, err, errlen) == -1)
 		return -1;
 	setsockopt(cn.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 	if ((rd = calloc(1, sizeof *rd)) == NULL) {

@@ -23,11 +23,11 @@ struct qresult {
 /* Sends one request line and reads its answer. With token_name, an
  * "AUTH <name> <secret>" goes first, and its ERR, if any, is the answer.
  * 0 when an answer (OK or ERR) arrived; -1 with err filled when the
- * connection or the answer failed. */
+ * connection or the answer failed, or nothing arrived for timeout_ms. */
 struct ctl_tls;
 int qclient_run(const struct ctl_tls *tls, const char *host, const char *port,
-    const char *token_name, const char *token_secret, const char *line, struct qresult *r,
-    char *err, size_t errlen);
+    const char *token_name, const char *token_secret, const char *line, int timeout_ms,
+    struct qresult *r, char *err, size_t errlen);
 void qresult_free(struct qresult *r);
 
 

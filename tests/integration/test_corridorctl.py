@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -74,6 +75,22 @@ class Corridorctl(harness.DaemonTestCase):
         self.assertIn('PONG', p.stdout)
         p = self.ctl('--json', 'ping')
         self.assertEqual(json.loads(p.stdout)[0]['reply'], 'PONG')
+
+    def test_timeout(self):
+        """--timeout bounds how long an answer may stall: a listener that
+        accepts and never answers makes corridorctl give up with a message;
+        a value out of range is a usage error."""
+        for bad in ('0', 'x', '100000'):
+            p = self.ctl('--timeout', bad, 'ping', check=False)
+            self.assertEqual(p.returncode, 64, p.stderr)
+            self.assertIn('--timeout', p.stderr)
+        with socket.socket() as silent:
+            silent.bind(('127.0.0.1', 0))
+            silent.listen(4)
+            p = self.ctl('--timeout', '0.5', 'ping', port=silent.getsockname()[1], check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn('timed out', p.stderr)
+        self.assertIn('PONG', self.ctl('--timeout', '30', 'ping').stdout)
 
     def test_push_then_stats(self):
         self.push_all()
