@@ -227,8 +227,8 @@ config_option_format(const struct config *cfg, const struct config_option *o, ch
 	snprintf(buf, len, "%d", v);
 }
 
-static const char *
-type_name(const struct config_option *o, char *buf, size_t len)
+const char *
+config_option_type_name(const struct config_option *o, char *buf, size_t len)
 {
 	size_t used = 0;
 
@@ -304,7 +304,7 @@ config_print_docs(FILE *f)
 			section = o->section;
 		}
 		fprintf(f, "| `%s` | %s | %s%s%s | %s | %s |\n", o->name,
-		    type_name(o, type, sizeof type), o->def[0] ? "`" : "",
+		    config_option_type_name(o, type, sizeof type), o->def[0] ? "`" : "",
 		    o->def[0] ? o->def : "empty", o->def[0] ? "`" : "", o->restart ? "restart" : "applied",
 		    o->doc);
 	}

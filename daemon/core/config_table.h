@@ -3,8 +3,8 @@
  * name, type, bounds, default, whether a reload applies it, its doc line and
  * where it lives in struct config (config_types.h). config.c parses with it,
  * reload.c keeps the running value of each restart-only entry, main.c lists
- * it in --help and --check-config. [limits] have their own table
- * (limit_table.h).
+ * it in --help and --check-config, man/gen_conf_man.c writes corridord.conf(5)
+ * from it. [limits] have their own table (limit_table.h).
  */
 #ifndef CORRIDOR_CONFIG_TABLE_H
 #define CORRIDOR_CONFIG_TABLE_H
@@ -58,6 +58,9 @@ void config_options_defaults(struct config *cfg);
 /* The option's current value in cfg, as it would be written in the file. */
 void config_option_format(const struct config *cfg, const struct config_option *o,
     char *buf, size_t len);
+/* What values the option takes ("host:port", "one of full, normal", ...),
+ * as the docs say it; returns buf. */
+const char *config_option_type_name(const struct config_option *o, char *buf, size_t len);
 
 /* The effective configuration, as an INI file (--check-config). */
 void config_print(FILE *f, const struct config *cfg);
