@@ -5,11 +5,13 @@ set -euo pipefail
 
 # libevent-dev ships libevent_openssl (TLS bufferevents) with libssl-dev's
 # OpenSSL 3; the openssl command makes the tests' CA and certificates.
+# groff-base renders the manual pages: the test conf_man checks that
+# corridord.conf(5) formats without a warning.
 packages=(
   gcc pkg-config meson ninja-build python3
   libevent-dev libprotobuf-c-dev protobuf-c-compiler libsqlite3-dev
   libinih-dev libjson-c-dev libssl-dev libcmocka-dev
-  protobuf-compiler python3-protobuf sqlite3 openssl
+  protobuf-compiler python3-protobuf sqlite3 openssl groff-base
 )
 
 missing=()

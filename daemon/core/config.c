@@ -8,8 +8,6 @@
 
 #include <ini.h>
 
-#include "config_table.h"
-
 static const struct { const char *code, *name; } default_carriers[] = {
 	{ "KTZE", "KTZ Express (Kazakhstan rail)" },
 	{ "KMTF", "Kazmortransflot (Caspian feeders)" },
@@ -66,25 +64,6 @@ config_release(struct config *cfg)
 		return;
 	config_clear(cfg);
 	free(cfg);
-}
-
-int
-config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
-{
-	const char *colon = strrchr(addr, ':');
-	char *end;
-	long p;
-
-	if (colon == NULL || colon == addr || (size_t)(colon - addr) >= hostlen)
-		return -1;
-	errno = 0;
-	p = strtol(colon + 1, &end, 10);
-	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 0 || p > 65535)
-		return -1;
-	memcpy(host, addr, (size_t)(colon - addr));
-	host[colon - addr] = '\0';
-	*port = (int)p;
-	return 0;
 }
 
 /* [daemon] and [tls]: fixed options from config_table.c. */

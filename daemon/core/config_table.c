@@ -1,12 +1,11 @@
 /* The table of corridord.conf's fixed options; see config_table.h. */
 #include "config_table.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <openssl/ssl.h>
-
-#include "config.h"
 
 /* enum settings are stored as an int: these enums must be one */
 _Static_assert(sizeof(enum store_sync) == sizeof(int), "enum store_sync is an int");
@@ -92,6 +91,25 @@ const struct config_option config_options[] = {
 	    "oldest TLS version accepted"),
 };
 const size_t config_options_count = sizeof config_options / sizeof config_options[0];
+
+int
+config_split_addr(const char *addr, char *host, size_t hostlen, int *port)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	long p;
+
+	if (colon == NULL || colon == addr || (size_t)(colon - addr) >= hostlen)
+		return -1;
+	errno = 0;
+	p = strtol(colon + 1, &end, 10);
+	if (errno != 0 || *end != '\0' || end == colon + 1 || p < 0 || p > 65535)
+		return -1;
+	memcpy(host, addr, (size_t)(colon - addr));
+	host[colon - addr] = '\0';
+	*port = (int)p;
+	return 0;
+}
 
 const struct config_option *
 config_option_find(const char *section, const char *name)
@@ -209,8 +227,8 @@ config_option_format(const struct config *cfg, const struct config_option *o, ch
 	snprintf(buf, len, "%d", v);
 }
 
-static const char *
-type_name(const struct config_option *o, char *buf, size_t len)
+const char *
+config_option_type_name(const struct config_option *o, char *buf, size_t len)
 {
 	size_t used = 0;
 
@@ -286,7 +304,7 @@ config_print_docs(FILE *f)
 			section = o->section;
 		}
 		fprintf(f, "| `%s` | %s | %s%s%s | %s | %s |\n", o->name,
-		    type_name(o, type, sizeof type), o->def[0] ? "`" : "",
+		    config_option_type_name(o, type, sizeof type), o->def[0] ? "`" : "",
 		    o->def[0] ? o->def : "empty", o->def[0] ? "`" : "", o->restart ? "restart" : "applied",
 		    o->doc);
 	}

@@ -1,9 +1,10 @@
 /*
  * Every fixed option of corridord.conf outside [limits] in one table: section,
  * name, type, bounds, default, whether a reload applies it, its doc line and
- * where it lives in struct config. config.c parses with it, reload.c keeps
- * the running value of each restart-only entry, main.c lists it in --help
- * and --check-config. [limits] have their own table (limit_table.h).
+ * where it lives in struct config (config_types.h). config.c parses with it,
+ * reload.c keeps the running value of each restart-only entry, main.c lists
+ * it in --help and --check-config, man/gen_conf_man.c writes corridord.conf(5)
+ * from it. [limits] have their own table (limit_table.h).
  */
 #ifndef CORRIDOR_CONFIG_TABLE_H
 #define CORRIDOR_CONFIG_TABLE_H
@@ -12,7 +13,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
-struct config;
+#include "config_types.h"
 
 enum config_type {
 	CONFIG_PATH,		/* a file or directory, at most size - 1 bytes */
@@ -45,6 +46,9 @@ struct config_option {
 extern const struct config_option config_options[];
 extern const size_t config_options_count;
 
+/* Splits "host:port" (a CONFIG_ADDRESS value); 0 or -1. */
+int config_split_addr(const char *addr, char *host, size_t hostlen, int *port);
+
 const struct config_option *config_option_find(const char *section, const char *name);
 /* Parses value into cfg; 0, or -1 with the reason in err. */
 int config_option_set(struct config *cfg, const struct config_option *o, const char *value,
@@ -54,6 +58,9 @@ void config_options_defaults(struct config *cfg);
 /* The option's current value in cfg, as it would be written in the file. */
 void config_option_format(const struct config *cfg, const struct config_option *o,
     char *buf, size_t len);
+/* What values the option takes ("host:port", "one of full, normal", ...),
+ * as the docs say it; returns buf. */
+const char *config_option_type_name(const struct config_option *o, char *buf, size_t len);
 
 /* The effective configuration, as an INI file (--check-config). */
 void config_print(FILE *f, const struct config *cfg);

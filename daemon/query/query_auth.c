@@ -9,7 +9,6 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <openssl/crypto.h>
 
@@ -19,13 +18,12 @@
 #include "log.h"
 #include "qproto.h"
 #include "query_exec.h"
-#include "query_conn.h"
 #include "query_service.h"
 #include "workq.h"
 
 struct query_auth_job {
 	struct auth_check check;	/* first: its base is the workq's job */
-	struct query_conn *conn;	/* NULL once the connection is gone */
+	struct query_auth *auth;	/* NULL once the connection is gone */
 	struct config *cfg;		/* a reference: op lives in it */
 	const struct operator_token *op;
 	char *secret;
@@ -34,7 +32,7 @@ struct query_auth_job {
 };
 
 struct query_refusal {
-	struct query_conn *conn;
+	struct query_auth *auth;
 	struct event *ev;
 };
 
@@ -63,31 +61,46 @@ query_right_needed(const char *command)
 	}
 }
 
+void
+query_auth_attach(struct query_auth *a, struct query_service *qs, uint64_t id,
+    const char *peer, struct evbuffer *out, void (*answered)(void *conn), void *conn)
+{
+	memset(a, 0, sizeof *a);
+	a->qs = qs;
+	a->id = id;
+	a->peer = peer;
+	a->out = out;
+	a->answered = answered;
+	a->conn = conn;
+	a->right = RIGHT_NONE;
+	LIST_INSERT_HEAD(&qs->auths, a, entry);
+}
+
 int
-query_auth_permit(struct query_conn *q, const char *command)
+query_auth_permit(struct query_auth *a, const char *command)
 {
 	enum op_right need = query_right_needed(command);
-	struct evbuffer *out = bufferevent_get_output(q->bev);
+	struct evbuffer *out = a->out;
 	char word[24];
 
-	if (q->right >= need)
+	if (a->right >= need)
 		return 0;
 	/* the command is a peer's word: only a short, printable one goes back */
 	snprintf(word, sizeof word, "%s", command);
 	for (char *p = word; *p; p++)
 		*p = isalnum((unsigned char)*p) ? (char)toupper((unsigned char)*p) : '?';
-	if (q->right == RIGHT_NONE) {
-		counters_auth_failed(q->qs->counters, AUTH_FAIL_UNAUTHENTICATED);
+	if (a->right == RIGHT_NONE) {
+		counters_auth_failed(a->qs->counters, AUTH_FAIL_UNAUTHENTICATED);
 		log_info("conn=%llu peer=%s refused command=%s reason=unauthenticated",
-		    (unsigned long long)q->id, q->peer, word);
+		    (unsigned long long)a->id, a->peer, word);
 		evbuffer_add_printf(out, "ERR UNAUTHORIZED %s needs the %s right: send AUTH <name> "
 		    "<secret> first\n", word, op_right_name(need));
 	} else {
-		counters_auth_failed(q->qs->counters, AUTH_FAIL_FORBIDDEN);
+		counters_auth_failed(a->qs->counters, AUTH_FAIL_FORBIDDEN);
 		log_info("conn=%llu peer=%s operator=%s refused command=%s reason=forbidden",
-		    (unsigned long long)q->id, q->peer, q->op_name, word);
+		    (unsigned long long)a->id, a->peer, a->op_name, word);
 		evbuffer_add_printf(out, "ERR FORBIDDEN %s needs the %s right; operator %s has %s\n",
-		    word, op_right_name(need), q->op_name, op_right_name(q->right));
+		    word, op_right_name(need), a->op_name, op_right_name(a->right));
 	}
 	return -1;
 }
@@ -107,23 +120,23 @@ static void
 refusal_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct query_refusal *r = arg;
-	struct query_conn *q = r->conn;
+	struct query_auth *a = r->auth;
 
 	(void)fd;
 	(void)what;
-	q->refusal = NULL;
+	a->refusal = NULL;
 	event_free(r->ev);
 	free(r);
-	evbuffer_add_printf(bufferevent_get_output(q->bev),
-	    "ERR UNAUTHORIZED wrong operator name or secret\n");
-	query_conn_resume(q);
+	evbuffer_add_printf(a->out, "ERR UNAUTHORIZED wrong operator name or secret\n");
+	a->answered(a->conn);
 }
 
-/* Counts the failure; the ERR comes after the throttle's delay. */
-static void
-refuse(struct query_conn *q, enum auth_failure why, const char *name)
+/* Counts the failure; the ERR comes after the throttle's delay. true: it
+ * waits on a timer; false: it is written already (out of memory). */
+static bool
+refuse(struct query_auth *a, enum auth_failure why, const char *name)
 {
-	int64_t delay = auth_check_failed(q->qs->checker, why, q->peer);
+	int64_t delay = auth_check_failed(a->qs->checker, why, a->peer);
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	struct query_refusal *r = calloc(1, sizeof *r);
 	char shown[ACCESS_NAME_MAX];
@@ -133,36 +146,34 @@ refuse(struct query_conn *q, enum auth_failure why, const char *name)
 		if (!isalnum((unsigned char)*p) && *p != '.' && *p != '_' && *p != '-')
 			*p = '?';
 	log_warnx("conn=%llu peer=%s operator authentication failed reason=%s operator=%s "
-	    "delay_ms=%lld", (unsigned long long)q->id, q->peer, auth_failure_name(why), shown,
+	    "delay_ms=%lld", (unsigned long long)a->id, a->peer, auth_failure_name(why), shown,
 	    (long long)delay);
-	q->state = QUERY_RUNNING;
 	if (r != NULL) {
-		r->conn = q;
-		r->ev = evtimer_new(q->qs->base, refusal_fire, r);
+		r->auth = a;
+		r->ev = evtimer_new(a->qs->base, refusal_fire, r);
 		if (r->ev != NULL && evtimer_add(r->ev, &tv) == 0) {
-			q->refusal = r;
-			return;
+			a->refusal = r;
+			return true;
 		}
 		if (r->ev != NULL)
 			event_free(r->ev);
 		free(r);
 	}
-	evbuffer_add_printf(bufferevent_get_output(q->bev),
-	    "ERR UNAUTHORIZED wrong operator name or secret\n");
-	query_conn_resume(q);
+	evbuffer_add_printf(a->out, "ERR UNAUTHORIZED wrong operator name or secret\n");
+	return false;
 }
 
 static void
-grant(struct query_conn *q, const struct operator_token *op)
+grant(struct query_auth *a, const struct operator_token *op)
 {
-	q->right = op->right;
-	snprintf(q->op_name, sizeof q->op_name, "%s", op->name);
-	snprintf(q->op_hash, sizeof q->op_hash, "%s", op->hash_text);
+	a->right = op->right;
+	snprintf(a->op_name, sizeof a->op_name, "%s", op->name);
+	snprintf(a->op_hash, sizeof a->op_hash, "%s", op->hash_text);
 	log_info("conn=%llu peer=%s operator=%s authenticated right=%s",
-	    (unsigned long long)q->id, q->peer, op->name, op_right_name(op->right));
-	evbuffer_add_printf(bufferevent_get_output(q->bev), "OK\n# operator\tright\n%s\t%s\nEND 1\n",
-	    op->name, op_right_name(op->right));
-	query_conn_resume(q);
+	    (unsigned long long)a->id, a->peer, op->name, op_right_name(op->right));
+	evbuffer_add_printf(a->out, "OK\n# operator\tright\n%s\t%s\nEND 1\n", op->name,
+	    op_right_name(op->right));
+	a->answered(a->conn);
 }
 
 static void
@@ -179,34 +190,36 @@ static void
 job_done(struct workq_job *base)
 {
 	struct query_auth_job *job = (struct query_auth_job *)base;
-	struct query_conn *q = job->conn;
+	struct query_auth *a = job->auth;
 	const struct operator_token *op = job->op;
 
 	auth_check_finish(&job->check);
-	if (q == NULL) {
+	if (a == NULL) {
 		/* a peer that did not wait for the answer still made its guess */
 		auth_check_orphan_failed(&job->check, job->ok, AUTH_FAIL_WRONG_TOKEN);
 		job_free(job);
 		return;
 	}
-	q->auth_job = NULL;
+	a->job = NULL;
 	/* a reload while it was checked: the token must still be there, unchanged */
-	if (job->ok && job->cfg != query_cfg(q->qs)) {
-		op = access_operator_find(&query_cfg(q->qs)->access, job->op->name);
+	if (job->ok && job->cfg != query_cfg(a->qs)) {
+		op = access_operator_find(&query_cfg(a->qs)->access, job->op->name);
 		if (op != NULL && strcmp(op->hash_text, job->op->hash_text) != 0)
 			op = NULL;
 	}
-	if (!job->ok || op == NULL)
-		refuse(q, AUTH_FAIL_WRONG_TOKEN, job->op->name);
-	else
-		grant(q, op);
+	if (!job->ok || op == NULL) {
+		if (!refuse(a, AUTH_FAIL_WRONG_TOKEN, job->op->name))
+			a->answered(a->conn);
+	} else {
+		grant(a, op);
+	}
 	job_free(job);
 }
 
-void
-query_auth_begin(struct query_conn *q, char *line)
+bool
+query_auth_begin(struct query_auth *a, char *line)
 {
-	struct query_service *qs = q->qs;
+	struct query_service *qs = a->qs;
 	const struct operator_token *op;
 	struct query_auth_job *job;
 	enum auth_gate gate;
@@ -215,14 +228,13 @@ query_auth_begin(struct query_conn *q, char *line)
 	size_t len, linelen = strlen(line);
 
 	/* a new AUTH speaks for the connection from now on, right or wrong */
-	q->right = RIGHT_NONE;
-	q->op_name[0] = q->op_hash[0] = '\0';
+	a->right = RIGHT_NONE;
+	a->op_name[0] = a->op_hash[0] = '\0';
 	if (qproto_split(line, &req) == -1 || req.argc != 3) {
-		evbuffer_add_printf(bufferevent_get_output(q->bev),
-		    "ERR BAD_ARGUMENT usage: AUTH <name> <secret>\n");
+		evbuffer_add_printf(a->out, "ERR BAD_ARGUMENT usage: AUTH <name> <secret>\n");
 		OPENSSL_cleanse(line, linelen);
 		free(line);
-		return;
+		return false;
 	}
 	len = strlen(req.argv[2]);
 	op = access_operator_find(&query_cfg(qs)->access, req.argv[1]);
@@ -233,86 +245,97 @@ query_auth_begin(struct query_conn *q, char *line)
 		job = NULL;
 	}
 	if (job == NULL) {
+		bool later;
+
 		/* out of memory is refused like a wrong secret */
-		refuse(q, len > (size_t)query_cfg(qs)->limits.max_credential_bytes ?
+		later = refuse(a, len > (size_t)query_cfg(qs)->limits.max_credential_bytes ?
 		    AUTH_FAIL_TOKEN_TOO_LONG : op == NULL ? AUTH_FAIL_UNKNOWN_OPERATOR :
 		    AUTH_FAIL_WRONG_TOKEN, req.argv[1]);
 		OPENSSL_cleanse(line, linelen);
 		free(line);
-		return;
+		return later;
 	}
 	job->len = len;
 	job->check.base.run = job_run;
 	job->check.base.done = job_done;
-	job->conn = q;
+	job->auth = a;
 	job->cfg = config_hold(query_cfg(qs));
 	job->op = op;
 	OPENSSL_cleanse(line, linelen);
 	free(line);
-	gate = auth_check_start(&job->check, qs->checker, (unsigned long long)q->id, q->peer);
+	gate = auth_check_start(&job->check, qs->checker, (unsigned long long)a->id, a->peer);
 	if (gate != AUTH_GATE_OK) {
 		/* nothing was checked: the connection stays and may try again */
 		job_free(job);
 		auth_check_busy_message(gate, qs->checker, busy, sizeof busy);
-		evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR BUSY %s\n", busy);
-		return;
+		evbuffer_add_printf(a->out, "ERR BUSY %s\n", busy);
+		return false;
 	}
-	q->auth_job = job;
-	q->state = QUERY_RUNNING;
+	a->job = job;
+	return true;
+}
+
+/* Drops the check under way (its answer will find no connection) and the
+ * refusal timer. */
+static void
+forget(struct query_auth *a)
+{
+	if (a->job != NULL) {
+		struct query_auth_job *job = a->job;
+
+		job->auth = NULL;
+		a->job = NULL;
+		if (auth_check_detach(&job->check))
+			job_free(job);	/* it was still waiting its turn */
+	}
+	if (a->refusal != NULL) {
+		event_free(a->refusal->ev);
+		free(a->refusal);
+		a->refusal = NULL;
+	}
 }
 
 void
-query_auth_peer_closed(struct query_conn *q)
+query_auth_peer_closed(struct query_auth *a)
 {
-	struct query_auth_job *job = q->auth_job;
+	struct query_auth_job *job = a->job;
 
 	if (job == NULL || !auth_check_waiting(&job->check))
 		return;
 	log_info("conn=%llu peer=%s operator authentication dropped reason=peer_closed_while_waiting",
-	    (unsigned long long)q->id, q->peer);
-	query_auth_detach(q);
-	evbuffer_add_printf(bufferevent_get_output(q->bev), "ERR UNAUTHORIZED the connection was "
-	    "shut down while its AUTH waited for its turn; nothing was checked\n");
-	query_conn_resume(q);
+	    (unsigned long long)a->id, a->peer);
+	forget(a);
+	evbuffer_add_printf(a->out, "ERR UNAUTHORIZED the connection was shut down while its AUTH "
+	    "waited for its turn; nothing was checked\n");
+	a->answered(a->conn);
 }
 
 void
-query_auth_detach(struct query_conn *q)
+query_auth_detach(struct query_auth *a)
 {
-	if (q->auth_job != NULL) {
-		struct query_auth_job *job = q->auth_job;
-
-		job->conn = NULL;
-		q->auth_job = NULL;
-		if (auth_check_detach(&job->check))
-			job_free(job);	/* it was still waiting its turn */
-	}
-	if (q->refusal != NULL) {
-		event_free(q->refusal->ev);
-		free(q->refusal);
-		q->refusal = NULL;
-	}
+	forget(a);
+	LIST_REMOVE(a, entry);
 }
 
 size_t
 query_auth_recheck(struct query_service *qs)
 {
-	struct query_conn *q;
+	struct query_auth *a;
 	size_t lost = 0;
 
-	TAILQ_FOREACH(q, &qs->conns, entry) {
+	LIST_FOREACH(a, &qs->auths, entry) {
 		const struct operator_token *op;
 
-		if (q->right == RIGHT_NONE)
+		if (a->right == RIGHT_NONE)
 			continue;
-		op = access_operator_find(&query_cfg(qs)->access, q->op_name);
-		if (op != NULL && strcmp(op->hash_text, q->op_hash) == 0) {
-			q->right = op->right;
+		op = access_operator_find(&query_cfg(qs)->access, a->op_name);
+		if (op != NULL && strcmp(op->hash_text, a->op_hash) == 0) {
+			a->right = op->right;
 			continue;
 		}
 		log_warnx("conn=%llu operator=%s token revoked; the connection must AUTH again",
-		    (unsigned long long)q->id, q->op_name);
-		q->right = RIGHT_NONE;
+		    (unsigned long long)a->id, a->op_name);
+		a->right = RIGHT_NONE;
 		lost++;
 	}
 	return lost;

@@ -40,6 +40,7 @@ struct query_job {
 static void query_process_input(struct query_conn *q);
 static void query_continue(struct query_conn *q);
 static void query_read_when_able(struct query_conn *q);
+static void query_conn_resume(void *conn);
 
 void *
 query_worker_init(void *arg)
@@ -92,7 +93,7 @@ query_conn_free(struct query_conn *q)
 	    q->peer, q->close_reason != NULL ? q->close_reason : "unknown");
 	if (q->job != NULL)
 		q->job->conn = NULL;	/* the worker's answer is dropped */
-	query_auth_detach(q);
+	query_auth_detach(&q->auth);
 	TAILQ_REMOVE(&q->qs->conns, q, entry);
 	admission_closed(q->qs->admission, &q->addr);
 	event_free(q->deadline_ev);
@@ -228,10 +229,11 @@ query_start(struct query_conn *q, char *line, size_t len)
 		return -1;
 	}
 	if (strcasecmp(word, "AUTH") == 0) {
-		query_auth_begin(q, line);
+		if (query_auth_begin(&q->auth, line))
+			q->state = QUERY_RUNNING;	/* until query_conn_resume() */
 		return -1;
 	}
-	if (word[0] != '\0' && query_auth_permit(q, word) == -1)
+	if (word[0] != '\0' && query_auth_permit(&q->auth, word) == -1)
 		return 0;
 	job = calloc(1, sizeof *job);
 	if (job == NULL || (job->out = evbuffer_new()) == NULL) {
@@ -261,9 +263,12 @@ query_output_full(struct query_conn *q)
 	    (size_t)query_cfg(q->qs)->limits.output_buffer_bytes;
 }
 
-void
-query_conn_resume(struct query_conn *q)
+/* An answer that did not come from a worker (AUTH) is written: read on. */
+static void
+query_conn_resume(void *conn)
 {
+	struct query_conn *q = conn;
+
 	if (q->state != QUERY_RUNNING)
 		return;
 	q->state = QUERY_READING;
@@ -462,7 +467,7 @@ query_event_cb(struct bufferevent *bev, short what, void *arg)
 	if ((what & BEV_EVENT_EOF) && q->state != QUERY_CLOSING) {
 		/* A half-closed peer (printf ... | nc) still gets its answers. */
 		q->peer_eof = true;
-		query_auth_peer_closed(q);
+		query_auth_peer_closed(&q->auth);
 		query_continue(q);
 		return;
 	}
@@ -547,6 +552,8 @@ query_conn_accept(struct query_service *qs, evutil_socket_t fd, const struct soc
 		return;
 	}
 	TAILQ_INSERT_TAIL(&qs->conns, q, entry);
+	query_auth_attach(&q->auth, qs, q->id, q->peer, bufferevent_get_output(q->bev),
+	    query_conn_resume, q);
 	bufferevent_setwatermark(q->bev, EV_READ, 0,
 	    (size_t)query_cfg(qs)->limits.max_query_line_bytes + 2);
 	bufferevent_setcb(q->bev, query_read_cb, query_write_cb, query_event_cb, q);

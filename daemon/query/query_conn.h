@@ -11,13 +11,11 @@
 
 #include <event2/util.h>
 
-#include "access.h"
 #include "conn_limits.h"
+#include "query_auth.h"
 
 struct query_service;
 struct query_job;
-struct query_auth_job;
-struct query_refusal;
 
 enum query_state {
 	QUERY_READING,		/* waiting for a line */
@@ -40,12 +38,7 @@ struct query_conn {
 	struct event *deadline_ev;
 	const char *close_reason;
 
-	/* operator authentication (query_auth.c) */
-	enum op_right right;		/* what the AUTH of this connection granted */
-	char op_name[ACCESS_NAME_MAX];	/* who, and with which stored hash, */
-	char op_hash[CRED_TEXT_MAX];	/* so a reload can revoke it */
-	struct query_auth_job *auth_job;	/* an AUTH being checked */
-	struct query_refusal *refusal;		/* a failed AUTH waiting out its delay */
+	struct query_auth auth;	/* operator authentication (query_auth.c) */
 };
 
 void query_conn_accept(struct query_service *qs, evutil_socket_t fd, const struct sockaddr *sa,
@@ -54,8 +47,6 @@ void query_conn_accept(struct query_service *qs, evutil_socket_t fd, const struc
 void query_conn_close(struct query_conn *q, const char *reason);
 /* Frees at once (the daemon is exiting). */
 void query_conn_discard(struct query_conn *q);
-/* An answer that did not come from a worker (AUTH) is written: read on. */
-void query_conn_resume(struct query_conn *q);
 
 /* The query workers' thread hooks (see workq.h). */
 void *query_worker_init(void *qs);

@@ -17,6 +17,7 @@ struct admission;
 struct auth_checker;
 struct counters;
 struct event_base;
+struct query_auth;
 struct query_conn;
 struct store;
 struct ssl_ctx_st;
@@ -34,6 +35,7 @@ struct query_service {
 	struct store *store;
 	bool stopping;			/* set by query_service_stop() */
 	TAILQ_HEAD(, query_conn) conns;	/* every operator connection */
+	LIST_HEAD(, query_auth) auths;	/* their AUTH state (query_auth.c); zeroed: empty */
 };
 
 static inline struct config *
