@@ -1,0 +1,646 @@
+/*
+ * The PostgreSQL store's connection (daemon/store/postgresql/pg_db.c) and
+ * its schema (schema/postgresql/) against a real PostgreSQL 15 that
+ * tests/pg/with_postgres.sh starts for this binary: the migrations on an
+ * empty database, again (nothing to do), by two processes at once (applied
+ * once), an edited or unknown migration refused; a leg's partition of
+ * events; (carrier, seq) unique across legs; libpq's errors as the store's
+ * kinds (a serialization failure, a terminated connection, a stopped
+ * server) and the reconnection with backoff. Each case makes its own
+ * database; the last one stops and restarts the server.
+ */
+#include "unit.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <libpq-fe.h>
+
+#include "pg_db.h"
+
+extern const char *const pg_migrations[];
+extern const size_t pg_migrations_count;
+
+#define CONNINFO_MAX 1024
+/* How long a case waits for the other processes to reach a lock. */
+#define WAIT_MS 20000
+#define POLL_MS 20
+
+static const char *base_conninfo;
+
+/* The tables each migration set must have made. */
+static const char *const tables[] = { "legs", "carriers", "rejections", "duplicates_hourly",
+	"update_seqs", "events", "traversals", "transit_hourly", "volume_hourly", "conveyances",
+	"quality_hourly", "rollup_meta", "schema_migrations" };
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+/* A plain connection of the test's own, to the base database or db. */
+static PGconn *
+raw_connect(const char *db)
+{
+	char ci[CONNINFO_MAX];
+	PGconn *c;
+
+	if (db != NULL)
+		snprintf(ci, sizeof ci, "%s dbname=%s", base_conninfo, db);
+	else
+		snprintf(ci, sizeof ci, "%s", base_conninfo);
+	c = PQconnectdb(ci);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connecting to %s: %s", db != NULL ? db : "the base database",
+		    PQerrorMessage(c));
+	return c;
+}
+
+static void
+raw_exec(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+
+	if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+}
+
+/* The one integer sql yields. */
+static long long
+raw_int(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+	long long v;
+
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	v = atoll(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return v;
+}
+
+/* A fresh, empty database for one case. */
+static void
+make_db(const char *name)
+{
+	PGconn *c = raw_connect(NULL);
+	char sql[128];
+
+	snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
+	raw_exec(c, sql);
+	snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+	raw_exec(c, sql);
+	PQfinish(c);
+}
+
+static struct pg_db *
+open_db(const char *name)
+{
+	char ci[CONNINFO_MAX];
+	struct store_error err;
+	struct pg_db *db;
+
+	snprintf(ci, sizeof ci, "%s dbname=%s", base_conninfo, name);
+	db = pg_db_new(ci, &err);
+	if (db == NULL)
+		fail_msg("pg_db_new: %s", err.message);
+	return db;
+}
+
+static void
+migrate_ok(struct pg_db *db)
+{
+	struct store_error err;
+
+	store_error_clear(&err);
+	if (pg_db_migrate(db, pg_migrations, pg_migrations_count, &err) == -1)
+		fail_msg("migrate: %s: %s", store_error_kind_name(err.kind), err.message);
+}
+
+static void
+assert_schema(PGconn *c)
+{
+	char sql[160];
+
+	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+		snprintf(sql, sizeof sql, "SELECT (to_regclass('%s') IS NOT NULL)::int", tables[i]);
+		if (raw_int(c, sql) != 1)
+			fail_msg("table %s missing", tables[i]);
+	}
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM schema_migrations"),
+	    pg_migrations_count);
+	assert_int_equal(raw_int(c, "SELECT max(version) FROM schema_migrations"),
+	    pg_migrations_count);
+}
+
+/* ------------------------------------------------------------- pure parts */
+
+static void
+test_sqlstate_kinds(void **state)
+{
+	static const struct {
+		const char *sqlstate;	/* NULL: no result at all */
+		enum store_error_kind kind;
+	} cases[] = {
+		/* what retrying cures: the connection, a concurrent transaction,
+		 * the server's state */
+		{ NULL, STORE_RETRYABLE }, { "08006", STORE_RETRYABLE },
+		{ "40001", STORE_RETRYABLE }, { "40P01", STORE_RETRYABLE },
+		{ "57P01", STORE_RETRYABLE }, { "57P03", STORE_RETRYABLE },
+		{ "53100", STORE_RETRYABLE }, { "25006", STORE_RETRYABLE },
+		/* and what it does not */
+		{ "XX001", STORE_CORRUPT }, { "42P01", STORE_CORRUPT }, { "23514", STORE_CORRUPT },
+		{ "0A000", STORE_UNSUPPORTED }, { "23505", STORE_CONFLICT },
+		{ "23503", STORE_CONFLICT },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		if (pg_db_sqlstate_kind(cases[i].sqlstate) != cases[i].kind)
+			fail_msg("SQLSTATE %s: %s, not %s", cases[i].sqlstate != NULL ?
+			    cases[i].sqlstate : "(none)",
+			    store_error_kind_name(pg_db_sqlstate_kind(cases[i].sqlstate)),
+			    store_error_kind_name(cases[i].kind));
+}
+
+static void
+test_backoff(void **state)
+{
+	(void)state;
+	assert_int_equal(pg_db_backoff_ms(0), 0);
+	assert_int_equal(pg_db_backoff_ms(1), PG_DB_BACKOFF_MIN_MS);
+	assert_int_equal(pg_db_backoff_ms(2), 2 * PG_DB_BACKOFF_MIN_MS);
+	assert_int_equal(pg_db_backoff_ms(3), 4 * PG_DB_BACKOFF_MIN_MS);
+	assert_int_equal(pg_db_backoff_ms(100), PG_DB_BACKOFF_MAX_MS);
+	assert_int_equal(pg_db_backoff_ms(~0u), PG_DB_BACKOFF_MAX_MS);
+}
+
+static void
+test_bad_conninfo(void **state)
+{
+	struct store_error err;
+
+	(void)state;
+	assert_null(pg_db_new("host=/tmp nonsense", &err));
+	assert_int_equal(err.kind, STORE_UNSUPPORTED);
+}
+
+/* -------------------------------------------------------------- migrations */
+
+static void
+test_migrate_empty_and_again(void **state)
+{
+	struct pg_db *db;
+	PGconn *c;
+	long long before;
+	int version = -1;
+	struct store_error err;
+
+	(void)state;
+	make_db("t_migrate");
+	db = open_db("t_migrate");
+	assert_int_equal(pg_db_schema_version(db, &version, &err), 0);
+	assert_int_equal(version, 0);
+	migrate_ok(db);
+	assert_int_equal(pg_db_schema_version(db, &version, &err), 0);
+	assert_int_equal(version, (int)pg_migrations_count);
+	c = raw_connect("t_migrate");
+	assert_schema(c);
+
+	/* again: nothing applied, the rows untouched (xmin: the transaction
+	 * that wrote each row) */
+	before = raw_int(c, "SELECT sum(xmin::text::bigint) FROM schema_migrations");
+	migrate_ok(db);
+	migrate_ok(db);
+	assert_int_equal(raw_int(c, "SELECT sum(xmin::text::bigint) FROM schema_migrations"),
+	    before);
+	assert_schema(c);
+	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* A database at a version this build does not know, or whose applied
+ * migration is not this build's text, is refused, and nothing changes. */
+static void
+test_migrate_refuses(void **state)
+{
+	const char **edited = calloc(pg_migrations_count + 2, sizeof *edited);
+	struct store_error err;
+	struct pg_db *db;
+	PGconn *c;
+
+	(void)state;
+	assert_non_null(edited);
+	make_db("t_refuse");
+	db = open_db("t_refuse");
+	migrate_ok(db);
+	assert_int_equal(pg_db_migrate(db, pg_migrations, pg_migrations_count - 1, &err), -1);
+	assert_int_equal(err.kind, STORE_UNSUPPORTED);
+	/* this build's migrations with the first one edited, and one more */
+	for (size_t i = 0; i < pg_migrations_count; i++)
+		edited[i] = pg_migrations[i];
+	edited[0] = "-- edited\n";
+	edited[pg_migrations_count] = "CREATE TABLE edited (x int);";
+	assert_int_equal(pg_db_migrate(db, edited, pg_migrations_count + 1, &err), -1);
+	assert_int_equal(err.kind, STORE_CORRUPT);
+	assert_non_null(strstr(err.message, "migration 1 "));
+	free(edited);
+	c = raw_connect("t_refuse");
+	assert_int_equal(raw_int(c, "SELECT (to_regclass('edited') IS NULL)::int"), 1);
+	assert_schema(c);
+	PQfinish(c);
+	/* the handle is still usable after a refusal (rolled back) */
+	migrate_ok(db);
+	pg_db_free(db);
+}
+
+/* A child process: waits for the go byte, migrates, exits 0 on success. */
+static pid_t
+spawn_migrator(const char *name, int go_fd)
+{
+	pid_t pid = fork();
+
+	assert_true(pid != -1);
+	if (pid == 0) {
+		char ci[CONNINFO_MAX], b;
+		struct store_error err;
+		struct pg_db *db;
+		int rc;
+
+		if (read(go_fd, &b, 1) != 1)
+			_exit(3);
+		snprintf(ci, sizeof ci, "%s dbname=%s", base_conninfo, name);
+		if ((db = pg_db_new(ci, &err)) == NULL)
+			_exit(2);
+		rc = pg_db_migrate(db, pg_migrations, pg_migrations_count, &err);
+		if (rc == -1)
+			fprintf(stderr, "child %d: %s: %s\n", (int)getpid(),
+			    store_error_kind_name(err.kind), err.message);
+		pg_db_free(db);
+		_exit(rc == 0 ? 0 : 1);
+	}
+	return pid;
+}
+
+static void
+expect_exit0(pid_t pid)
+{
+	int status;
+
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* Two daemons starting on an empty database together: both succeed, the
+ * schema is applied once. First while this test holds the migration lock,
+ * so that both are seen waiting on it (the lock is what serialises them);
+ * then released at once, racing freely. */
+static void
+test_migrate_two_at_once(void **state)
+{
+	char sql[128];
+	int go[2];
+	pid_t a, b;
+	PGconn *c;
+	int waited;
+
+	(void)state;
+	make_db("t_race");
+	c = raw_connect("t_race");
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%lld)", (long long)PG_DB_MIGRATION_LOCK);
+	raw_exec(c, sql);
+	assert_int_equal(pipe(go), 0);
+	a = spawn_migrator("t_race", go[0]);
+	b = spawn_migrator("t_race", go[0]);
+	assert_int_equal(write(go[1], "gg", 2), 2);
+	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
+		if (raw_int(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+		    " AND NOT granted") == 2)
+			break;
+		sleep_ms(POLL_MS);
+	}
+	if (waited >= WAIT_MS)
+		fail_msg("the two migrators did not both wait for the migration lock");
+	assert_int_equal(raw_int(c, "SELECT (to_regclass('schema_migrations') IS NULL)::int"), 1);
+	snprintf(sql, sizeof sql, "SELECT pg_advisory_unlock(%lld)",
+	    (long long)PG_DB_MIGRATION_LOCK);
+	raw_exec(c, sql);
+	expect_exit0(a);
+	expect_exit0(b);
+	assert_schema(c);
+	PQfinish(c);
+
+	make_db("t_race2");
+	a = spawn_migrator("t_race2", go[0]);
+	b = spawn_migrator("t_race2", go[0]);
+	assert_int_equal(write(go[1], "gg", 2), 2);
+	expect_exit0(a);
+	expect_exit0(b);
+	c = raw_connect("t_race2");
+	assert_schema(c);
+	PQfinish(c);
+	close(go[0]);
+	close(go[1]);
+}
+
+/* ------------------------------------------------------- legs and events */
+
+#define LEG_A "KZ-RAIL-ALT-AKT"
+#define LEG_B "AZ_PORT-BAK"
+
+static const char add_legs_sql[] =
+	"INSERT INTO legs (code, from_name, to_name, country, kind, mode, distance_km, min_h,"
+	" typical_h, bad_h, created_ms) VALUES"
+	" ('" LEG_A "', 'Altynkol', 'Aktau', 'KZ', 'movement', 'rail', 3200, 84, 120, 240, 0),"
+	" ('" LEG_B "', 'Alat', 'Baku', 'AZ', 'port', 'sea', 1, 1, 24, 48, 0)"
+	" ON CONFLICT (code) DO UPDATE SET mode = excluded.mode";
+
+/* What a writer runs for one update: the corridor-wide claim of (carrier,
+ * seq) first, the event only if the claim was made. */
+static const char store_sql[] =
+	"WITH claim AS (INSERT INTO update_seqs (carrier, seq, leg) VALUES ($1, $2::bigint, $3)"
+	" ON CONFLICT DO NOTHING RETURNING carrier, seq, leg)"
+	" INSERT INTO events (leg, carrier, seq, message_id, event_class, classifier,"
+	" event_code, event_time_ms, record_time_ms, node, direction, unit, unit_teu,"
+	" unit_containers) SELECT leg, carrier, seq, 'm-' || seq, 1, 1, 1, 1780000000000,"
+	" 1780000000000, 'ALK', 'W', 'CSQU3054383', 2, 1 FROM claim";
+
+/* Rows stored by store_sql, or -1 with err filled. */
+static int
+store_update(struct pg_db *db, const char *carrier, const char *seq, const char *leg,
+    struct store_error *err)
+{
+	const char *params[3] = { carrier, seq, leg };
+	PGresult *res = PQexecParams(pg_db_conn(db), store_sql, 3, NULL, params, NULL, NULL, 0);
+	int n = -1;
+
+	if (pg_db_check(db, res, PGRES_COMMAND_OK, "storing", err) == 0)
+		n = atoi(PQcmdTuples(res));
+	PQclear(res);
+	return n;
+}
+
+static void
+test_leg_partitions(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+	PGconn *c;
+
+	(void)state;
+	make_db("t_legs");
+	db = open_db("t_legs");
+	migrate_ok(db);
+	c = raw_connect("t_legs");
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM pg_inherits"
+	    " WHERE inhparent = 'events'::regclass"), 0);
+	/* adding a leg adds its partition, once, whatever the name's characters */
+	assert_int_equal(pg_db_exec(db, add_legs_sql, &err), 0);
+	assert_int_equal(pg_db_exec(db, add_legs_sql, &err), 0);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM pg_inherits"
+	    " WHERE inhparent = 'events'::regclass AND inhrelid IN"
+	    " ('\"events_" LEG_A "\"'::regclass, '\"events_" LEG_B "\"'::regclass)"), 2);
+	assert_int_equal(pg_db_exec(db, "SELECT corridor_add_leg_partition('" LEG_A "')", &err),
+	    0);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM pg_inherits"
+	    " WHERE inhparent = 'events'::regclass"), 2);
+
+	/* an update lands in its leg's partition; a leg never added has none */
+	assert_int_equal(store_update(db, "KTZ", "1", LEG_A, &err), 1);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM \"events_" LEG_A "\""), 1);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM \"events_" LEG_B "\""), 0);
+	assert_int_equal(store_update(db, "KTZ", "2", "NO-SUCH-LEG", &err), -1);
+	assert_int_equal(err.kind, STORE_CORRUPT);
+	assert_non_null(strstr(err.message, "23514"));
+	/* the failed statement took its claim with it */
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM update_seqs WHERE seq = 2"), 0);
+	/* a partition added later, for a leg added later */
+	assert_int_equal(pg_db_exec(db, "INSERT INTO legs VALUES ('AZ-RAIL-BAK-BTK', 'Baku',"
+	    " 'Akhalkalaki', 'AZ', 'movement', 'rail', 500, 10, 24, 48, 0)", &err), 0);
+	assert_int_equal(store_update(db, "ADY", "1", "AZ-RAIL-BAK-BTK", &err), 1);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM \"events_AZ-RAIL-BAK-BTK\""), 1);
+	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* (carrier, seq) is unique across the corridor: the same pair on another
+ * leg is not stored, neither through the claim nor around it. */
+static void
+test_carrier_seq_unique_across_legs(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+	PGconn *c;
+
+	(void)state;
+	make_db("t_unique");
+	db = open_db("t_unique");
+	migrate_ok(db);
+	assert_int_equal(pg_db_exec(db, add_legs_sql, &err), 0);
+	c = raw_connect("t_unique");
+
+	assert_int_equal(store_update(db, "KTZ", "7", LEG_A, &err), 1);
+	/* a resend on the same leg, and the same pair on the other leg */
+	assert_int_equal(store_update(db, "KTZ", "7", LEG_A, &err), 0);
+	assert_int_equal(store_update(db, "KTZ", "7", LEG_B, &err), 0);
+	/* another carrier's seq 7, and KTZ's seq 8, are theirs */
+	assert_int_equal(store_update(db, "ADY", "7", LEG_B, &err), 1);
+	assert_int_equal(store_update(db, "KTZ", "8", LEG_B, &err), 1);
+
+	/* around the claim: the event without one, a second claim */
+	assert_int_equal(pg_db_exec(db, "INSERT INTO events (leg, carrier, seq, message_id,"
+	    " event_class, classifier, event_code, event_time_ms, record_time_ms, node,"
+	    " direction, unit, unit_teu, unit_containers) VALUES ('" LEG_B "', 'KTZ', 7, 'x',"
+	    " 1, 1, 1, 0, 0, 'BAK', 'W', 'CSQU3054383', 2, 1)", &err), -1);
+	assert_int_equal(err.kind, STORE_CONFLICT);
+	assert_non_null(strstr(err.message, "23503"));
+	assert_int_equal(pg_db_exec(db, "INSERT INTO update_seqs VALUES ('KTZ', 7, '" LEG_B "')",
+	    &err), -1);
+	assert_int_equal(err.kind, STORE_CONFLICT);
+	assert_non_null(strstr(err.message, "23505"));
+	/* nor by moving a stored event to another leg's claim */
+	assert_int_equal(pg_db_exec(db, "UPDATE update_seqs SET leg = '" LEG_B "'"
+	    " WHERE carrier = 'KTZ' AND seq = 7", &err), -1);
+
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM events WHERE carrier = 'KTZ'"
+	    " AND seq = 7"), 1);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM \"events_" LEG_A "\""
+	    " WHERE carrier = 'KTZ' AND seq = 7"), 1);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM events"), 3);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM update_seqs"), 3);
+	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* ------------------------------------------------------------------ errors */
+
+/* A serialization failure (40001) is retryable, and the connection stays. */
+static void
+test_serialization_failure(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+	PGresult *res;
+	PGconn *c;
+
+	(void)state;
+	make_db("t_serial");
+	db = open_db("t_serial");
+	assert_int_equal(pg_db_exec(db, "CREATE TABLE t (id int PRIMARY KEY, v int);"
+	    " INSERT INTO t VALUES (1, 0)", &err), 0);
+	c = raw_connect("t_serial");
+	assert_int_equal(pg_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ", &err), 0);
+	res = PQexec(pg_db_conn(db), "SELECT v FROM t WHERE id = 1");	/* the snapshot */
+	assert_int_equal(pg_db_check(db, res, PGRES_TUPLES_OK, "reading", &err), 0);
+	PQclear(res);
+	raw_exec(c, "UPDATE t SET v = 1 WHERE id = 1");
+	assert_int_equal(pg_db_exec(db, "UPDATE t SET v = 2 WHERE id = 1", &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_non_null(strstr(err.message, "40001"));
+	assert_non_null(pg_db_conn(db));
+	assert_int_equal(pg_db_exec(db, "ROLLBACK", &err), 0);
+	assert_int_equal(pg_db_exec(db, "UPDATE t SET v = 2 WHERE id = 1", &err), 0);
+	assert_int_equal(raw_int(c, "SELECT v FROM t"), 2);
+	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* The server ends the connection (pg_terminate_backend, as at a failover or
+ * a restart): retryable, the connection dropped, the next call connects. */
+static void
+test_terminated_connection(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+	char sql[96];
+	PGconn *c;
+
+	(void)state;
+	make_db("t_term");
+	db = open_db("t_term");
+	assert_int_equal(pg_db_exec(db, "SELECT 1", &err), 0);
+	c = raw_connect("t_term");
+	snprintf(sql, sizeof sql, "SELECT pg_terminate_backend(%d)",
+	    PQbackendPID(pg_db_conn(db)));
+	raw_exec(c, sql);
+	assert_int_equal(pg_db_exec(db, "SELECT 1", &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_null(pg_db_conn(db));
+	assert_int_equal(pg_db_exec(db, "SELECT 1", &err), 0);
+	assert_int_equal(pg_db_failures(db), 0);
+	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* No server where the conninfo points: retryable, and within the backoff
+ * no new attempt is made. */
+static void
+test_no_server(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+
+	(void)state;
+	db = pg_db_new("host=/nonexistent-corridor-pg port=5432 dbname=x connect_timeout=2",
+	    &err);
+	assert_non_null(db);
+	assert_int_equal(pg_db_ensure(db, &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_int_equal(pg_db_failures(db), 1);
+	assert_int_equal(pg_db_ensure(db, &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_non_null(strstr(err.message, "next try in"));
+	assert_int_equal(pg_db_failures(db), 1);
+	sleep_ms(pg_db_backoff_ms(1) * 5 / 4 + POLL_MS);
+	assert_int_equal(pg_db_ensure(db, &err), -1);
+	assert_int_equal(pg_db_failures(db), 2);
+	pg_db_free(db);
+}
+
+/* Runs pg_ctl on the test's server (as its owner when we are root). */
+static void
+pg_ctl(const char *action)
+{
+	const char *bin = getenv("CORRIDOR_PG_BIN"), *data = getenv("CORRIDOR_PG_DATA");
+	const char *run = getenv("CORRIDOR_PG_RUN");
+	char cmd[2048];
+
+	assert_non_null(bin);
+	assert_non_null(data);
+	snprintf(cmd, sizeof cmd, "%s '%s/pg_ctl' -D '%s' -l '%s/../server.log' -m fast -w -t 60"
+	    " %s >/dev/null", run != NULL ? run : "", bin, data, data, action);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* The server stopped under a connected handle and started again: calls
+ * fail retryable while it is down and succeed once it is back, on the
+ * handle's own reconnection. Last: it restarts the server. */
+static void
+test_server_restart(void **state)
+{
+	struct store_error err;
+	struct pg_db *db;
+	int waited;
+
+	(void)state;
+	make_db("t_restart");
+	db = open_db("t_restart");
+	migrate_ok(db);
+	pg_ctl("stop");
+	assert_int_equal(pg_db_exec(db, "SELECT 1", &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_int_equal(pg_db_exec(db, "SELECT 1", &err), -1);
+	assert_int_equal(err.kind, STORE_RETRYABLE);
+	assert_true(pg_db_failures(db) >= 1);
+	pg_ctl("start");
+	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
+		if (pg_db_exec(db, "SELECT 1", &err) == 0)
+			break;
+		assert_int_equal(err.kind, STORE_RETRYABLE);
+		sleep_ms(POLL_MS);
+	}
+	if (waited >= WAIT_MS)
+		fail_msg("no reconnection after the restart: %s", err.message);
+	assert_int_equal(pg_db_failures(db), 0);
+	migrate_ok(db);
+	pg_db_free(db);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sqlstate_kinds),
+		cmocka_unit_test(test_backoff),
+		cmocka_unit_test(test_bad_conninfo),
+		cmocka_unit_test(test_migrate_empty_and_again),
+		cmocka_unit_test(test_migrate_refuses),
+		cmocka_unit_test(test_migrate_two_at_once),
+		cmocka_unit_test(test_leg_partitions),
+		cmocka_unit_test(test_carrier_seq_unique_across_legs),
+		cmocka_unit_test(test_serialization_failure),
+		cmocka_unit_test(test_terminated_connection),
+		cmocka_unit_test(test_no_server),
+		cmocka_unit_test(test_server_restart),
+	};
+
+	if ((base_conninfo = getenv("CORRIDOR_PG_CONNINFO")) == NULL) {
+		fprintf(stderr, "CORRIDOR_PG_CONNINFO is not set: run under"
+		    " tests/pg/with_postgres.sh\n");
+		return 77;
+	}
+	/* a child's PGconn closing must not kill us on a broken pipe */
+	signal(SIGPIPE, SIG_IGN);
+	return UNIT_RUN(tests);
+}
