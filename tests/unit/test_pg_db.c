@@ -5,8 +5,8 @@
  * empty database, again (nothing to do), by two processes at once (applied
  * once), an edited or unknown migration refused; a leg's partition of
  * events; (carrier, seq) unique across legs; libpq's errors as the store's
- * kinds (a serialization failure, a terminated connection, a stopped
- * server) and the reconnection with backoff. Each case makes its own
+ * kinds (a serialization failure, a deadlock, a terminated connection, a
+ * stopped server) and the reconnection with backoff. Each case makes its own
  * database; the last one stops and restarts the server.
  */
 #include "unit.h"
@@ -264,9 +264,10 @@ test_migrate_refuses(void **state)
 	pg_db_free(db);
 }
 
-/* A child process: waits for the go byte, migrates, exits 0 on success. */
+/* A child process: waits for the go byte, migrates, and runs sql if not
+ * NULL; exits 0 on success. */
 static pid_t
-spawn_migrator(const char *name, int go_fd)
+spawn_worker(const char *name, int go_fd, const char *sql)
 {
 	pid_t pid = fork();
 
@@ -283,6 +284,8 @@ spawn_migrator(const char *name, int go_fd)
 		if ((db = pg_db_new(ci, &err)) == NULL)
 			_exit(2);
 		rc = pg_db_migrate(db, pg_migrations, pg_migrations_count, &err);
+		if (rc == 0 && sql != NULL)
+			rc = pg_db_exec(db, sql, &err);
 		if (rc == -1)
 			fprintf(stderr, "child %d: %s: %s\n", (int)getpid(),
 			    store_error_kind_name(err.kind), err.message);
@@ -300,6 +303,25 @@ expect_exit0(pid_t pid)
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+/* A fresh database name, and two workers (spawn_worker) let go on it at
+ * the same moment; both must succeed. */
+static void
+two_at_once(const char *name, const char *sql)
+{
+	int go[2];
+	pid_t a, b;
+
+	make_db(name);
+	assert_int_equal(pipe(go), 0);
+	a = spawn_worker(name, go[0], sql);
+	b = spawn_worker(name, go[0], sql);
+	assert_int_equal(write(go[1], "gg", 2), 2);
+	expect_exit0(a);
+	expect_exit0(b);
+	close(go[0]);
+	close(go[1]);
 }
 
 /* Two daemons starting on an empty database together: both succeed, the
@@ -321,8 +343,8 @@ test_migrate_two_at_once(void **state)
 	snprintf(sql, sizeof sql, "SELECT pg_advisory_lock(%lld)", (long long)PG_DB_MIGRATION_LOCK);
 	raw_exec(c, sql);
 	assert_int_equal(pipe(go), 0);
-	a = spawn_migrator("t_race", go[0]);
-	b = spawn_migrator("t_race", go[0]);
+	a = spawn_worker("t_race", go[0], NULL);
+	b = spawn_worker("t_race", go[0], NULL);
 	assert_int_equal(write(go[1], "gg", 2), 2);
 	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
 		if (raw_int(c, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
@@ -341,17 +363,13 @@ test_migrate_two_at_once(void **state)
 	assert_schema(c);
 	PQfinish(c);
 
-	make_db("t_race2");
-	a = spawn_migrator("t_race2", go[0]);
-	b = spawn_migrator("t_race2", go[0]);
-	assert_int_equal(write(go[1], "gg", 2), 2);
-	expect_exit0(a);
-	expect_exit0(b);
+	close(go[0]);
+	close(go[1]);
+
+	two_at_once("t_race2", NULL);
 	c = raw_connect("t_race2");
 	assert_schema(c);
 	PQfinish(c);
-	close(go[0]);
-	close(go[1]);
 }
 
 /* ------------------------------------------------------- legs and events */
@@ -434,6 +452,22 @@ test_leg_partitions(void **state)
 	pg_db_free(db);
 }
 
+/* Two daemons starting together on an empty database, both adding the
+ * same legs: both succeed, each leg has one partition. */
+static void
+test_legs_two_at_once(void **state)
+{
+	PGconn *c;
+
+	(void)state;
+	two_at_once("t_legs2", add_legs_sql);
+	c = raw_connect("t_legs2");
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM pg_inherits"
+	    " WHERE inhparent = 'events'::regclass"), 2);
+	assert_int_equal(raw_int(c, "SELECT count(*) FROM legs"), 2);
+	PQfinish(c);
+}
+
 /* (carrier, seq) is unique across the corridor: the same pair on another
  * leg is not stored, neither through the claim nor around it. */
 static void
@@ -513,6 +547,63 @@ test_serialization_failure(void **state)
 	assert_int_equal(pg_db_exec(db, "UPDATE t SET v = 2 WHERE id = 1", &err), 0);
 	assert_int_equal(raw_int(c, "SELECT v FROM t"), 2);
 	PQfinish(c);
+	pg_db_free(db);
+}
+
+/* A deadlock (40P01) is retryable. Both transactions are pg_db handles'; one
+ * of the two backends finds the cycle (deadlock_timeout, whichever waited
+ * long enough first on a loaded machine) and is cancelled: exactly one of
+ * them fails, retryable, and its connection stays. */
+static void
+test_deadlock(void **state)
+{
+	struct store_error err, err2;
+	struct pg_db *db, *db2;
+	PGresult *res;
+	PGconn *c;
+	int waited, failed = 0;
+
+	(void)state;
+	make_db("t_deadlock");
+	db = open_db("t_deadlock");
+	db2 = open_db("t_deadlock");
+	assert_int_equal(pg_db_exec(db, "CREATE TABLE t (id int PRIMARY KEY, v int);"
+	    " INSERT INTO t VALUES (1, 0), (2, 0)", &err), 0);
+	c = raw_connect("t_deadlock");
+	assert_int_equal(pg_db_exec(db, "BEGIN; UPDATE t SET v = 1 WHERE id = 1", &err), 0);
+	assert_int_equal(pg_db_exec(db2, "BEGIN; UPDATE t SET v = 2 WHERE id = 2", &err2), 0);
+	assert_int_equal(PQsendQuery(pg_db_conn(db), "UPDATE t SET v = 1 WHERE id = 2"), 1);
+	for (waited = 0; waited < WAIT_MS; waited += POLL_MS) {
+		if (raw_int(c, "SELECT count(*) FROM pg_locks WHERE NOT granted") > 0)
+			break;
+		sleep_ms(POLL_MS);
+	}
+	if (waited >= WAIT_MS)
+		fail_msg("the first update never waited for the row lock");
+	/* the cycle */
+	if (pg_db_exec(db2, "UPDATE t SET v = 2 WHERE id = 1", &err2) == -1) {
+		assert_int_equal(err2.kind, STORE_RETRYABLE);
+		assert_non_null(strstr(err2.message, "40P01"));
+		assert_non_null(pg_db_conn(db2));
+		failed++;
+	}
+	while ((res = PQgetResult(pg_db_conn(db))) != NULL) {
+		if (pg_db_check(db, res, PGRES_COMMAND_OK, "updating", &err) == -1) {
+			assert_int_equal(err.kind, STORE_RETRYABLE);
+			assert_non_null(strstr(err.message, "40P01"));
+			assert_non_null(pg_db_conn(db));
+			failed++;
+		}
+		PQclear(res);
+	}
+	assert_int_equal(failed, 1);
+	assert_int_equal(pg_db_exec(db, "COMMIT", &err), 0);
+	assert_int_equal(pg_db_exec(db2, "COMMIT", &err2), 0);
+	/* the survivor's two updates: 1 + 1 or 2 + 2 */
+	assert_true(raw_int(c, "SELECT sum(v) FROM t") == 2 || raw_int(c, "SELECT sum(v) FROM t")
+	    == 4);
+	PQfinish(c);
+	pg_db_free(db2);
 	pg_db_free(db);
 }
 
@@ -628,8 +719,10 @@ main(void)
 		cmocka_unit_test(test_migrate_refuses),
 		cmocka_unit_test(test_migrate_two_at_once),
 		cmocka_unit_test(test_leg_partitions),
+		cmocka_unit_test(test_legs_two_at_once),
 		cmocka_unit_test(test_carrier_seq_unique_across_legs),
 		cmocka_unit_test(test_serialization_failure),
+		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test(test_terminated_connection),
 		cmocka_unit_test(test_no_server),
 		cmocka_unit_test(test_server_restart),

@@ -154,6 +154,10 @@ static void
 pg_db_failed(struct pg_db *db, const char *msg)
 {
 	one_line(db->last_error, sizeof db->last_error, msg);
+	/* once per outage; the reconnection says when it is over */
+	if (db->failures == 0)
+		log_warnx("postgresql: cannot connect, retrying with backoff: %s",
+		    db->last_error);
 	db->failures++;
 	db->next_try_ms = time_mono_ms() + pg_db_next_wait(db);
 }

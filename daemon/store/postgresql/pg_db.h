@@ -39,7 +39,9 @@ void pg_db_free(struct pg_db *db);
 /* Connects if not connected: 0, or -1 with err STORE_RETRYABLE (the server
  * unreachable, refusing, starting or stopping; while the backoff lasts this
  * fails at once without trying) or STORE_UNSUPPORTED (a server older than
- * PG_DB_MIN_SERVER_VERSION). Call before each transaction. */
+ * PG_DB_MIN_SERVER_VERSION). Call before each transaction: a new connection
+ * is a new session, so a transaction that failed is begun again from the
+ * start, never continued on the next call. */
 int pg_db_ensure(struct pg_db *db, struct store_error *err);
 /* The live connection, NULL when there is none (pg_db_ensure makes one). */
 PGconn *pg_db_conn(struct pg_db *db);
