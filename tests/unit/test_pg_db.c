@@ -12,6 +12,7 @@
 #include "unit.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ extern const char *const pg_migrations[];
 extern const size_t pg_migrations_count;
 
 #define CONNINFO_MAX 1024
+/* an identifier as EXPLAIN prints it: up to 63 bytes, quoted */
+#define PLAN_NAME_MAX (63 + 3)
 /* How long a case waits for the other processes to reach a lock. */
 #define WAIT_MS 20000
 #define POLL_MS 20
@@ -517,6 +520,226 @@ test_carrier_seq_unique_across_legs(void **state)
 	pg_db_free(db);
 }
 
+/*
+ * Every SELECT of the SQLite backend (sqlite_reader.c; the writer's in
+ * leg_store.c, rollup_store.c, leg_retention.c, catalog.c), with the leg
+ * made a column, has its index here: with sequential scans priced out and
+ * a leg's worth of rows, its plan uses that index (a partition's own index
+ * is named by the partitioned one it belongs to). The rejections' count by
+ * time is left out: SQLite scans that table too.
+ */
+static const struct {
+	const char *sql;
+	const char *index;	/* the index it must use ('|': any of them) */
+} indexed_sql[] = {
+	/* sqlite_reader.c */
+	{ "SELECT n, sum_ms, hist FROM transit_hourly WHERE leg = 'L' AND hour_ms >= 0"
+	    " AND hour_ms < 9 AND direction = 'W' AND carrier = 'K'",
+	    "transit_hourly_pkey" },
+	{ "SELECT unit, duration_ms, plan_ms FROM traversals WHERE leg = 'L' AND exit_time_ms >= 0"
+	    " AND exit_time_ms < 9 AND direction = 'W' AND carrier = 'K'",
+	    "traversals_by_exit" },
+	{ "SELECT max(enter_time_ms) FROM traversals WHERE leg = 'L' AND unit = 'U'"
+	    " AND direction = 'W' AND enter_time_ms <= 9",
+	    "traversals_pkey" },
+	{ "SELECT 1 FROM traversals WHERE leg = 'L' AND unit = 'U' AND direction = 'W'"
+	    " AND enter_time_ms >= 9 LIMIT 1",
+	    "traversals_pkey" },
+	{ "SELECT unit, teu FROM traversals WHERE leg = 'L' AND exit_time_ms IS NULL"
+	    " ORDER BY enter_time_ms, unit",
+	    "traversals_open" },
+	{ "SELECT direction, enter_time_ms FROM traversals WHERE leg = 'L' AND unit = 'U'",
+	    "traversals_pkey" },
+	{ "SELECT e.direction, e.event_time_ms, e.event_code FROM events AS e WHERE e.leg = 'L'"
+	    " AND e.unit = 'U' AND e.classifier = 1 AND e.retracted = 0 AND NOT EXISTS (SELECT 1"
+	    " FROM traversals AS t WHERE t.leg = e.leg AND t.unit = e.unit"
+	    " AND t.direction = e.direction AND t.exit_time_ms = e.event_time_ms)"
+	    " ORDER BY e.direction, e.event_time_ms",
+	    "events_by_unit" },
+	{ "SELECT 1 FROM events WHERE leg = 'L' AND unit = 'U' LIMIT 1",
+	    "events_by_unit" },
+	{ "SELECT hour_ms, units FROM volume_hourly WHERE leg = 'L' AND hour_ms >= 0"
+	    " AND hour_ms < 9 AND direction = 'W'",
+	    "volume_hourly_pkey" },
+	{ "SELECT first_enter_ms, kind FROM conveyances WHERE leg = 'L' AND first_enter_ms >= 0"
+	    " AND first_enter_ms < 9 AND direction = 'W'",
+	    "conveyances_by_time" },
+	{ "SELECT unit, direction, event_time_ms FROM events WHERE leg = 'L'"
+	    " AND event_code IN (10, 11) AND event_code = 10 AND classifier = 1 AND retracted = 0"
+	    " AND event_time_ms >= 0 AND event_time_ms < 9",
+	    "events_holds" },
+	{ "SELECT min(event_time_ms) FROM events WHERE leg = 'L' AND unit = 'U' AND direction = 'W'"
+	    " AND event_time_ms >= 0 AND event_code = 11 AND classifier = 1 AND retracted = 0",
+	    "events_by_unit" },
+	{ "SELECT delay_reason, unit FROM events WHERE leg = 'L' AND delay_reason IS NOT NULL"
+	    " AND retracted = 0 AND event_time_ms >= 0 AND event_time_ms < 9",
+	    "events_delayed" },
+	{ "SELECT carrier, updates, lag_hist FROM quality_hourly WHERE leg = 'L' AND hour_ms >= 0"
+	    " AND hour_ms < 9",
+	    "quality_hourly_pkey" },
+	{ "SELECT carrier, sum(n) FROM duplicates_hourly WHERE hour_ms >= 0 AND hour_ms < 9"
+	    " AND carrier = 'K' GROUP BY carrier",
+	    "duplicates_hourly_pkey" },
+	{ "SELECT 1 FROM carriers WHERE code = 'K'",
+	    "carriers_pkey" },
+	/* the writer's re-pairing, retractions, rollups and retention */
+	{ "SELECT id, event_time_ms, classifier, record_time_ms FROM events WHERE leg = 'L'"
+	    " AND unit = 'U' AND direction = 'W' AND retracted = 0 ORDER BY event_time_ms, id",
+	    "events_by_unit" },
+	{ "UPDATE events SET retracted = 1 WHERE leg = 'L' AND message_id = 'M' AND carrier = 'K'"
+	    " AND retracted = 0 RETURNING unit, direction",
+	    "events_by_message" },
+	{ "SELECT 1 FROM events WHERE leg = 'L' AND retracts_message_id = 'M' AND carrier = 'K'"
+	    " LIMIT 1",
+	    "events_retracting" },
+	{ "SELECT message_id, node FROM events WHERE leg = 'L' AND carrier = 'K' AND seq = 1",
+	    "events_leg_carrier_seq_key" },
+	{ "SELECT enter_time_ms, vessel_call FROM traversals WHERE leg = 'L' AND unit = 'U'"
+	    " AND direction = 'W' ORDER BY enter_time_ms",
+	    "traversals_pkey" },
+	{ "SELECT min(duration_ms), max(duration_ms) FROM traversals WHERE leg = 'L'"
+	    " AND exit_time_ms >= 0 AND exit_time_ms < 9 AND direction = 'W' AND carrier = 'K'",
+	    "traversals_by_exit" },
+	{ "SELECT count(*), min(enter_time_ms) FROM traversals WHERE leg = 'L' AND train_id = 'T'"
+	    " AND direction = 'W'",
+	    "traversals_by_train" },
+	{ "SELECT count(*), min(enter_time_ms) FROM traversals WHERE leg = 'L'"
+	    " AND vessel_call = 'V' AND direction = 'W'",
+	    "traversals_by_vessel" },
+	{ "SELECT units FROM conveyances WHERE leg = 'L' AND kind = 'T' AND ident = 'T'"
+	    " AND direction = 'W'",
+	    "conveyances_pkey" },
+	{ "SELECT updates FROM quality_hourly WHERE leg = 'L' AND hour_ms = 0 AND carrier = 'K'",
+	    "quality_hourly_pkey" },
+	{ "SELECT value FROM rollup_meta WHERE leg = 'L' AND key = 'typical_ms'",
+	    "rollup_meta_pkey" },
+	/* retention's cursor over units, in steps (leg_retention.c) */
+	{ "SELECT unit, direction FROM events WHERE leg = 'L' AND (unit, direction) > ('U', 'W')"
+	    " GROUP BY unit, direction HAVING max(event_time_ms) < 9 ORDER BY unit, direction"
+	    " LIMIT 100",
+	    "events_by_unit" },
+	/* the catalog: a carrier's stored sequence numbers, corridor-wide */
+	{ "SELECT seq FROM update_seqs WHERE carrier = 'K' AND seq > 0 AND seq <= 9",
+	    "update_seqs_pkey|update_seqs_carrier_seq_leg_key" },
+	{ "SELECT seq FROM rejections WHERE carrier = 'K' AND seq > 0",
+	    "rejections_pkey" },
+};
+
+/* A leg's worth of rows for the planner to choose by: 2,000 units, a
+ * hold or release in ten events, a delay in fifty, a retraction in a
+ * hundred; a traversal in ten open, trains and vessels on some; rollups
+ * over a thousand hours. Times start well after the queries' ranges. */
+static const char index_rows_sql[] =
+	"INSERT INTO update_seqs SELECT 'K', g, 'L' FROM generate_series(1, 20000) g;"
+	"INSERT INTO events (leg, carrier, seq, message_id, event_class, classifier, event_code,"
+	" event_time_ms, record_time_ms, node, direction, unit, delay_reason,"
+	" retracts_message_id, unit_teu, unit_containers)"
+	" SELECT 'L', 'K', g, 'm' || g, 1, 1 + g % 3,"
+	" CASE g % 20 WHEN 0 THEN 10 WHEN 1 THEN 11 ELSE 1 + g % 7 END, 100000 + g * 1000,"
+	" 100000 + g * 1000, 'N', CASE g % 2 WHEN 0 THEN 'W' ELSE 'E' END, 'U' || g % 2000,"
+	" CASE WHEN g % 50 = 0 THEN 'late' END, CASE WHEN g % 100 = 0 THEN 'm' || g - 1 END,"
+	" 2, 1 FROM generate_series(1, 20000) g;"
+	"INSERT INTO traversals (leg, unit, direction, enter_time_ms, exit_time_ms, duration_ms,"
+	" carrier, teu, containers, gross_kg, train_id, vessel_call)"
+	" SELECT 'L', 'U' || g % 2000, CASE g % 2 WHEN 0 THEN 'W' ELSE 'E' END, 100000 + g * 1000,"
+	" CASE WHEN g % 10 <> 0 THEN 100500 + g * 1000 END, CASE WHEN g % 10 <> 0 THEN 500 END,"
+	" 'K' || g % 5, 2, 1, 0, CASE WHEN g % 5 = 0 THEN 'T' || g % 50 END,"
+	" CASE WHEN g % 7 = 0 THEN 'V' || g % 30 END FROM generate_series(1, 20000) g;"
+	"INSERT INTO transit_hourly SELECT 'L', 3600000::bigint * (100 + g / 10), d, 'K' || g % 10, 1, 1,"
+	" 1, 1, 1, 0, 0, 0, 0, 2, 1, 0, '' FROM generate_series(1, 10000) g,"
+	" (VALUES ('W'), ('E')) v(d);"
+	"INSERT INTO volume_hourly SELECT 'L', 3600000::bigint * (100 + g / 10), d, 'K' || g % 10, 1, 2,"
+	" 1, 0 FROM generate_series(1, 10000) g, (VALUES ('W'), ('E')) v(d);"
+	"INSERT INTO quality_hourly SELECT 'L', 3600000::bigint * (100 + g / 10), 'K' || g % 10, 1, 0, 0,"
+	" '', 0, 0, 0, 0, 0 FROM generate_series(1, 10000) g;"
+	"INSERT INTO conveyances SELECT 'L', 'T', 'T' || g, d, 100000 + g * 1000, 'K', 3"
+	" FROM generate_series(1, 5000) g, (VALUES ('W'), ('E')) v(d);"
+	"INSERT INTO carriers SELECT 'K' || g, 0, 0 FROM generate_series(1, 1000) g;"
+	"INSERT INTO duplicates_hourly SELECT 'K' || g % 100, 3600000::bigint * (100 + g / 100), 1"
+	" FROM generate_series(1, 10000) g;"
+	"INSERT INTO rejections SELECT 'K' || g % 100, g, 1, '', g FROM generate_series(1, 10000) g;"
+	"INSERT INTO rollup_meta VALUES ('L', 'typical_ms', 1), ('L', 'derived', 3);"
+	"ANALYZE";
+
+/* Whether plan (EXPLAIN's lines, one string) uses one of want ('|'
+ * between names), a partition's index counting as its parent's. */
+static bool
+plan_uses(PGconn *c, const char *plan, const char *want)
+{
+	static const char parent_sql[] = "SELECT coalesce((SELECT p.relname FROM pg_inherits i"
+	    " JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = x.oid), x.relname)"
+	    " FROM pg_class x WHERE x.relname = $1";
+	static const char *const marks[] = { "Scan using ", "Bitmap Index Scan on " };
+
+	for (size_t m = 0; m < sizeof marks / sizeof marks[0]; m++)
+	for (const char *at = plan; (at = strstr(at, marks[m])) != NULL; ) {
+		char name[PLAN_NAME_MAX], *q;
+		const char *params[1] = { name };
+		PGresult *res;
+		bool found = false;
+
+		at += strlen(marks[m]);
+		snprintf(name, sizeof name, "%.*s", (int)strcspn(at, " "), at);
+		/* a quoted identifier (a partition's: "events_L_..._idx") */
+		if (name[0] == '"') {
+			memmove(name, name + 1, strlen(name));
+			if ((q = strchr(name, '"')) != NULL)
+				*q = '\0';
+		}
+		res = PQexecParams(c, parent_sql, 1, NULL, params, NULL, NULL, 0);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+			const char *parent = PQgetvalue(res, 0, 0), *w = want;
+			size_t n = strlen(parent);
+
+			for (; *w != '\0'; w += strcspn(w, "|"), w += *w == '|')
+				if (strcspn(w, "|") == n && strncmp(w, parent, n) == 0)
+					found = true;
+		}
+		PQclear(res);
+		if (found)
+			return true;
+	}
+	return false;
+}
+
+static void
+test_indexes(void **state)
+{
+	char sql[1024], plan[4096];
+	struct pg_db *db;
+	struct store_error err;
+	PGresult *res;
+	PGconn *c;
+
+	(void)state;
+	make_db("t_indexes");
+	db = open_db("t_indexes");
+	migrate_ok(db);
+	assert_int_equal(pg_db_exec(db, "INSERT INTO legs VALUES ('L', 'a', 'b', 'KZ', 'movement',"
+	    " 'rail', 1, 1, 1, 1, 0)", &err), 0);
+	if (pg_db_exec(db, index_rows_sql, &err) == -1)
+		fail_msg("filling: %s", err.message);
+	pg_db_free(db);
+	c = raw_connect("t_indexes");
+	raw_exec(c, "SET enable_seqscan = off");
+	for (size_t i = 0; i < sizeof indexed_sql / sizeof indexed_sql[0]; i++) {
+		snprintf(sql, sizeof sql, "EXPLAIN %s", indexed_sql[i].sql);
+		res = PQexec(c, sql);
+		if (PQresultStatus(res) != PGRES_TUPLES_OK)
+			fail_msg("%s: %s", indexed_sql[i].sql, PQerrorMessage(c));
+		plan[0] = '\0';
+		for (int r = 0; r < PQntuples(res); r++) {
+			strncat(plan, PQgetvalue(res, r, 0), sizeof plan - strlen(plan) - 2);
+			strcat(plan, "\n");
+		}
+		PQclear(res);
+		if (!plan_uses(c, plan, indexed_sql[i].index))
+			fail_msg("%s\n  does not use %s:\n%s", indexed_sql[i].sql,
+			    indexed_sql[i].index, plan);
+	}
+	PQfinish(c);
+}
+
 /* ------------------------------------------------------------------ errors */
 
 /* A serialization failure (40001) is retryable, and the connection stays. */
@@ -721,6 +944,7 @@ main(void)
 		cmocka_unit_test(test_leg_partitions),
 		cmocka_unit_test(test_legs_two_at_once),
 		cmocka_unit_test(test_carrier_seq_unique_across_legs),
+		cmocka_unit_test(test_indexes),
 		cmocka_unit_test(test_serialization_failure),
 		cmocka_unit_test(test_deadlock),
 		cmocka_unit_test(test_terminated_connection),
