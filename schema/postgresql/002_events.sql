@@ -91,8 +91,11 @@ CREATE INDEX events_holds ON events (event_time_ms) WHERE event_code IN (10, 11)
 CREATE INDEX events_delayed ON events (event_time_ms) WHERE delay_reason IS NOT NULL;
 
 -- Makes the partition of a leg if it has none; the name is exact (quoted),
--- so legs 'A-B' and 'A_B' get two. Taking the partition's lock on events
--- briefly blocks its writers: legs are added at start, rarely.
+-- so legs 'A-B' and 'A_B' get two. Creating a partition locks events
+-- exclusively until the transaction ends, so writers wait meanwhile: legs are
+-- added at start, rarely, and in one short transaction. Two daemons adding
+-- different new legs in different orders could deadlock (40P01, retryable):
+-- the catalog's sync (to come) is to add them in the order of their codes.
 CREATE FUNCTION corridor_add_leg_partition(leg_code text) RETURNS void
 LANGUAGE plpgsql AS $$
 BEGIN
