@@ -2,7 +2,8 @@
 """The layering rule of DESIGN decision 9, checked on the sources.
 
 service -> ingest, query -> store -> core -> lib (store/sqlite implements
-store/store_backend.h), and in the client corridorctl.c -> query, carrier ->
+store/store_backend.h, store/postgresql is the PostgreSQL store beside it),
+and in the client corridorctl.c -> query, carrier ->
 common -> lib. The check fails on:
   - an #include that points up or sideways (a folder including a folder
     that is not below it);
@@ -10,12 +11,14 @@ common -> lib. The check fails on:
     x.c with x.h; one includes another when either file includes the
     other's header);
   - any sqlite3 symbol or <sqlite3.h> outside daemon/store/sqlite/;
+  - any libpq symbol (PQ..., PGconn, PGresult, PGRES_..., PG_DIAG_...) or
+    <libpq-fe.h> outside daemon/store/postgresql/;
   - a disk path of the SQLite backend ("legs/", ".db" in a string)
     outside daemon/store/sqlite/;
   - a static_library of daemon/meson.build whose include path holds a
     folder that is not its own or below it (so the compiler would let an
     upward #include through), or that links SQLite outside
-    daemon/store/sqlite/.
+    daemon/store/sqlite/ or libpq outside daemon/store/postgresql/.
 Known problems still to be fixed are listed, one per line, in a baseline
 file (tests/structure/known_problems.txt): they are reported but do not
 fail; a new problem fails, and so does a listed one that is gone (remove it
@@ -32,6 +35,7 @@ BELOW = {
     'daemon/core': {'lib', 'proto'},
     'daemon/store': {'daemon/core', 'lib', 'proto'},
     'daemon/store/sqlite': {'daemon/store', 'daemon/core', 'lib', 'proto'},
+    'daemon/store/postgresql': {'daemon/store', 'daemon/core', 'lib', 'proto'},
     'daemon/ingest': {'daemon/store', 'daemon/core', 'lib', 'proto'},
     'daemon/query': {'daemon/store', 'daemon/core', 'lib', 'proto'},
     'daemon/service': {'daemon/ingest', 'daemon/query', 'daemon/store', 'daemon/core',
@@ -43,6 +47,7 @@ BELOW = {
     'client': {'client/common', 'client/query', 'client/carrier', 'lib', 'proto'},
 }
 SQLITE_ROOM = 'daemon/store/sqlite'
+PG_ROOM = 'daemon/store/postgresql'
 # headers generated at build time, by the folder they belong to
 GENERATED = {'corridor.pb-c.h': 'proto'}
 
@@ -50,6 +55,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+([<"])([^>"]+)[>"]', re.M)
 COMMENT = re.compile(r'/\*.*?\*/|//[^\n]*', re.S)
 STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 SQLITE_SYMBOL = re.compile(r'\bsqlite3\w*|\bSQLITE_\w+')
+LIBPQ_SYMBOL = re.compile(r'\bPQ\w+|\bPGconn\b|\bPGresult\b|\bPGRES_\w+|\bPG_DIAG_\w+')
+LIBPQ_HEADERS = {'libpq-fe.h', 'libpq-events.h', 'postgres_ext.h'}
 DISK_PATH = re.compile(r'legs/|\.db\b')
 
 
@@ -64,6 +71,16 @@ def sources(root):
             if name.endswith(('.c', '.h')):
                 found.append(os.path.join(folder, name))
     return found
+
+
+def symbol_problems(path, code, symbol, what, room):
+    """A library's symbols in code (outside strings) of a file outside room."""
+    lines = sorted({code.count('\n', 0, m.start()) + 1
+                    for m in symbol.finditer(STRING.sub('""', code))})
+    if not lines:
+        return []
+    return ['%s: %s symbols outside %s/ (lines %s)' % (
+        path, what, room, ' '.join(map(str, lines[:8])))]
 
 
 def strongly_connected(nodes, edges):
@@ -110,7 +127,8 @@ def quoted(text):
 
 
 def meson_problems(root):
-    """The include path and SQLite link of each of the daemon's libraries."""
+    """The include path and SQLite and libpq links of each of the daemon's
+    libraries."""
     path = os.path.join(root, 'daemon', 'meson.build')
     with open(path, encoding='utf-8') as f:
         text = re.sub(r'#[^\n]*', '', f.read())
@@ -133,6 +151,8 @@ def meson_problems(root):
                 name, folder, ', '.join(wrong)))
         if 'sqlite_dep' in body and folder != SQLITE_ROOM:
             problems.append('daemon/meson.build: %s (%s/) links SQLite' % (name, folder))
+        if 'libpq_dep' in body and folder != PG_ROOM:
+            problems.append('daemon/meson.build: %s (%s/) links libpq' % (name, folder))
     return problems
 
 
@@ -160,6 +180,8 @@ def main():
             if kind == '<':
                 if name == 'sqlite3.h' and folder != SQLITE_ROOM:
                     problems.append('%s: includes <sqlite3.h> outside %s/' % (path, SQLITE_ROOM))
+                if os.path.basename(name) in LIBPQ_HEADERS and folder != PG_ROOM:
+                    problems.append('%s: includes <%s> outside %s/' % (path, name, PG_ROOM))
                 continue
             base = os.path.basename(name)
             if base in GENERATED:
@@ -179,16 +201,14 @@ def main():
                 if other != module:
                     module_edges.setdefault(module, set()).add(other)
         if folder != SQLITE_ROOM:
-            lines = sorted({code.count('\n', 0, m.start()) + 1
-                            for m in SQLITE_SYMBOL.finditer(STRING.sub('""', code))})
-            if lines:
-                problems.append('%s: SQLite symbols outside %s/ (lines %s)' % (
-                    path, SQLITE_ROOM, ' '.join(map(str, lines[:8]))))
+            problems += symbol_problems(path, code, SQLITE_SYMBOL, 'SQLite', SQLITE_ROOM)
             lines = [code.count('\n', 0, m.start()) + 1 for m in STRING.finditer(code)
                      if DISK_PATH.search(m.group(0))]
             if lines:
                 problems.append('%s: disk paths outside %s/ (lines %s)' % (
                     path, SQLITE_ROOM, ' '.join(map(str, lines[:8]))))
+        if folder != PG_ROOM:
+            problems += symbol_problems(path, code, LIBPQ_SYMBOL, 'libpq', PG_ROOM)
 
     problems += meson_problems(root)
     for comp in strongly_connected(set(BELOW) | {'proto'}, folder_edges):
