@@ -13,7 +13,6 @@
 #include <sys/queue.h>
 
 #include "admission.h"
-#include "arena.h"
 #include "auth_check.h"
 #include "auth_throttle.h"
 #include "carrier.h"
@@ -25,9 +24,8 @@
 
 struct event_base;
 struct evconnlistener;
-struct ingest_conn;
+struct ingest;
 struct query_conn;
-struct pending_reject;
 struct metrics;
 struct ip_table;
 struct ssl_ctx_st;
@@ -51,27 +49,22 @@ struct server {
 	struct store_catalog *catalog;	/* the checkpoint thread's once running */
 	struct evconnlistener *carrier_listener, *query_listener;
 	struct ssl_ctx_st *carrier_tls, *query_tls;	/* NULL: plain TCP on that port */
-	struct event *accept_resume_ev;	/* re-enables accepting after a pause */
+	struct event *accept_resume_ev;	/* re-enables accepting after a pause (both ports) */
 	struct metrics *metrics;	/* the HTTP endpoint; NULL when disabled */
 	struct event *sigterm_ev, *sigint_ev, *sighup_ev, *checkpoint_ev, *stop_ev;
-	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
 	struct event *watchdog_ev;	/* systemd watchdog and status, when asked for */
 	int64_t retention_wait_s;	/* checkpoint ticks until the next retention pass */
 	uint64_t watchdog_seen_done;	/* updates settled at the last watchdog ping */
 	uint64_t status_last_stored;
-	size_t frame_budget_used;	/* of large_frame_budget_bytes */
-	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
 
-	TAILQ_HEAD(, ingest_conn) ingest_conns;
+	struct ingest *ingest;		/* the carrier port and its state (ingest.h) */
 	struct admission admission;	/* who may connect; connection ids (admission.h) */
 
 	struct query_service query;	/* the query port (query_service.h) */
 	bool stopping;
 	bool reloading, reload_again;	/* a reload runs; another SIGHUP came meanwhile */
 	int64_t stop_deadline_ms;
-	bool checkpoint_running;
 	struct counters counters;	/* the shared counters (counters.h) */
-	struct arena decode_arena;	/* one frame at a time, reset after each */
 };
 
 /* Opens the state, starts the threads and listeners; takes over the
