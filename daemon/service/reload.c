@@ -17,7 +17,7 @@
 #include "query_auth.h"
 #include "query_conn.h"
 #include "sd_notify.h"
-#include "server.h"
+#include "server_state.h"
 #include "store.h"
 #include "workq.h"
 #include "writer.h"
