@@ -14,9 +14,8 @@
 #include "carrier.h"
 #include "config.h"
 #include "counters.h"
-#include "ingest_conn.h"
+#include "ingest_internal.h"
 #include "log.h"
-#include "server.h"
 #include "validate.h"
 #include "workq.h"
 
@@ -74,7 +73,7 @@ static void
 refuse(struct ingest_conn *c, enum auth_failure why, Corridor__ErrorCode code,
     const char *fmt, ...)
 {
-	int64_t delay = auth_check_failed(&c->srv->checker, why, c->peer);
+	int64_t delay = auth_check_failed(c->ing->checker, why, c->peer);
 	struct timeval tv = { (time_t)(delay / 1000), (suseconds_t)(delay % 1000) * 1000 };
 	struct ingest_refusal *r = calloc(1, sizeof *r);
 	va_list ap;
@@ -96,7 +95,7 @@ refuse(struct ingest_conn *c, enum auth_failure why, Corridor__ErrorCode code,
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->state = INGEST_REFUSING;
 	c->refusal = r;
-	r->ev = evtimer_new(c->srv->base, refusal_fire, r);
+	r->ev = evtimer_new(c->ing->base, refusal_fire, r);
 	if (r->ev == NULL || evtimer_add(r->ev, &tv) == -1) {
 		if (r->ev != NULL)
 			event_free(r->ev);
@@ -148,7 +147,7 @@ job_done(struct workq_job *base)
 {
 	struct ingest_auth_job *job = (struct ingest_auth_job *)base;
 	struct ingest_conn *c = job->conn;
-	struct server *srv;
+	struct ingest *ing;
 	const struct credential *cred;
 	struct carrier *carrier;
 
@@ -162,7 +161,7 @@ job_done(struct workq_job *base)
 		return;
 	}
 	c->auth_job = NULL;
-	srv = c->srv;
+	ing = c->ing;
 	if (job->match < 0) {
 		refuse(c, AUTH_FAIL_WRONG_CREDENTIAL, CORRIDOR__ERROR_CODE__AUTH_FAILED,
 		    "wrong credential for carrier %s", job->code);
@@ -170,11 +169,11 @@ job_done(struct workq_job *base)
 		return;
 	}
 	cred = job->cand[job->match];
-	carrier = carrier_find(&srv->carriers, job->code);
+	carrier = carrier_find(ing->carriers, job->code);
 	/* a reload while it was checked: it must still hold in the new configuration */
-	if (job->cfg != srv->cfg)
-		cred = access_credential_same(&srv->cfg->access, cred->name, cred->hash_text,
-		    job->code);
+	if (job->cfg != ingest_cfg(ing))
+		cred = access_credential_same(&ingest_cfg(ing)->access, cred->name,
+		    cred->hash_text, job->code);
 	if (cred == NULL || carrier == NULL || !carrier->configured) {
 		refuse(c, AUTH_FAIL_REVOKED, CORRIDOR__ERROR_CODE__AUTH_FAILED,
 		    "the credential for carrier %s was revoked by a configuration reload",
@@ -189,9 +188,9 @@ job_done(struct workq_job *base)
 void
 ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 {
-	struct server *srv = c->srv;
-	const struct config *cfg = srv->cfg;
-	struct carrier *carrier = carrier_find(&srv->carriers, h->carrier);
+	struct ingest *ing = c->ing;
+	const struct config *cfg = ingest_cfg(ing);
+	struct carrier *carrier = carrier_find(ing->carriers, h->carrier);
 	struct ingest_auth_job *job;
 	enum auth_gate gate;
 	char busy[160];
@@ -240,7 +239,7 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	job->check.base.run = job_run;
 	job->check.base.done = job_done;
 	job->conn = c;
-	job->cfg = config_hold(srv->cfg);
+	job->cfg = config_hold(ingest_cfg(ing));
 	snprintf(job->code, sizeof job->code, "%s", h->carrier);
 	/* Still read (frames wait in the buffer, up to its watermark), so that a
 	 * peer that gives up is noticed and its check skipped: when many Hellos
@@ -249,11 +248,11 @@ ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h)
 	bufferevent_set_timeouts(c->bev, NULL, NULL);
 	c->auth_job = job;
 	c->state = INGEST_AUTH;
-	gate = auth_check_start(&job->check, &srv->checker, (unsigned long long)c->id, c->peer);
+	gate = auth_check_start(&job->check, ing->checker, (unsigned long long)c->id, c->peer);
 	if (gate != AUTH_GATE_OK) {
 		c->auth_job = NULL;
 		job_free(job);
-		auth_check_busy_message(gate, &srv->checker, busy, sizeof busy);
+		auth_check_busy_message(gate, ing->checker, busy, sizeof busy);
 		/* retryable, as a full connection table is: nothing was checked */
 		ingest_conn_close(c, gate == AUTH_GATE_PER_IP ? "auth_checks_per_ip" :
 		    "auth_checks_max", CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS, busy);
@@ -264,8 +263,8 @@ void
 ingest_auth_wrong_carrier(struct ingest_conn *c, const char *code, struct reject *rej)
 {
 	const char *own = c->carrier->code;
-	const struct credential *cred = access_credential_same(&c->srv->cfg->access, c->cred_name,
-	    c->cred_hash, own);
+	const struct credential *cred = access_credential_same(&ingest_cfg(c->ing)->access,
+	    c->cred_name, c->cred_hash, own);
 
 	rej->reason = CORRIDOR__REJECT_REASON__WRONG_CARRIER;
 	rej->retryable = false;
@@ -282,12 +281,12 @@ ingest_auth_wrong_carrier(struct ingest_conn *c, const char *code, struct reject
 }
 
 size_t
-ingest_auth_recheck(struct server *srv)
+ingest_auth_recheck(struct ingest *ing)
 {
 	struct ingest_conn *c;
 	size_t closed = 0;
 
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
+	TAILQ_FOREACH(c, &ing->conns, entry) {
 		if (c->state != INGEST_STREAMING || c->carrier == NULL)
 			continue;
 		if (!c->carrier->configured) {
@@ -296,9 +295,9 @@ ingest_auth_recheck(struct server *srv)
 			ingest_conn_close(c, "carrier_removed", CORRIDOR__ERROR_CODE__UNKNOWN_CARRIER,
 			    "this carrier was removed by a configuration reload");
 			closed++;
-		} else if (access_credential_same(&srv->cfg->access, c->cred_name, c->cred_hash,
-		    c->carrier->code) == NULL) {
-			counters_auth_failed(&srv->counters, AUTH_FAIL_REVOKED);
+		} else if (access_credential_same(&ingest_cfg(ing)->access, c->cred_name,
+		    c->cred_hash, c->carrier->code) == NULL) {
+			counters_auth_failed(ing->counters, AUTH_FAIL_REVOKED);
 			log_warnx("conn=%llu carrier=%s credential=%s closing: credential revoked",
 			    (unsigned long long)c->id, c->carrier->code, c->cred_name);
 			ingest_conn_close(c, "credential_revoked", CORRIDOR__ERROR_CODE__AUTH_FAILED,

@@ -13,7 +13,7 @@
 
 struct ingest_conn;
 struct reject;
-struct server;
+struct ingest;
 
 /* A Hello with a valid version and carrier code: check it. */
 void ingest_auth_begin(struct ingest_conn *c, const Corridor__Hello *h);
@@ -23,6 +23,6 @@ void ingest_auth_detach(struct ingest_conn *c);
 void ingest_auth_wrong_carrier(struct ingest_conn *c, const char *code, struct reject *rej);
 /* After a reload: closes the sessions whose credential (or carrier) the
  * current configuration no longer has; returns how many. */
-size_t ingest_auth_recheck(struct server *srv);
+size_t ingest_auth_recheck(struct ingest *ing);
 
 #endif

@@ -11,13 +11,14 @@
 
 
 #include "carrier.h"
+#include "config.h"
 #include "counters.h"
+#include "ingest.h"
 #include "ingest_auth.h"
-#include "ingest_conn.h"
 #include "ingest_flow.h"
+#include "ingest_internal.h"
 #include "log.h"
 #include "marks.h"
-#include "server.h"
 #include "timeutil.h"
 #include "update_rec.h"
 #include "validate.h"
@@ -28,7 +29,7 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 {
 	struct carrier *carrier = c->carrier;
 
-	counters_rejected(&c->srv->counters, rej->reason);
+	counters_rejected(c->ing->counters, rej->reason);
 	carrier->rejected++;
 	log_info("conn=%llu carrier=%s rejected seq=%llu reason=%s retryable=%d msg=\"%s\"",
 	    (unsigned long long)c->id, carrier->code, (unsigned long long)seq,
@@ -38,7 +39,7 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 	 * so does one of a resend: its seq is settled by the update first sent
 	 * under it (or will be), never by this copy. */
 	if (!rej->retryable && seq != 0 && !carrier_seq_used(carrier, seq))
-		marks_reject(c->srv, carrier, seq, rej);
+		marks_reject(c->ing, carrier, seq, rej);
 	else
 		ingest_conn_send_rejection(c, seq, rej);
 }
@@ -46,7 +47,7 @@ ingest_reject(struct ingest_conn *c, uint64_t seq, const struct reject *rej)
 static void
 ingest_count_received(struct ingest_conn *c)
 {
-	counters_received(&c->srv->counters);
+	counters_received(c->ing->counters);
 	c->carrier->received++;
 }
 
@@ -59,7 +60,8 @@ static void
 ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int64_t now,
     bool nul)
 {
-	struct server *srv = c->srv;
+	struct ingest *ing = c->ing;
+	const struct config *cfg = ingest_cfg(ing);
 	struct carrier *carrier = c->carrier;
 	struct reject rej = { .retryable = false };
 	struct update_rec *r;
@@ -88,17 +90,17 @@ ingest_take_update(struct ingest_conn *c, const Corridor__ShipmentUpdate *u, int
 		ingest_reject(c, seq, &rej);
 		return;
 	}
-	if (update_validate(u, carrier->code, &srv->cfg->legs, &srv->cfg->limits, now, &rej) == -1) {
+	if (update_validate(u, carrier->code, &cfg->legs, &cfg->limits, now, &rej) == -1) {
 		ingest_reject(c, seq, &rej);
 		return;
 	}
-	r = update_rec_new(u, legs_index(&srv->cfg->legs, u->leg), now);
+	r = update_rec_new(u, legs_index(&cfg->legs, u->leg), now);
 	if (r != NULL) {
 		r->carrier = carrier;
 		r->resend = carrier_seq_used(carrier, seq);
 		if (!r->resend)
 			carrier_seq_queued(carrier, seq, true);
-		writer_pool_stage(srv->writers, r);
+		writer_pool_stage(ing->writers, r);
 		carrier->inflight++;
 		return;
 	}
@@ -119,15 +121,15 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 	struct reject rej = { CORRIDOR__REJECT_REASON__BUSY, true, "" };
 
 	snprintf(rej.message, sizeof rej.message, "the store is %zu updates behind; resend later",
-	    writer_pool_backlog(c->srv->writers));
-	counters_busy_batch(&c->srv->counters);
+	    writer_pool_backlog(c->ing->writers));
+	counters_busy_batch(c->ing->counters);
 	log_info("conn=%llu carrier=%s busy updates=%zu backlog=%zu", (unsigned long long)c->id,
-	    carrier->code, b->n_updates, writer_pool_backlog(c->srv->writers));
+	    carrier->code, b->n_updates, writer_pool_backlog(c->ing->writers));
 	for (size_t i = 0; i < b->n_updates && c->state != INGEST_CLOSING; i++) {
 		uint64_t seq = b->updates[i]->has_seq ? b->updates[i]->seq : 0;
 
 		ingest_count_received(c);
-		counters_rejected(&c->srv->counters, rej.reason);
+		counters_rejected(c->ing->counters, rej.reason);
 		carrier->rejected++;
 		ingest_conn_send_rejection(c, seq, &rej);
 	}
@@ -139,7 +141,7 @@ ingest_refuse_batch(struct ingest_conn *c, const Corridor__Batch *b)
 void
 ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul)
 {
-	const struct limits *l = &c->srv->cfg->limits;
+	const struct limits *l = &ingest_cfg(c->ing)->limits;
 	int64_t now = time_now_ms();
 
 	if (b->n_updates > (size_t)c->max_batch_updates) {
@@ -150,14 +152,14 @@ ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *n
 		ingest_conn_close(c, "batch_too_large", CORRIDOR__ERROR_CODE__PROTOCOL, msg);
 		return;
 	}
-	if (!ingest_backlog_has_room(c->srv, b->n_updates)) {
+	if (!ingest_backlog_has_room(c->ing, b->n_updates)) {
 		ingest_refuse_batch(c, b);
 		return;
 	}
 	for (size_t i = 0; i < b->n_updates; i++)
 		ingest_take_update(c, b->updates[i], now, nul[i]);
-	writer_pool_flush(c->srv->writers);
-	marks_flush(c->srv);
+	writer_pool_flush(c->ing->writers);
+	marks_flush(c->ing);
 	ingest_conn_send_ack(c);
 	if (c->carrier->inflight >= (uint64_t)l->max_inflight_updates &&
 	    c->state == INGEST_STREAMING)
@@ -169,7 +171,7 @@ ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *n
  * does, and the mark already covers it or waits for that one), so neither
  * the mark nor its recovery needs it. */
 static void
-ingest_reject_reused(struct server *srv, const struct update_rec *r)
+ingest_reject_reused(struct ingest *ing, const struct update_rec *r)
 {
 	struct carrier *carrier = r->carrier;
 	struct reject rej = { CORRIDOR__REJECT_REASON__SEQ_REUSED, false, "" };
@@ -177,7 +179,7 @@ ingest_reject_reused(struct server *srv, const struct update_rec *r)
 	snprintf(rej.message, sizeof rej.message, "seq %llu already names another update of "
 	    "%s (stored with other content, or on another leg, or rejected); a seq names one "
 	    "update: send this one under a new seq", (unsigned long long)r->seq, carrier->code);
-	counters_rejected(&srv->counters, rej.reason);
+	counters_rejected(ing->counters, rej.reason);
 	carrier->rejected++;
 	log_info("conn=%llu carrier=%s rejected seq=%llu reason=SEQ_REUSED retryable=0 leg=%s "
 	    "resend=%d", carrier->session != NULL ? (unsigned long long)carrier->session->id : 0ULL,
@@ -187,7 +189,7 @@ ingest_reject_reused(struct server *srv, const struct update_rec *r)
 }
 
 void
-ingest_on_stored(struct server *srv, struct update_rec *list)
+ingest_on_stored(struct ingest *ing, struct update_rec *list)
 {
 
 	for (struct update_rec *r = list; r != NULL; r = r->next) {
@@ -197,7 +199,7 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 		if (!r->resend)
 			carrier_seq_queued(carrier, r->seq, false);
 		if (r->result == REC_REUSED) {
-			ingest_reject_reused(srv, r);
+			ingest_reject_reused(ing, r);
 			/* a fresh seq found stored (with other content) is settled */
 			if (!r->resend)
 				carrier_mark_done(carrier, r->seq);
@@ -208,18 +210,18 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 
 			snprintf(rej.message, sizeof rej.message, "the store failed (%s); resend",
 			    store_error_kind_name(r->fail_kind));
-			counters_store_failed(&srv->counters);
-			counters_rejected(&srv->counters, rej.reason);
+			counters_store_failed(ing->counters);
+			counters_rejected(ing->counters, rej.reason);
 			if (carrier->session != NULL)
 				ingest_conn_send_rejection(carrier->session, r->seq, &rej);
 			continue;
 		}
 		if (r->result == REC_STORED) {
 			carrier->stored++;
-			counters_stored(&srv->counters, r->leg_index);
+			counters_stored(ing->counters, r->leg_index);
 		} else {
 			carrier->duplicates++;
-			counters_duplicate(&srv->counters);
+			counters_duplicate(ing->counters);
 			if (carrier->session != NULL)
 				carrier->session->ack_wanted = true;	/* the Ack again */
 		}
@@ -227,16 +229,16 @@ ingest_on_stored(struct server *srv, struct update_rec *list)
 	}
 	update_rec_free_list(list);
 
-	ingest_ack_all(srv);
-	ingest_flow_run(srv);
+	ingest_ack_all(ing);
+	ingest_flow_run(ing);
 }
 
 void
-ingest_ack_all(struct server *srv)
+ingest_ack_all(struct ingest *ing)
 {
 	struct ingest_conn *c;
 
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
+	TAILQ_FOREACH(c, &ing->conns, entry)
 		if (c->carrier != NULL && c->state != INGEST_CLOSING)
 			ingest_conn_send_ack(c);
 }

@@ -1,5 +1,5 @@
-/* Carrier connections; see ingest_conn.h and docs/wire-protocol.md. */
-#include "ingest_conn.h"
+/* Carrier connections; see ingest_internal.h and docs/wire-protocol.md. */
+#include "ingest_internal.h"
 
 #include <stdio.h>
 #include <sys/ioctl.h>
@@ -12,15 +12,16 @@
 #include <event2/event.h>
 
 #include "counters.h"
+#include "config.h"
 #include "admission.h"
 #include "frame.h"
+#include "ingest.h"
 #include "ingest_auth.h"
 #include "ingest_flow.h"
 #include "log.h"
-#include "marks.h"
 #include "net_util.h"
-#include "server.h"
 #include "tls.h"
+#include "validate.h"
 #include "wire.h"
 #include "wire_scan.h"
 
@@ -32,7 +33,7 @@ static void ingest_read_cb(struct bufferevent *bev, void *arg);
 static void
 ingest_conn_free(struct ingest_conn *c)
 {
-	struct server *srv = c->srv;
+	struct ingest *ing = c->ing;
 
 	log_info("conn=%llu carrier=%s peer=%s closed reason=%s", (unsigned long long)c->id,
 	    c->carrier != NULL ? c->carrier->code : "-", c->peer,
@@ -41,8 +42,8 @@ ingest_conn_free(struct ingest_conn *c)
 		c->carrier->session = NULL;
 	ingest_frame_release(c);
 	ingest_auth_detach(c);
-	TAILQ_REMOVE(&srv->ingest_conns, c, entry);
-	admission_closed(&srv->admission, &c->addr);
+	TAILQ_REMOVE(&ing->conns, c, entry);
+	admission_closed(ing->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -52,8 +53,8 @@ void
 ingest_conn_discard(struct ingest_conn *c)
 {
 	ingest_auth_detach(c);
-	TAILQ_REMOVE(&c->srv->ingest_conns, c, entry);
-	admission_closed(&c->srv->admission, &c->addr);
+	TAILQ_REMOVE(&c->ing->conns, c, entry);
+	admission_closed(c->ing->admission, &c->addr);
 	event_free(c->deadline_ev);
 	bufferevent_free(c->bev);
 	free(c);
@@ -94,10 +95,10 @@ ingest_send(struct ingest_conn *c, const Corridor__ServerMessage *msg)
 		return;
 	ingest_write_frame(c, msg);
 	queued = evbuffer_get_length(bufferevent_get_output(c->bev));
-	if (queued > (size_t)c->srv->cfg->limits.output_buffer_bytes) {
+	if (queued > (size_t)ingest_cfg(c->ing)->limits.output_buffer_bytes) {
 		log_warnx("conn=%llu carrier=%s not reading its answers queued=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", queued);
-		counters_refused(&c->srv->counters, REFUSE_SLOW_READER);
+		counters_refused(c->ing->counters, REFUSE_SLOW_READER);
 		ingest_conn_close(c, "slow_reader", 0, NULL);
 	}
 }
@@ -168,7 +169,7 @@ ingest_schedule_free(struct ingest_conn *c)
 
 	/* Never free inside the connection's own callback stack. */
 	bufferevent_disable(c->bev, EV_READ | EV_WRITE);
-	if (event_base_once(c->srv->base, -1, EV_TIMEOUT, ingest_deferred_free, c, &now) == -1)
+	if (event_base_once(c->ing->base, -1, EV_TIMEOUT, ingest_deferred_free, c, &now) == -1)
 		log_warnx("conn=%llu cannot schedule free", (unsigned long long)c->id);
 }
 
@@ -186,7 +187,7 @@ ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode
 	if (c->carrier != NULL && c->carrier->session == c)
 		c->carrier->session = NULL;
 	if (code != 0) {
-		counters_session_error(&c->srv->counters, code);
+		counters_session_error(c->ing->counters, code);
 		ingest_send_error(c, code, message);
 	}
 	bufferevent_disable(c->bev, EV_READ);
@@ -206,7 +207,7 @@ static void
 ingest_set_idle_timeout(struct ingest_conn *c, int64_t seconds)
 {
 	struct timeval tv = { (time_t)seconds, 0 };
-	struct timeval write = { (time_t)c->srv->cfg->limits.write_timeout_s, 0 };
+	struct timeval write = { (time_t)ingest_cfg(c->ing)->limits.write_timeout_s, 0 };
 
 	bufferevent_set_timeouts(c->bev, seconds > 0 ? &tv : NULL, &write);
 }
@@ -218,10 +219,10 @@ ingest_client_cert_ok(struct ingest_conn *c, const struct carrier *carrier)
 {
 	char msg[256], names[128];
 
-	if (tls_check_carrier_cert(c->bev, c->srv->cfg->tls.carrier.client_cert, carrier->code,
-	    msg, sizeof msg, names, sizeof names) == 0)
+	if (tls_check_carrier_cert(c->bev, ingest_cfg(c->ing)->tls.carrier.client_cert,
+	    carrier->code, msg, sizeof msg, names, sizeof names) == 0)
 		return true;
-	counters_refused(&c->srv->counters, REFUSE_CLIENT_CERT);
+	counters_refused(c->ing->counters, REFUSE_CLIENT_CERT);
 	log_warnx("conn=%llu peer=%s refused reason=client_cert carrier=%s cert_names=\"%s\"",
 	    (unsigned long long)c->id, c->peer, carrier->code, names);
 	ingest_conn_close(c, "client_cert", CORRIDOR__ERROR_CODE__AUTH_FAILED, msg);
@@ -249,11 +250,11 @@ void
 ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
     const struct credential *cred)
 {
-	struct server *srv = c->srv;
+	struct ingest *ing = c->ing;
 	Corridor__ServerMessage msg = CORRIDOR__SERVER_MESSAGE__INIT;
 	Corridor__Welcome w = CORRIDOR__WELCOME__INIT;
 	Corridor__Limits lim = CORRIDOR__LIMITS__INIT;
-	const struct limits *l = &srv->cfg->limits;
+	const struct limits *l = &ingest_cfg(ing)->limits;
 
 	if (carrier->session != NULL)
 		ingest_conn_close(carrier->session, "replaced", CORRIDOR__ERROR_CODE__REPLACED,
@@ -324,7 +325,7 @@ ingest_handle_message(struct ingest_conn *c, const Corridor__CarrierMessage *m, 
 static void
 ingest_frame_clock(struct ingest_conn *c, bool partial)
 {
-	struct timeval tv = { (time_t)c->srv->cfg->limits.frame_timeout_s, 0 };
+	struct timeval tv = { (time_t)ingest_cfg(c->ing)->limits.frame_timeout_s, 0 };
 
 	if (c->state != INGEST_STREAMING)
 		return;
@@ -338,7 +339,7 @@ void
 ingest_conn_take_input(struct ingest_conn *c)
 {
 	struct evbuffer *in = bufferevent_get_input(c->bev);
-	const struct limits *l = &c->srv->cfg->limits;
+	const struct limits *l = &ingest_cfg(c->ing)->limits;
 	size_t read_buffer = (size_t)l->conn_read_buffer_bytes;
 
 	while (c->state == INGEST_HELLO || c->state == INGEST_STREAMING ||
@@ -385,13 +386,13 @@ ingest_conn_take_input(struct ingest_conn *c)
 		ingest_frame_release(c);	/* the whole frame is here now */
 		ingest_frame_clock(c, false);
 		data = evbuffer_pullup(in, len);
-		m = corridor__carrier_message__unpack(&c->srv->decode_arena.allocator, len, data);
+		m = corridor__carrier_message__unpack(&c->ing->decode_arena.allocator, len, data);
 		if (m != NULL) {
 			/* strings cut at a NUL by the decoder: which updates hold one */
 			size_t n = m->body_case == CORRIDOR__CARRIER_MESSAGE__BODY_BATCH ?
 			    m->batch->n_updates : 0;
 
-			nul_updates = arena_alloc(&c->srv->decode_arena, n > 0 ? n : 1);
+			nul_updates = arena_alloc(&c->ing->decode_arena, n > 0 ? n : 1);
 			nul_hello = nul_updates != NULL &&
 			    wire_scan_carrier_message(data, len, nul_updates, n);
 			if (nul_updates == NULL)
@@ -401,8 +402,8 @@ ingest_conn_take_input(struct ingest_conn *c)
 		if (m == NULL) {
 			log_warnx("conn=%llu peer=%s bad frame reason=not_a_carrier_message len=%u "
 			    "decoded_bytes=%zu", (unsigned long long)c->id, c->peer, len,
-			    c->srv->decode_arena.used);
-			arena_reset(&c->srv->decode_arena);
+			    c->ing->decode_arena.used);
+			arena_reset(&c->ing->decode_arena);
 			/* the first frame must be a Hello: whatever else it is (a
 			 * Welcome or Ack sent back, garbage) is a bad Hello */
 			ingest_conn_close(c, "undecodable", hello ? CORRIDOR__ERROR_CODE__BAD_HELLO :
@@ -412,7 +413,7 @@ ingest_conn_take_input(struct ingest_conn *c)
 			return;
 		}
 		ingest_handle_message(c, m, nul_hello, nul_updates);
-		arena_reset(&c->srv->decode_arena);	/* frees m */
+		arena_reset(&c->ing->decode_arena);	/* frees m */
 	}
 }
 
@@ -450,7 +451,7 @@ static void
 ingest_deadline_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ingest_conn *c = arg;
-	const struct limits *l = &c->srv->cfg->limits;
+	const struct limits *l = &ingest_cfg(c->ing)->limits;
 	bool hello = c->state == INGEST_HELLO;
 	char msg[160];
 
@@ -458,7 +459,7 @@ ingest_deadline_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	if (c->state != INGEST_HELLO && c->state != INGEST_STREAMING)
 		return;
-	counters_refused(&c->srv->counters, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
+	counters_refused(c->ing->counters, hello ? REFUSE_HANDSHAKE_DEADLINE : REFUSE_FRAME_DEADLINE);
 	log_warnx("conn=%llu carrier=%s peer=%s timeout reason=%s buffered=%zu tls_handshake=%s",
 	    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 	    hello ? "handshake_deadline" : "frame_deadline",
@@ -502,7 +503,7 @@ ingest_tls_failed(struct ingest_conn *c)
 
 	if (!tls_failure(c->bev, why, sizeof why, &plaintext))
 		return false;
-	counters_refused(&c->srv->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
+	counters_refused(c->ing->counters, plaintext ? REFUSE_TLS_REQUIRED : REFUSE_TLS);
 	log_warnx("conn=%llu peer=%s refused reason=%s error=\"%s\"", (unsigned long long)c->id,
 	    c->peer, plaintext ? "tls_required" : "tls", why);
 	if (plaintext)
@@ -534,7 +535,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 	}
 	if ((what & BEV_EVENT_TIMEOUT) && (what & BEV_EVENT_WRITING)) {
 		/* nothing more reaches a peer that takes nothing: no Error frame */
-		counters_refused(&c->srv->counters, REFUSE_WRITE_TIMEOUT);
+		counters_refused(c->ing->counters, REFUSE_WRITE_TIMEOUT);
 		log_warnx("conn=%llu carrier=%s peer=%s timeout reason=write_timeout unread=%zu",
 		    (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-", c->peer,
 		    evbuffer_get_length(bufferevent_get_output(c->bev)));
@@ -555,7 +556,7 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
 		    "paused=%u", (unsigned long long)c->id, c->carrier != NULL ? c->carrier->code : "-",
 		    (int)c->state, evbuffer_get_length(bufferevent_get_input(c->bev)), queued,
 		    c->paused);
-		counters_refused(&c->srv->counters, REFUSE_IDLE);
+		counters_refused(c->ing->counters, REFUSE_IDLE);
 		ingest_conn_close(c, "idle_timeout", CORRIDOR__ERROR_CODE__TIMEOUT,
 		    "nothing received within idle_timeout_s");
 	}
@@ -574,12 +575,12 @@ ingest_event_cb(struct bufferevent *bev, short what, void *arg)
  * without blocking (a frame this small fits in any socket buffer), then close.
  * A TLS port only closes: the peer expects a handshake, not a frame. */
 static void
-ingest_refuse(struct server *srv, evutil_socket_t fd, enum refuse_reason why)
+ingest_refuse(struct ingest *ing, evutil_socket_t fd, enum refuse_reason why)
 {
 	uint8_t frame[INGEST_SMALL_FRAME];
 	size_t n;
 
-	if (srv->carrier_tls == NULL) {
+	if (ing->tls == NULL) {
 		n = ingest_pack_error(frame, why == REFUSE_STOPPING ?
 		    CORRIDOR__ERROR_CODE__SHUTTING_DOWN : CORRIDOR__ERROR_CODE__TOO_MANY_CONNECTIONS,
 		    why == REFUSE_STOPPING ? "the daemon is stopping" : why == REFUSE_PER_IP ?
@@ -592,37 +593,37 @@ ingest_refuse(struct server *srv, evutil_socket_t fd, enum refuse_reason why)
 }
 
 void
-ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa, int salen)
+ingest_accept(struct ingest *ing, evutil_socket_t fd, const struct sockaddr *sa, int salen)
 {
 	struct ingest_conn *c;
-	const struct limits *l = &srv->cfg->limits;
+	const struct limits *l = &ingest_cfg(ing)->limits;
 	struct timeval deadline = { (time_t)l->handshake_timeout_s, 0 };
 	struct conn_addr addr;
 	enum refuse_reason why;
 
 	(void)salen;
-	if (!admission_admit(&srv->admission, "carrier", sa, &addr, &why)) {
-		ingest_refuse(srv, fd, why);
+	if (!admission_admit(ing->admission, "carrier", sa, &addr, &why)) {
+		ingest_refuse(ing, fd, why);
 		return;
 	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		log_warnx("carrier connection refused reason=out_of_memory");
-		admission_closed(&srv->admission, &addr);
+		admission_closed(ing->admission, &addr);
 		evutil_closesocket(fd);
 		return;
 	}
-	c->srv = srv;
-	c->id = admission_next_id(&srv->admission);
+	c->ing = ing;
+	c->id = admission_next_id(ing->admission);
 	c->state = INGEST_HELLO;
 	c->max_frame_bytes = (uint32_t)l->max_frame_bytes;
 	c->max_batch_updates = (uint32_t)l->max_batch_updates;
 	c->addr = addr;
 	net_format_peer(sa, c->peer, sizeof c->peer);
 	net_set_nodelay(fd);
-	c->bev = srv->carrier_tls != NULL ? tls_bufferevent_new(srv->base, srv->carrier_tls, fd) :
-	    bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
-	c->deadline_ev = evtimer_new(srv->base, ingest_deadline_cb, c);
+	c->bev = ing->tls != NULL ? tls_bufferevent_new(ing->base, ing->tls, fd) :
+	    bufferevent_socket_new(ing->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	c->deadline_ev = evtimer_new(ing->base, ingest_deadline_cb, c);
 	if (c->bev == NULL || c->deadline_ev == NULL) {
 		log_warnx("conn=%llu peer=%s refused reason=out_of_memory", (unsigned long long)c->id,
 		    c->peer);
@@ -632,11 +633,11 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 			evutil_closesocket(fd);
 		if (c->deadline_ev != NULL)
 			event_free(c->deadline_ev);
-		admission_closed(&srv->admission, &addr);
+		admission_closed(ing->admission, &addr);
 		free(c);
 		return;
 	}
-	TAILQ_INSERT_TAIL(&srv->ingest_conns, c, entry);
+	TAILQ_INSERT_TAIL(&ing->conns, c, entry);
 	/* Read ahead at most conn_read_buffer_bytes; larger frames reserve
 	 * from the shared budget (ingest_flow.c). */
 	bufferevent_setwatermark(c->bev, EV_READ, 0, (size_t)l->conn_read_buffer_bytes);
@@ -646,7 +647,7 @@ ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr
 	ingest_set_idle_timeout(c, 0);		/* only write_timeout_s until the Welcome */
 	bufferevent_enable(c->bev, EV_READ);
 	log_debug("conn=%llu peer=%s carrier connection tls=%d", (unsigned long long)c->id, c->peer,
-	    srv->carrier_tls != NULL);
+	    ing->tls != NULL);
 }
 
 void

@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 struct ingest_conn;
-struct server;
+struct ingest;
 
 enum ingest_pause {
 	PAUSE_INFLIGHT = 1,	/* its carrier has max_inflight_updates unacknowledged */
@@ -26,7 +26,7 @@ void ingest_pause(struct ingest_conn *c, enum ingest_pause reason);
 void ingest_resume(struct ingest_conn *c, enum ingest_pause reason);
 
 /* True when n more updates fit under max_queued_updates. */
-bool ingest_backlog_has_room(struct server *srv, size_t n);
+bool ingest_backlog_has_room(struct ingest *ing, size_t n);
 
 /* A frame of frame_bytes does not fit conn_read_buffer_bytes: reserve it
  * from the shared budget and read on (true), or pause until there is room. */
@@ -35,7 +35,7 @@ bool ingest_frame_reserve(struct ingest_conn *c, size_t frame_bytes);
 void ingest_frame_release(struct ingest_conn *c);
 
 /* Resumes, from the top of the loop, the connections that may read again. */
-void ingest_flow_kick(struct server *srv);
-void ingest_flow_run(struct server *srv);
+void ingest_flow_kick(struct ingest *ing);
+void ingest_flow_run(struct ingest *ing);
 
 #endif

@@ -6,10 +6,10 @@
 #include <string.h>
 
 #include "carrier.h"
-#include "ingest_conn.h"
+#include "config.h"
 #include "ingest_flow.h"
+#include "ingest_internal.h"
 #include "log.h"
-#include "server.h"
 #include "store.h"
 #include "workq.h"
 
@@ -22,7 +22,7 @@ struct pending_reject {
 
 struct reject_job {
 	struct workq_job base;
-	struct server *srv;
+	struct ingest *ing;
 	struct pending_reject *list;
 	int failed;
 	char error[256];
@@ -30,7 +30,7 @@ struct reject_job {
 
 struct checkpoint_job {
 	struct workq_job base;
-	struct server *srv;
+	struct ingest *ing;
 	struct store_mark *marks;
 	size_t n;
 	int failed;
@@ -77,16 +77,10 @@ marks_recover_table(struct store_catalog *cat, const struct leg_table *legs,
 	return 0;
 }
 
-int
-marks_recover(struct server *srv, char *err, size_t errlen)
-{
-	return marks_recover_table(srv->catalog, &srv->cfg->legs, &srv->carriers, err, errlen);
-}
-
 /* ------------------------------------------------------------ rejections */
 
 void
-marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct reject *rej)
+marks_reject(struct ingest *ing, struct carrier *c, uint64_t seq, const struct reject *rej)
 {
 	struct pending_reject *p = calloc(1, sizeof *p);
 
@@ -104,8 +98,8 @@ marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct r
 	/* seq was not used (ingest_batch.c); a second copy of it meanwhile
 	 * must not be taken as a fresh update */
 	carrier_seq_queued(c, seq, true);
-	p->next = srv->pending_rejects;
-	srv->pending_rejects = p;
+	p->next = ing->pending_rejects;
+	ing->pending_rejects = p;
 	c->inflight++;		/* settles like a stored update */
 }
 
@@ -132,7 +126,7 @@ reject_run(struct workq_job *base, void *ctx)
 		rows[n].reason = (int)p->rej.reason;
 		rows[n].message = p->rej.message;
 	}
-	if (store_catalog_save_rejections(job->srv->catalog, rows, n, &err) == -1) {
+	if (store_catalog_save_rejections(job->ing->catalog, rows, n, &err) == -1) {
 		snprintf(job->error, sizeof job->error, "%s", err.message);
 		job->failed = 1;
 	}
@@ -143,7 +137,7 @@ static void
 reject_done(struct workq_job *base)
 {
 	struct reject_job *job = (struct reject_job *)base;
-	struct server *srv = job->srv;
+	struct ingest *ing = job->ing;
 	struct pending_reject *p, *next;
 
 	if (job->failed)
@@ -169,34 +163,34 @@ reject_done(struct workq_job *base)
 		free(p);
 	}
 	free(job);
-	ingest_ack_all(srv);
-	ingest_flow_run(srv);
+	ingest_ack_all(ing);
+	ingest_flow_run(ing);
 }
 
 void
-marks_flush(struct server *srv)
+marks_flush(struct ingest *ing)
 {
 	struct reject_job *job;
 
-	if (srv->pending_rejects == NULL)
+	if (ing->pending_rejects == NULL)
 		return;
 	if ((job = calloc(1, sizeof *job)) == NULL)
 		return;		/* tried again after the next batch */
 	job->base.run = reject_run;
 	job->base.done = reject_done;
-	job->srv = srv;
-	job->list = srv->pending_rejects;
-	srv->pending_rejects = NULL;
-	workq_submit(srv->checkpoints, &job->base);
+	job->ing = ing;
+	job->list = ing->pending_rejects;
+	ing->pending_rejects = NULL;
+	workq_submit(ing->checkpoints, &job->base);
 }
 
 /* ------------------------------------------------------------ checkpoints */
 
 /* Marks that moved since the catalog last saved them; NULL when none. */
 static struct store_mark *
-collect_marks(struct server *srv, size_t *n)
+collect_marks(struct ingest *ing, size_t *n)
 {
-	struct carrier_table *ct = &srv->carriers;
+	struct carrier_table *ct = ing->carriers;
 	struct store_mark *marks = NULL;
 
 	*n = 0;
@@ -222,7 +216,7 @@ checkpoint_run(struct workq_job *base, void *ctx)
 	struct store_error err;
 
 	(void)ctx;
-	if (store_catalog_save_marks(job->srv->catalog, job->marks, job->n, &err) == -1) {
+	if (store_catalog_save_marks(job->ing->catalog, job->marks, job->n, &err) == -1) {
 		log_warnx("checkpoint failed error=\"%s\"", err.message);
 		job->failed = 1;
 	}
@@ -232,30 +226,30 @@ static void
 checkpoint_done(struct workq_job *base)
 {
 	struct checkpoint_job *job = (struct checkpoint_job *)base;
-	struct server *srv = job->srv;
+	struct ingest *ing = job->ing;
 
 	if (!job->failed)
 		for (size_t i = 0; i < job->n; i++) {
-			struct carrier *c = carrier_find(&srv->carriers, job->marks[i].code);
+			struct carrier *c = carrier_find(ing->carriers, job->marks[i].code);
 
 			if (c != NULL && job->marks[i].acked_seq > c->saved_seq)
 				c->saved_seq = job->marks[i].acked_seq;
 			if (c != NULL)
 				c->saved_mark_duplicates += job->marks[i].mark_duplicates;
 		}
-	srv->checkpoint_running = false;
+	ing->checkpoint_running = false;
 	free(job->marks);
 	free(job);
 }
 
 void
-marks_checkpoint(struct server *srv)
+marks_checkpoint(struct ingest *ing)
 {
 	struct checkpoint_job *job;
 	struct store_mark *marks;
 	size_t n;
 
-	if (srv->checkpoint_running || (marks = collect_marks(srv, &n)) == NULL)
+	if (ing->checkpoint_running || (marks = collect_marks(ing, &n)) == NULL)
 		return;
 	if ((job = calloc(1, sizeof *job)) == NULL) {
 		free(marks);
@@ -263,23 +257,23 @@ marks_checkpoint(struct server *srv)
 	}
 	job->base.run = checkpoint_run;
 	job->base.done = checkpoint_done;
-	job->srv = srv;
+	job->ing = ing;
 	job->marks = marks;
 	job->n = n;
-	srv->checkpoint_running = true;
-	workq_submit(srv->checkpoints, &job->base);
+	ing->checkpoint_running = true;
+	workq_submit(ing->checkpoints, &job->base);
 }
 
 void
-marks_final_checkpoint(struct server *srv)
+marks_final_checkpoint(struct ingest *ing)
 {
 	struct store_mark *marks;
 	size_t n;
 	struct store_error err;
 
-	if ((marks = collect_marks(srv, &n)) == NULL)
+	if ((marks = collect_marks(ing, &n)) == NULL)
 		return;
-	if (store_catalog_save_marks(srv->catalog, marks, n, &err) == -1)
+	if (store_catalog_save_marks(ing->catalog, marks, n, &err) == -1)
 		log_warnx("final checkpoint failed error=\"%s\"", err.message);
 	free(marks);
 }

@@ -16,30 +16,29 @@
 
 #include "validate.h"
 
-struct server;
 struct carrier;
-
-/* Recovers every configured carrier's mark (before listening). */
-int marks_recover(struct server *srv, char *err, size_t errlen);
-/* The same for the carriers of ct (their windows allocated), from what the
- * legs store and the catalog's rejections: on the checkpoint thread, which
- * owns the catalog once the daemon runs (a reload adding carriers). */
 struct carrier_table;
-struct store_catalog;
+struct ingest;
 struct leg_table;
+struct store_catalog;
+
+/* Recovers the marks of the carriers of ct (their windows allocated) from
+ * what the legs store and the catalog's rejections: at start-up before
+ * listening, and on the checkpoint thread, which owns the catalog once the
+ * daemon runs (a reload adding carriers). */
 int marks_recover_table(struct store_catalog *cat, const struct leg_table *legs,
     struct carrier_table *ct, char *err, size_t errlen);
 
 /* A final rejection of a fresh seq (not carrier_seq_used: it is queued
  * until recorded): recorded durably (with the batch, see marks_flush),
  * then sent to the carrier's session and counted towards its mark. */
-void marks_reject(struct server *srv, struct carrier *c, uint64_t seq, const struct reject *rej);
+void marks_reject(struct ingest *ing, struct carrier *c, uint64_t seq, const struct reject *rej);
 /* Hands the rejections gathered while taking a batch to the catalog. */
-void marks_flush(struct server *srv);
+void marks_flush(struct ingest *ing);
 
 /* The timer's checkpoint of moved marks. */
-void marks_checkpoint(struct server *srv);
+void marks_checkpoint(struct ingest *ing);
 /* The last checkpoint, run on the caller's thread once the workers stopped. */
-void marks_final_checkpoint(struct server *srv);
+void marks_final_checkpoint(struct ingest *ing);
 
 #endif

@@ -21,7 +21,7 @@
 #include "config.h"
 #include "log.h"
 #include "metrics_conn.h"
-#include "server.h"
+#include "server_state.h"
 #include "store.h"
 #include "validate.h"
 #include "writer.h"

@@ -15,7 +15,7 @@
 #include "counters.h"
 #include "log.h"
 #include "net_util.h"
-#include "server.h"
+#include "server_state.h"
 
 static const char metrics_refusal[] = "HTTP/1.1 503 Service Unavailable\r\n"
     "Content-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\n"

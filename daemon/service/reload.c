@@ -11,13 +11,13 @@
 #include "config.h"
 #include "config_table.h"
 #include "counters.h"
-#include "ingest_auth.h"
+#include "ingest.h"
 #include "log.h"
 #include "marks.h"
 #include "query_auth.h"
 #include "query_conn.h"
 #include "sd_notify.h"
-#include "server.h"
+#include "server_state.h"
 #include "store.h"
 #include "workq.h"
 #include "writer.h"
@@ -240,9 +240,8 @@ reload_apply(struct server *srv, struct reload_job *job)
 	srv->cfg = next;
 	job->next = NULL;
 	log_set_level(next->log_level);
-	srv->decode_arena.limit = (size_t)next->limits.max_decode_bytes;
 	query_service_reconfigured(&srv->query);
-	closed = ingest_auth_recheck(srv);
+	closed = ingest_reconfigured(srv->ingest);
 	revoked = query_auth_recheck(&srv->query);
 	counters_reload(&srv->counters, true);
 	log_info("reload done file=%s legs=%zu legs_added=%zu carriers=%zu carriers_removed=%zu "

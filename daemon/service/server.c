@@ -19,8 +19,7 @@
 #include <event2/listener.h>
 #include <protobuf-c/protobuf-c.h>
 #include "admission.h"
-#include "ingest_conn.h"
-#include "ingest_flow.h"
+#include "ingest.h"
 #include "listen_fds.h"
 #include "log.h"
 #include "marks.h"
@@ -39,18 +38,12 @@
 #define STOP_POLL_MS 20
 #define ACCEPT_PAUSE_S 1
 
-static void
-on_flow(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	ingest_flow_run(arg);
-}
-
+/* The writers' completions arrive on the loop, so only once it runs: after
+ * server_init() made the carrier port. */
 static void
 on_writers_done(struct update_rec *list, void *arg)
 {
-	ingest_on_stored(arg, list);
+	ingest_on_stored(((struct server *)arg)->ingest, list);
 }
 
 /* Asks the writers for a retention pass every retention_check_s seconds
@@ -74,7 +67,7 @@ checkpoint_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	marks_checkpoint(srv);
+	marks_checkpoint(srv->ingest);
 	retention_tick(srv);
 	/* the tick is a second: stored since the last one is the rate */
 	sd_notify_send("STATUS=connections=%zu updates_per_s=%llu backlog=%zu%s",
@@ -112,7 +105,7 @@ accept_carrier(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa
     void *arg)
 {
 	(void)l;
-	ingest_conn_accept(arg, fd, sa, salen);
+	ingest_accept(((struct server *)arg)->ingest, fd, sa, salen);
 }
 
 static void
@@ -239,7 +232,6 @@ static void
 stop_poll(evutil_socket_t fd, short what, void *arg)
 {
 	struct server *srv = arg;
-	struct ingest_conn *c;
 
 	(void)fd;
 	(void)what;
@@ -252,14 +244,9 @@ stop_poll(evutil_socket_t fd, short what, void *arg)
 	if (!writes_settled(srv) || workq_pending(srv->queries) != 0 ||
 	    workq_pending(srv->checkpoints) != 0)
 		return;
-	/* Everything read is committed and acknowledged: say goodbye. Closing
-	 * frees later, from the loop, so walking the list here is safe. */
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry) {
-		ingest_conn_send_ack(c);
-		ingest_conn_close(c, "shutdown", CORRIDOR__ERROR_CODE__SHUTTING_DOWN,
-		    "the daemon is stopping; reconnect later");
-	}
-	if (TAILQ_EMPTY(&srv->ingest_conns) && query_service_idle(&srv->query))
+	/* Everything read is committed and acknowledged: say goodbye. */
+	ingest_goodbye(srv->ingest);
+	if (ingest_idle(srv->ingest) && query_service_idle(&srv->query))
 		event_base_loopexit(srv->base, NULL);
 }
 
@@ -267,7 +254,6 @@ static void
 server_begin_stop(struct server *srv, const char *why)
 {
 	struct timeval poll = { 0, STOP_POLL_MS * 1000 };
-	struct ingest_conn *c;
 
 	if (srv->stopping)
 		return;
@@ -281,8 +267,7 @@ server_begin_stop(struct server *srv, const char *why)
 	evconnlistener_free(srv->carrier_listener);
 	evconnlistener_free(srv->query_listener);
 	srv->carrier_listener = srv->query_listener = NULL;
-	TAILQ_FOREACH(c, &srv->ingest_conns, entry)
-		ingest_conn_drain(c);
+	ingest_drain(srv->ingest);
 	query_service_stop(&srv->query);
 	srv->stop_ev = event_new(srv->base, -1, EV_PERSIST, stop_poll, srv);
 	event_add(srv->stop_ev, &poll);
@@ -320,14 +305,11 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 
 	srv->cfg = cfg;
 	srv->load_config = load_config;
-	arena_init(&srv->decode_arena, (size_t)cfg->limits.max_decode_bytes);
-	TAILQ_INIT(&srv->ingest_conns);
 	TAILQ_INIT(&srv->query.conns);
 	if ((srv->store = store_open(cfg, &serr)) == NULL)
 		fatalx("store: %s", serr.message);
 	log_versions(srv);
 
-	/* the query threads still open the leg files by path (query_conn.c) */
 	if ((srv->catalog = store_catalog_open(srv->store, &serr)) == NULL)
 		fatalx("catalog: %s", serr.message);
 	for (size_t i = 0; i < cfg->carriers.count; i++)
@@ -340,7 +322,7 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	    on_writers_done, srv, err, sizeof err);
 	if (srv->writers == NULL)
 		fatalx("leg store: %s", err);
-	if (marks_recover(srv, err, sizeof err) == -1)
+	if (marks_recover_table(srv->catalog, &cfg->legs, &srv->carriers, err, sizeof err) == -1)
 		fatalx("recovering acknowledged marks: %s", err);
 	srv->query.thread_nice = (int)cfg->limits.query_thread_nice;
 	srv->query.store = srv->store;
@@ -363,6 +345,12 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 		fatalx("out of memory for the connection limits");
 	srv->carrier_tls = tls_for(srv, &cfg->tls.carrier, "carriers");
 	srv->query_tls = tls_for(srv, &cfg->tls.query, "operators");
+	srv->ingest = ingest_new(&(struct ingest_env){ .base = srv->base, .cfg = &srv->cfg,
+	    .counters = &srv->counters, .admission = &srv->admission, .checker = &srv->checker,
+	    .carriers = &srv->carriers, .writers = srv->writers, .catalog = srv->catalog,
+	    .checkpoints = srv->checkpoints, .tls = srv->carrier_tls });
+	if (srv->ingest == NULL)
+		fatalx("out of memory for the carrier port");
 	srv->query.base = srv->base;
 	srv->query.cfg = &srv->cfg;
 	srv->query.counters = &srv->counters;
@@ -383,9 +371,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->sigint_ev = evsignal_new(srv->base, SIGINT, on_signal, srv);
 	srv->sighup_ev = evsignal_new(srv->base, SIGHUP, on_signal, srv);
 	srv->checkpoint_ev = event_new(srv->base, -1, EV_PERSIST, checkpoint_tick, srv);
-	srv->flow_ev = event_new(srv->base, -1, 0, on_flow, srv);
 	if (srv->sigterm_ev == NULL || srv->sigint_ev == NULL || srv->sighup_ev == NULL ||
-	    srv->checkpoint_ev == NULL || srv->flow_ev == NULL)
+	    srv->checkpoint_ev == NULL)
 		fatalx("cannot create events");
 	event_add(srv->sigterm_ev, NULL);
 	event_add(srv->sigint_ev, NULL);
@@ -425,16 +412,13 @@ server_run(struct server *srv)
 void
 server_free(struct server *srv)
 {
-	struct ingest_conn *c;
-
 	metrics_stop(srv->metrics);
 	writer_pool_stop(srv->writers);
 	workq_stop(srv->queries);
 	workq_stop(srv->checkpoints);
 	/* The last marks, now that nothing else writes the catalog. */
-	marks_final_checkpoint(srv);
-	while ((c = TAILQ_FIRST(&srv->ingest_conns)) != NULL)
-		ingest_conn_discard(c);
+	marks_final_checkpoint(srv->ingest);
+	ingest_free(srv->ingest);
 	query_service_discard_all(&srv->query);
 	/* after the connections: a check still queued finds its connection gone */
 	workq_stop(srv->auth);
@@ -450,7 +434,6 @@ server_free(struct server *srv)
 	tls_ctx_free(srv->carrier_tls);
 	tls_ctx_free(srv->query_tls);
 	event_free(srv->checkpoint_ev);
-	event_free(srv->flow_ev);
 	if (srv->watchdog_ev != NULL)
 		event_free(srv->watchdog_ev);
 	event_free(srv->sigterm_ev);
@@ -461,6 +444,5 @@ server_free(struct server *srv)
 	carrier_table_free(&srv->carriers);
 	config_release(srv->cfg);
 	srv->cfg = NULL;
-	arena_free_all(&srv->decode_arena);
 	log_info("stopped");
 }

@@ -1,26 +1,76 @@
 /*
+ * The insides of the carrier port, shared by daemon/ingest/'s files and
+ * seen by nothing above it (the service has ingest.h): the module's state,
+ * a carrier's connection and what the files call of each other.
+ *
  * A carrier's connection: frames in, Hello/Welcome, batches validated and
  * handed to the writers, Acks and Rejections out. One struct per
  * connection with an explicit state and one teardown path that logs why.
  */
-#ifndef CORRIDOR_INGEST_CONN_H
-#define CORRIDOR_INGEST_CONN_H
+#ifndef CORRIDOR_INGEST_INTERNAL_H
+#define CORRIDOR_INGEST_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/queue.h>
 
 #include <event2/util.h>
 
 #include "access.h"
+#include "arena.h"
 #include "conn_limits.h"
 #include "corridor.pb-c.h"
 
-struct server;
+struct admission;
+struct auth_checker;
 struct carrier;
-struct update_rec;
+struct carrier_table;
+struct config;
+struct counters;
+struct event;
+struct event_base;
 struct ingest_auth_job;
 struct ingest_refusal;
+struct pending_reject;
+struct ssl_ctx_st;
+struct store_catalog;
+struct update_rec;
+struct workq;
+struct writer_pool;
+
+/*
+ * The carrier port (ingest.h). The pieces from below are the service's,
+ * wired at ingest_new() and outliving it; the rest is the module's own and
+ * written only here. Everything is the loop thread's, except that the
+ * checkpoint thread uses catalog (marks.c's jobs), which is set once.
+ */
+struct ingest {
+	struct event_base *base;
+	struct config *const *cfg;	/* the owner's current snapshot */
+	struct counters *counters;	/* the shared counters (counters.h) */
+	struct admission *admission;	/* who may connect; connection ids */
+	const struct auth_checker *checker;	/* credentials on the auth threads */
+	struct carrier_table *carriers;	/* every carrier's live state, for the whole run */
+	struct writer_pool *writers;
+	struct store_catalog *catalog;	/* the checkpoint thread's (marks.c) */
+	struct workq *checkpoints;	/* runs every catalog write */
+	struct ssl_ctx_st *tls;		/* NULL: plain TCP on the carrier port */
+
+	/* loop thread: the module's own */
+	TAILQ_HEAD(, ingest_conn) conns;	/* every carrier connection */
+	struct event *flow_ev;		/* resumes paused carriers (ingest_flow.c) */
+	size_t frame_budget_used;	/* of large_frame_budget_bytes */
+	struct pending_reject *pending_rejects;	/* gathered for the catalog (marks.c) */
+	bool checkpoint_running;	/* one marks checkpoint at a time (marks.c) */
+	struct arena decode_arena;	/* one frame at a time, reset after each */
+};
+
+static inline struct config *
+ingest_cfg(const struct ingest *ing)
+{
+	return *ing->cfg;
+}
 
 enum ingest_state {
 	INGEST_HELLO,		/* waiting for the carrier's Hello */
@@ -34,7 +84,7 @@ enum ingest_state {
 struct ingest_conn {
 	TAILQ_ENTRY(ingest_conn) entry;
 	uint64_t id;
-	struct server *srv;
+	struct ingest *ing;
 	struct bufferevent *bev;
 	enum ingest_state state;
 	struct carrier *carrier;
@@ -59,8 +109,6 @@ struct ingest_conn {
 	uint32_t max_frame_bytes, max_batch_updates;
 };
 
-void ingest_conn_accept(struct server *srv, evutil_socket_t fd, const struct sockaddr *sa,
-    int salen);
 /* Sends an Error frame (when code != 0), stops reading and frees the
  * connection once the frame is written. reason is a log word. */
 void ingest_conn_close(struct ingest_conn *c, const char *reason, Corridor__ErrorCode code,
@@ -75,8 +123,6 @@ void ingest_conn_discard(struct ingest_conn *c);
  * that came after the Hello are taken in. */
 void ingest_conn_welcome(struct ingest_conn *c, struct carrier *carrier,
     const struct credential *cred);
-/* Writers finished these updates: acknowledge, reject, resume readers. */
-void ingest_on_stored(struct server *srv, struct update_rec *list);
 /* Takes a Batch's updates (ingest_batch.c); nul[i]: update i holds a NUL byte. */
 void ingest_batch_take(struct ingest_conn *c, const Corridor__Batch *b, const bool *nul);
 /* Takes in the whole frames buffered, as far as flow control allows. */
@@ -86,7 +132,7 @@ void ingest_conn_drain(struct ingest_conn *c);
 /* Sends an Ack if the carrier's mark moved past what this session was told. */
 void ingest_conn_send_ack(struct ingest_conn *c);
 /* The same for every carrier session. */
-void ingest_ack_all(struct server *srv);
+void ingest_ack_all(struct ingest *ing);
 struct reject;
 void ingest_conn_send_rejection(struct ingest_conn *c, uint64_t seq, const struct reject *rej);
 
