@@ -63,7 +63,11 @@ class QueryFlow(QueryConnections, harness.DaemonTestCase):
             self.skipTest('sanitizer build: answers too slow to fill the socket buffers')
         s = self.connect()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        off = harness.send_unread(s, b'PING\n' * 100000, 3)
+        # 400,000 answers (~10 MB) are more than the kernel's socket buffers
+        # on both sides can take (loopback autotuning grows them to a few MB:
+        # with 100,000 the daemon could sometimes hand every answer to the
+        # kernel and read the whole input), so the output bound must act
+        off = harness.send_unread(s, b'PING\n' * 400000, 3)
         deadline = time.monotonic() + WRITE_TIMEOUT_S + 40
         # closed by the write timeout, or by the line deadline when the read
         # stopped (at the read watermark) inside a line: either way closed
@@ -84,12 +88,16 @@ class QueryOutputBound(QueryConnections, harness.DaemonTestCase):
         rss0 = harness.proc_status_kib(self.daemon.pid, 'VmRSS')
         s = self.connect()
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        off = harness.send_unread(s, b'PING\n' * 100000, 3)
+        # 400,000 answers (~10 MB) are more than the kernel's socket buffers
+        # on both sides can take (loopback autotuning grows them to a few MB:
+        # with 100,000 the daemon could sometimes hand every answer to the
+        # kernel and read the whole input), so the output bound must act
+        off = harness.send_unread(s, b'PING\n' * 400000, 3)
         time.sleep(1.5)
         grown = harness.proc_status_kib(self.daemon.pid, 'VmRSS') - rss0
         queues = harness.tcp_queues(self.daemon.query_port)
         unread = queues.get(s.getsockname()[1], (0, 0))[1]
-        print('100,000 PINGs, answers unread: VmRSS grew %d KiB; %d bytes left unread by '
+        print('400,000 PINGs, answers unread: VmRSS grew %d KiB; %d bytes left unread by '
               'corridord in its socket' % (grown, unread))
         self.assertGreater(unread, 0, 'corridord read on although nobody read its answers')
         if not harness.sanitized():
