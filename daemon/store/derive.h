@@ -105,7 +105,7 @@ struct derive_ops {
 	    int64_t enter_ms);
 
 	/* rollups, by key (rollup_batch.h) */
-	/* *found false (and row untouched but hist_len 0) when there is none */
+	/* the row of k into row; *found false when there is none (row unused) */
 	int (*rollup_get)(void *ctx, const struct rollup_key *k, struct derive_rollup *row,
 	    bool *found);
 	int (*rollup_put)(void *ctx, const struct rollup_key *k, const struct derive_rollup *row);
