@@ -6,8 +6,9 @@
  * and out-of-order updates, retention, the catalog's marks and rejections
  * after a reopen, marks recovery from what the legs store, and errors.
  * The derived rows (traversals, hourly rollups, conveyances), read whole
- * through store_derived.h, are checked against a recomputation from the
- * updates the store accepted.
+ * through store_derived.h and as the query commands read them through
+ * store_reader.h, are checked against a recomputation from the updates the
+ * store accepted.
  */
 #include "unit.h"
 
@@ -704,9 +705,227 @@ expect_traversal(struct xrow *rows, size_t *nrows, const struct leg *leg, char d
 	}
 }
 
+/* ------------------------------------------------------------ the same rows through store_reader.h */
+
+/* A train or vessel call recomputed from the traversals naming it. */
+struct xconv {
+	char kind, dir;
+	char ident[48];
+	int64_t units, first;
+	const char *carrier;
+};
+
+/* Sums of rollup rows (of one table, direction, carrier) and their count. */
+struct rsum {
+	struct derive_rollup v;
+	int64_t hist[HIST_BUCKETS];
+	int64_t rows, trains, vessels;
+};
+
+static void
+rsum_add(struct rsum *s, const struct derive_rollup *v, const int64_t *hist)
+{
+	if (s->rows == 0 || v->min_ms < s->v.min_ms)
+		s->v.min_ms = v->min_ms;
+	if (s->rows == 0 || v->max_ms > s->v.max_ms)
+		s->v.max_ms = v->max_ms;
+	if (v->lag_max_ms > s->v.lag_max_ms)
+		s->v.lag_max_ms = v->lag_max_ms;
+	s->rows++;
+#define RSUM(f) s->v.f += v->f
+	RSUM(n); RSUM(teu); RSUM(containers); RSUM(gross_kg); RSUM(sum_ms); RSUM(on_time);
+	RSUM(planned); RSUM(on_plan); RSUM(eta_n); RSUM(eta_err_ms); RSUM(lag_n);
+	RSUM(pln_est); RSUM(duplicates); RSUM(retractions); RSUM(out_of_order);
+#undef RSUM
+	for (int i = 0; hist != NULL && i < HIST_BUCKETS; i++)
+		s->hist[i] += hist[i];
+}
+
+/* One line of sums (hour 0); the reader's quality rows have no lag sum. */
+/* rsum_add() of a row whose histogram is in lib/histogram.h's stored form. */
+static void
+rsum_add_blob(struct rsum *s, const struct derive_rollup *v, const void *blob, size_t len)
+{
+	static int64_t hist[HIST_BUCKETS];
+
+	memset(hist, 0, sizeof hist);
+	assert_int_equal(hist_merge_blob(hist, blob, len, 1), 0);
+	rsum_add(s, v, hist);
+}
+
+static void
+rsum_line(struct lines *l, const char *what, const char *dir, const char *carrier,
+    const struct rsum *s)
+{
+	struct rollup_key k = { .table = RT_TRANSIT, .direction = dir != NULL ? dir[0] : '-' };
+	struct derive_rollup v = s->v;
+
+	if (s->rows == 0)
+		return;
+	snprintf(k.carrier, sizeof k.carrier, "%s", carrier);
+	if (strcmp(what, "volume") == 0)
+		k.table = RT_VOLUME;
+	else if (strcmp(what, "quality") == 0) {
+		k.table = RT_QUALITY;
+		v.lag_sum_ms = 0;
+	}
+	if (strcmp(what, "conveyances") == 0)
+		lines_add(l, "S conveyances %s %s trains=%lld vessels=%lld", dir, carrier,
+		    (long long)s->trains, (long long)s->vessels);
+	else
+		rollup_line(l, &k, &v, s->hist);
+}
+
+static const char *const view_dirs[] = { "W", "E" };
+static const char *const view_carriers[] = { "KTZE", "ADY" };
+
+static int
+view_by_exit(void *arg, const struct store_traversal *t)
+{
+	lines_add(arg, "X %s %s %s enter=%lld exit=%lld dur=%lld teu=%lld n=%lld kg=%lld"
+	    " plan=%lld eta=%lld/%lld", t->unit, t->direction, t->carrier, (long long)t->enter_ms,
+	    (long long)t->exit_ms, (long long)t->duration_ms, (long long)t->teu,
+	    (long long)t->containers, (long long)t->gross_kg, (long long)(t->planned ? t->plan_ms :
+	    -1), (long long)t->eta_n, (long long)t->eta_err_ms);
+	return 0;
+}
+
+static int
+view_open(void *arg, const struct store_open_traversal *o)
+{
+	lines_add(arg, "O %s %s %s enter=%lld teu=%lld n=%lld", o->unit, o->direction,
+	    o->carrier, (long long)o->enter_ms, (long long)o->teu, (long long)o->containers);
+	return 0;
+}
+
+/* The reader's rows carry no hour: summed per direction and carrier. */
+static int
+view_transit(void *arg, const struct store_transit_hour *h)
+{
+	struct derive_rollup v = { .n = h->n, .sum_ms = h->sum_ms, .min_ms = h->min_ms,
+		.max_ms = h->max_ms, .on_time = h->on_time, .planned = h->planned,
+		.on_plan = h->on_plan, .eta_n = h->eta_n, .eta_err_ms = h->eta_err_ms,
+		.teu = h->teu, .containers = h->containers, .gross_kg = h->gross_kg };
+
+	rsum_add_blob(arg, &v, h->hist, h->hist_len);
+	return 0;
+}
+
+static int
+view_volume(void *arg, const struct store_volume_hour *h)
+{
+	struct derive_rollup v = { .n = h->units, .teu = h->teu, .containers = h->containers,
+		.gross_kg = h->gross_kg };
+
+	rsum_add(arg, &v, NULL);
+	return 0;
+}
+
+static int
+view_quality(void *arg, const struct store_quality_hour *q)
+{
+	struct derive_rollup v = { .n = q->updates, .lag_max_ms = q->lag_max_ms, .lag_n = q->lag_n,
+		.duplicates = q->duplicates, .retractions = q->retractions,
+		.out_of_order = q->out_of_order, .pln_est = q->pln_est };
+
+	rsum_add_blob(arg, &v, q->lag, q->lag_len);
+	return 0;
+}
+
+static int
+view_conveyance(void *arg, const struct store_conveyance *c)
+{
+	struct rsum *s = arg;
+
+	s->rows++;
+	*(c->train ? &s->trains : &s->vessels) += 1;
+	return 0;
+}
+
+/* What the query commands see of leg k through store_reader.h: every
+ * traversal, and the rollups summed per direction and carrier. */
+static char *
+reader_view(size_t k, const struct leg *leg)
+{
+	struct store_reader *r;
+	struct store_error err;
+	struct lines l = { 0 };
+	struct store_filter all = { INT64_MIN, INT64_MAX, NULL, NULL };
+
+	assert_non_null(r = store_reader_open(st, &err));
+	assert_int_equal(store_reader_each_traversal_by_exit(r, k, leg, &all, view_by_exit, &l,
+	    &err), 0);
+	assert_int_equal(store_reader_each_open(r, k, leg, view_open, &l, &err), 0);
+	for (int c = 0; c < 2; c++) {
+		struct store_filter f = { INT64_MIN, INT64_MAX, NULL, view_carriers[c] };
+		static struct rsum s;
+
+		memset(&s, 0, sizeof s);
+		assert_int_equal(store_reader_each_quality_hour(r, k, leg, &f, view_quality, &s,
+		    &err), 0);
+		rsum_line(&l, "quality", NULL, view_carriers[c], &s);
+		for (int d = 0; d < 2; d++) {
+			f.direction = view_dirs[d];
+			memset(&s, 0, sizeof s);
+			assert_int_equal(store_reader_each_transit_hour(r, k, leg, &f, view_transit,
+			    &s, &err), 0);
+			rsum_line(&l, "transit", view_dirs[d], view_carriers[c], &s);
+			memset(&s, 0, sizeof s);
+			assert_int_equal(store_reader_each_volume_hour(r, k, leg, &f, view_volume, &s,
+			    &err), 0);
+			rsum_line(&l, "volume", view_dirs[d], view_carriers[c], &s);
+			memset(&s, 0, sizeof s);
+			assert_int_equal(store_reader_each_conveyance(r, k, leg, &f, view_conveyance,
+			    &s, &err), 0);
+			rsum_line(&l, "conveyances", view_dirs[d], view_carriers[c], &s);
+		}
+	}
+	store_reader_close(r);
+	return lines_join(&l);
+}
+
+/* The same view from the recomputed rows. */
+static void
+expected_view(struct lines *l, const struct xrow *rows, size_t nrows, const struct xconv *conv,
+    size_t nconv)
+{
+	for (int c = 0; c < 2; c++) {
+		static struct rsum s;
+
+		memset(&s, 0, sizeof s);
+		for (size_t i = 0; i < nrows; i++)
+			if (rows[i].k.table == RT_QUALITY &&
+			    strcmp(rows[i].k.carrier, view_carriers[c]) == 0)
+				rsum_add(&s, &rows[i].v, rows[i].hist);
+		rsum_line(l, "quality", NULL, view_carriers[c], &s);
+		for (int d = 0; d < 2; d++) {
+			static const char *const what[] = { "transit", "volume" };
+
+			for (int t = 0; t < 2; t++) {
+				memset(&s, 0, sizeof s);
+				for (size_t i = 0; i < nrows; i++)
+					if (rows[i].k.table == (t == 0 ? RT_TRANSIT : RT_VOLUME) &&
+					    rows[i].k.direction == view_dirs[d][0] &&
+					    strcmp(rows[i].k.carrier, view_carriers[c]) == 0)
+						rsum_add(&s, &rows[i].v, t == 0 ? rows[i].hist : NULL);
+				rsum_line(l, what[t], view_dirs[d], view_carriers[c], &s);
+			}
+			memset(&s, 0, sizeof s);
+			for (size_t i = 0; i < nconv; i++)
+				if (conv[i].dir == view_dirs[d][0] &&
+				    strcmp(conv[i].carrier, view_carriers[c]) == 0) {
+					s.rows++;
+					*(conv[i].kind == 'T' ? &s.trains : &s.vessels) += 1;
+				}
+			rsum_line(l, "conveyances", view_dirs[d], view_carriers[c], &s);
+		}
+	}
+}
+
 /* The derived rows of leg recomputed from the model's live updates. */
 static char *
-expected_rows(const struct model *m, int leg_index, const struct leg *leg, int last_batch)
+expected_rows(const struct model *m, int leg_index, const struct leg *leg, int last_batch,
+    struct lines *view)
 {
 	static struct xrow rows[1024];
 	static struct trav_event ev[MODEL_MAX];
@@ -715,12 +934,7 @@ expected_rows(const struct model *m, int leg_index, const struct leg *leg, int l
 	static bool done[MODEL_MAX];
 	struct lines l = { 0 };
 	size_t nrows = 0;
-	struct conv {
-		char kind, dir;
-		char ident[48];
-		int64_t units, first;
-		const char *carrier;
-	} conv[128];
+	struct xconv conv[128];
 	size_t nconv = 0;
 
 	memset(done, 0, sizeof done);
@@ -773,6 +987,17 @@ expected_rows(const struct model *m, int leg_index, const struct leg *leg, int l
 
 			traversal_line(&l, u->unit, dir, &tr[t]);
 			expect_traversal(rows, &nrows, leg, u->sp.direction, &tr[t]);
+			if (tr[t].exit_ms >= 0)
+				lines_add(view, "X %s %s %s enter=%lld exit=%lld dur=%lld teu=%u n=%u"
+				    " kg=%u plan=%lld eta=%u/%lld", u->unit, dir, tr[t].carrier,
+				    (long long)tr[t].enter_ms, (long long)tr[t].exit_ms,
+				    (long long)(tr[t].exit_ms - tr[t].enter_ms), tr[t].teu,
+				    tr[t].containers, tr[t].gross_kg, (long long)tr[t].plan_ms,
+				    tr[t].eta_n, (long long)tr[t].eta_err_ms);
+			else
+				lines_add(view, "O %s %s %s enter=%lld teu=%u n=%u", u->unit, dir,
+				    tr[t].carrier, (long long)tr[t].enter_ms, tr[t].teu,
+				    tr[t].containers);
 			for (int c = 0; c < 2; c++) {
 				size_t k;
 
@@ -784,7 +1009,7 @@ expected_rows(const struct model *m, int leg_index, const struct leg *leg, int l
 						break;
 				if (k == nconv) {
 					assert_true(nconv < 128);
-					conv[nconv] = (struct conv){ "TV"[c], dir[0], "", 0,
+					conv[nconv] = (struct xconv){ "TV"[c], dir[0], "", 0,
 						tr[t].enter_ms, tr[t].carrier };
 					snprintf(conv[k].ident, sizeof conv[k].ident, "%s", ident[c]);
 					nconv++;
@@ -832,6 +1057,7 @@ expected_rows(const struct model *m, int leg_index, const struct leg *leg, int l
 		lines_add(&l, "C %c %s %c units=%lld first=%lld %s", conv[k].kind, conv[k].ident,
 		    conv[k].dir, (long long)conv[k].units, (long long)conv[k].first,
 		    conv[k].carrier);
+	expected_view(view, rows, nrows, conv, nconv);
 	return lines_join(&l);
 }
 
@@ -961,11 +1187,17 @@ test_derived_rows_match_a_recomputation(void **state)
 		if (b % 30 == 29) {
 			for (int k = 0; k < 2; k++) {
 				const struct leg *lg = k == 0 ? &movement : &port;
-				char *got = stored_rows(lg), *want_rows = expected_rows(&m, k, lg, b);
+				struct lines view = { 0 };
+				char *got = stored_rows(lg), *want_rows = expected_rows(&m, k, lg, b, &view);
+				char *seen = reader_view((size_t)k, lg), *want_view = lines_join(&view);
 
 				assert_string_equal(got, want_rows);
+				/* and what the query commands read of them */
+				assert_string_equal(seen, want_view);
 				free(got);
 				free(want_rows);
+				free(seen);
+				free(want_view);
 			}
 		}
 	}
