@@ -98,6 +98,15 @@ struct store_reader_ops {
 
 
 
+/* ------------------------------------------------------------ derived rows (store_derived.h) */
+
+struct store_derived_fns;
+
+struct store_derived_ops {
+	int (*read)(void *store, const struct leg *leg, const struct store_derived_fns *fns,
+	    void *arg, struct store_error *err);
+};
+
 struct store_backend {
 	const char *name;
 	/* the backend's own state for cfg; NULL with err filled */
@@ -107,6 +116,7 @@ struct store_backend {
 	const struct store_catalog_ops *catalog;
 	const struct store_writer_ops *writer;
 	const struct store_reader_ops *reader;
+	const struct store_derived_ops *derived;	/* NULL: none */
 };
 
 /* The backends this build has (store.c). */

@@ -128,3 +128,12 @@ db_open_ro(const char *path, char *err, size_t errlen)
 	sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
 	return db;
 }
+
+int
+db_step_done(sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}

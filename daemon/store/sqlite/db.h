@@ -23,5 +23,7 @@ sqlite3 *db_open_rw(const char *path, enum store_sync sync, const char *const *m
 /* Opens an existing file read-only for queries. */
 sqlite3 *db_open_ro(const char *path, char *err, size_t errlen);
 int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+/* Steps a statement that yields no row and resets it: SQLITE_OK or the code. */
+int db_step_done(sqlite3_stmt *st);
 
 #endif

@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corridor.pb-c.h"
 #include "leg_store_internal.h"
 #include "sqlite_store.h"
 #include "log.h"
@@ -108,8 +107,11 @@ rollups_current(struct leg_store *s, const struct leg *leg, char *err, size_t er
 	int64_t typical = (int64_t)(leg->typical_h * 3600000.0 + 0.5);
 	int rc;
 
-	rollup_batch_init(&s->rollups, typical);
-	if (meta_value(s->db, "derived", 0) == LEG_DERIVATION &&
+	if ((s->derive = derive_new(s->kind, s->code, typical)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (meta_value(s->db, "derived", 0) == DERIVE_VERSION &&
 	    meta_value(s->db, "typical_ms", -1) == typical)
 		return 0;
 	if ((rc = leg_rederive(s, typical)) != SQLITE_OK) {
@@ -167,16 +169,9 @@ leg_store_close(struct leg_store *s)
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(s->st[i]);
 	rollup_store_free(s->rollup_store);
-	rollup_batch_free(&s->rollups);
+	derive_free(s->derive);
 	sqlite3_close(s->db);
-	free(s->stored);
-	free(s->pool);
 	free(s->retain_after);
-	free(s->uev);
-	free(s->ev);
-	free(s->ev_before);
-	free(s->tr);
-	free(s->tr_before);
 	free(s);
 }
 
@@ -329,27 +324,10 @@ apply_retractions(struct leg_store *s, const struct update_rec *r, struct unit_s
 	return rc == SQLITE_DONE ? SQLITE_OK : rc;
 }
 
-/* Counts what the carrier sent towards the leg's data-quality rollup. */
-static int
-count_quality(struct leg_store *s, const struct update_rec *r)
-{
-	struct rollup_batch *b = &s->rollups;
-
-	if (r->result == REC_DUPLICATE)
-		return rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
-		    QE_DUPLICATE);
-	if (rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
-	    r->classifier == CORRIDOR__CLASSIFIER__ACT ? QE_STORED : QE_STORED_PLAN) == -1)
-		return -1;
-	if (r->retracts != NULL)
-		return rollup_batch_quality(b, r->carrier_code, r->record_time_ms,
-		    r->event_time_ms, QE_RETRACTION);
-	return 0;
-}
-
 static int
 append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_set *units)
 {
+	struct derive_tx tx;
 	int rc;
 
 	for (size_t i = 0; i < n; i++) {
@@ -363,8 +341,9 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 			r->result = REC_STORED;
 		else if ((rc = compare_event(s, r)) != SQLITE_OK)
 			return rc;
-		if (r->result != REC_REUSED && count_quality(s, r) == -1)
-			return SQLITE_NOMEM;
+		if (r->result != REC_REUSED &&
+		    (rc = leg_derive_rc(derive_note_update(s->derive, r))) != SQLITE_OK)
+			return rc;
 		if (!inserted)
 			continue;
 		if ((rc = apply_retractions(s, r, units)) != SQLITE_OK)
@@ -372,9 +351,10 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 		if (unit_set_add(units, r->unit, dir, false) == -1)
 			return SQLITE_NOMEM;
 	}
-	if ((rc = leg_repair_units(s, units)) != SQLITE_OK)
+	tx = leg_derive_tx(s);
+	if ((rc = leg_derive_rc(derive_repair(s->derive, &tx, units))) != SQLITE_OK)
 		return rc;
-	return rollup_store_flush(s->rollup_store, &s->rollups);
+	return leg_derive_rc(derive_flush(s->derive, &tx));
 }
 
 int
@@ -391,7 +371,7 @@ leg_store_append(struct leg_store *s, struct update_rec **recs, size_t n, struct
 	if (rc == SQLITE_OK)
 		rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 	unit_set_free(&units);
-	rollup_batch_reset(&s->rollups);
+	derive_reset(s->derive);
 	if (rc == SQLITE_OK)
 		return 0;
 	log_warnx("leg=%s store failed updates=%zu sqlite=\"%s\" code=%d", s->code, n,

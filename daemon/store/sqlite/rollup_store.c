@@ -1,10 +1,11 @@
-/* Rollup rows written from a batch of changes; see rollup_store.h. */
+/* A leg's rollup rows for the ops of derive.h; see rollup_store.h. */
 #include "rollup_store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "db.h"
 #include "histogram.h"
 
 enum {
@@ -12,10 +13,12 @@ enum {
 	RS_TRANSIT_PUT,
 	RS_TRANSIT_DEL,
 	RS_TRANSIT_MINMAX,
-	RS_VOLUME_ADD,
+	RS_VOLUME_GET,
+	RS_VOLUME_PUT,
 	RS_VOLUME_DEL,
 	RS_QUALITY_GET,
 	RS_QUALITY_PUT,
+	RS_QUALITY_DEL,
 	RS_TRAIN_COUNT,
 	RS_VESSEL_COUNT,
 	RS_CONV_PUT,
@@ -35,19 +38,19 @@ static const char *const rs_sql[RS_COUNT] = {
 	[RS_TRANSIT_MINMAX] = "SELECT min(duration_ms), max(duration_ms) FROM traversals"
 	    " INDEXED BY traversals_by_exit WHERE exit_time_ms >= ?1 AND exit_time_ms < ?2"
 	    " AND direction = ?3 AND carrier = ?4",
-	[RS_VOLUME_ADD] = "INSERT INTO volume_hourly (hour_ms, direction, carrier, units, teu,"
-	    " containers, gross_kg) VALUES (?,?,?,?,?,?,?) ON CONFLICT DO UPDATE SET"
-	    " units = units + excluded.units, teu = teu + excluded.teu,"
-	    " containers = containers + excluded.containers,"
-	    " gross_kg = gross_kg + excluded.gross_kg",
+	[RS_VOLUME_GET] = "SELECT units, teu, containers, gross_kg FROM volume_hourly"
+	    " WHERE hour_ms = ?1 AND direction = ?2 AND carrier = ?3",
+	[RS_VOLUME_PUT] = "INSERT OR REPLACE INTO volume_hourly (hour_ms, direction, carrier,"
+	    " units, teu, containers, gross_kg) VALUES (?,?,?,?,?,?,?)",
 	[RS_VOLUME_DEL] = "DELETE FROM volume_hourly WHERE hour_ms = ?1 AND direction = ?2"
-	    " AND carrier = ?3 AND units = 0",
+	    " AND carrier = ?3",
 	[RS_QUALITY_GET] = "SELECT updates, lag_sum_ms, lag_max_ms, lag_hist, duplicates,"
 	    " retractions, out_of_order, lag_n, pln_est FROM quality_hourly"
 	    " WHERE hour_ms = ?1 AND carrier = ?2",
 	[RS_QUALITY_PUT] = "INSERT OR REPLACE INTO quality_hourly (hour_ms, carrier, updates,"
 	    " lag_sum_ms, lag_max_ms, lag_hist, duplicates, retractions, out_of_order, lag_n,"
 	    " pln_est) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+	[RS_QUALITY_DEL] = "DELETE FROM quality_hourly WHERE hour_ms = ?1 AND carrier = ?2",
 	[RS_TRAIN_COUNT] = "SELECT count(*), min(enter_time_ms), carrier FROM traversals"
 	    " INDEXED BY traversals_by_train WHERE train_id = ?1 AND direction = ?2",
 	[RS_VESSEL_COUNT] = "SELECT count(*), min(enter_time_ms), carrier FROM traversals"
@@ -57,11 +60,14 @@ static const char *const rs_sql[RS_COUNT] = {
 	[RS_CONV_DEL] = "DELETE FROM conveyances WHERE kind = ?1 AND ident = ?2 AND direction = ?3",
 };
 
+/* the statements of each rollup table, by enum rollup_table */
+static const int rs_get[] = { RS_TRANSIT_GET, RS_VOLUME_GET, RS_QUALITY_GET };
+static const int rs_put[] = { RS_TRANSIT_PUT, RS_VOLUME_PUT, RS_QUALITY_PUT };
+static const int rs_del[] = { RS_TRANSIT_DEL, RS_VOLUME_DEL, RS_QUALITY_DEL };
+
 struct rollup_store {
 	sqlite3 *db;
 	sqlite3_stmt *st[RS_COUNT];
-	int64_t counts[HIST_BUCKETS];
-	unsigned char blob[HIST_BLOB_MAX];
 };
 
 struct rollup_store *
@@ -95,15 +101,6 @@ rollup_store_free(struct rollup_store *rs)
 	free(rs);
 }
 
-static int
-step_done(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? SQLITE_OK : rc;
-}
-
 static void
 bind_key(sqlite3_stmt *st, const struct rollup_key *k)
 {
@@ -116,29 +113,131 @@ bind_key(sqlite3_stmt *st, const struct rollup_key *k)
 	sqlite3_bind_text(st, 3, k->carrier, -1, SQLITE_STATIC);
 }
 
-/* Dense counts of the stored blob in column col plus the delta; its total. */
+/* Copies the histogram in column col into row's buffer. */
 static int
-merge_hist(struct rollup_store *rs, sqlite3_stmt *st, int col, bool have_row,
-    const int64_t *delta, int64_t *total)
+copy_hist(sqlite3_stmt *st, int col, struct derive_rollup *row)
 {
-	memset(rs->counts, 0, sizeof rs->counts);
-	if (have_row && hist_merge_blob(rs->counts, sqlite3_column_blob(st, col),
-	    (size_t)sqlite3_column_bytes(st, col), 1) == -1)
+	int len = sqlite3_column_bytes(st, col);
+
+	if (len < 0 || (size_t)len > HIST_BLOB_MAX)
 		return SQLITE_CORRUPT;
-	*total = 0;
-	for (int i = 0; i < HIST_BUCKETS; i++) {
-		if (delta != NULL)
-			rs->counts[i] += delta[i];
-		if (rs->counts[i] < 0)
-			return SQLITE_CORRUPT;	/* more taken out than was in */
-		*total += rs->counts[i];
-	}
+	row->hist_len = (size_t)len;
+	if (len > 0)
+		memcpy(row->hist, sqlite3_column_blob(st, col), (size_t)len);
 	return SQLITE_OK;
 }
 
-/* Minimum and maximum duration of an hour's traversals, from the table. */
-static int
-recount_minmax(struct rollup_store *rs, const struct rollup_key *k, int64_t *min, int64_t *max)
+int
+rollup_store_get(struct rollup_store *rs, const struct rollup_key *k, struct derive_rollup *row,
+    bool *found)
+{
+	sqlite3_stmt *st = rs->st[rs_get[k->table]];
+	int rc;
+
+	bind_key(st, k);
+	rc = sqlite3_step(st);
+	*found = rc == SQLITE_ROW;
+	if (rc == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return rc;
+	}
+	rc = SQLITE_OK;
+	switch (k->table) {
+	case RT_TRANSIT:
+		row->n = sqlite3_column_int64(st, 0);
+		row->sum_ms = sqlite3_column_int64(st, 1);
+		row->min_ms = sqlite3_column_int64(st, 2);
+		row->max_ms = sqlite3_column_int64(st, 3);
+		row->on_time = sqlite3_column_int64(st, 4);
+		row->planned = sqlite3_column_int64(st, 5);
+		row->on_plan = sqlite3_column_int64(st, 6);
+		row->eta_n = sqlite3_column_int64(st, 7);
+		row->eta_err_ms = sqlite3_column_int64(st, 8);
+		row->teu = sqlite3_column_int64(st, 9);
+		row->containers = sqlite3_column_int64(st, 10);
+		row->gross_kg = sqlite3_column_int64(st, 11);
+		rc = copy_hist(st, 12, row);
+		break;
+	case RT_VOLUME:
+		row->n = sqlite3_column_int64(st, 0);
+		row->teu = sqlite3_column_int64(st, 1);
+		row->containers = sqlite3_column_int64(st, 2);
+		row->gross_kg = sqlite3_column_int64(st, 3);
+		break;
+	case RT_QUALITY:
+		row->n = sqlite3_column_int64(st, 0);
+		row->lag_sum_ms = sqlite3_column_int64(st, 1);
+		row->lag_max_ms = sqlite3_column_int64(st, 2);
+		rc = copy_hist(st, 3, row);
+		row->duplicates = sqlite3_column_int64(st, 4);
+		row->retractions = sqlite3_column_int64(st, 5);
+		row->out_of_order = sqlite3_column_int64(st, 6);
+		row->lag_n = sqlite3_column_int64(st, 7);
+		row->pln_est = sqlite3_column_int64(st, 8);
+		break;
+	}
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+rollup_store_put(struct rollup_store *rs, const struct rollup_key *k,
+    const struct derive_rollup *row)
+{
+	sqlite3_stmt *st = rs->st[rs_put[k->table]];
+
+	bind_key(st, k);
+	switch (k->table) {
+	case RT_TRANSIT:
+		sqlite3_bind_int64(st, 4, row->n);
+		sqlite3_bind_int64(st, 5, row->sum_ms);
+		sqlite3_bind_int64(st, 6, row->min_ms);
+		sqlite3_bind_int64(st, 7, row->max_ms);
+		sqlite3_bind_int64(st, 8, row->on_time);
+		sqlite3_bind_int64(st, 9, row->planned);
+		sqlite3_bind_int64(st, 10, row->on_plan);
+		sqlite3_bind_int64(st, 11, row->eta_n);
+		sqlite3_bind_int64(st, 12, row->eta_err_ms);
+		sqlite3_bind_int64(st, 13, row->teu);
+		sqlite3_bind_int64(st, 14, row->containers);
+		sqlite3_bind_int64(st, 15, row->gross_kg);
+		sqlite3_bind_blob(st, 16, row->hist, (int)row->hist_len, SQLITE_STATIC);
+		break;
+	case RT_VOLUME:
+		sqlite3_bind_int64(st, 4, row->n);
+		sqlite3_bind_int64(st, 5, row->teu);
+		sqlite3_bind_int64(st, 6, row->containers);
+		sqlite3_bind_int64(st, 7, row->gross_kg);
+		break;
+	case RT_QUALITY:
+		sqlite3_bind_int64(st, 3, row->n);
+		sqlite3_bind_int64(st, 4, row->lag_sum_ms);
+		sqlite3_bind_int64(st, 5, row->lag_max_ms);
+		sqlite3_bind_blob(st, 6, row->hist, (int)row->hist_len, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 7, row->duplicates);
+		sqlite3_bind_int64(st, 8, row->retractions);
+		sqlite3_bind_int64(st, 9, row->out_of_order);
+		sqlite3_bind_int64(st, 10, row->lag_n);
+		sqlite3_bind_int64(st, 11, row->pln_est);
+		break;
+	}
+	return db_step_done(st);
+}
+
+int
+rollup_store_delete(struct rollup_store *rs, const struct rollup_key *k)
+{
+	sqlite3_stmt *st = rs->st[rs_del[k->table]];
+
+	bind_key(st, k);
+	return db_step_done(st);
+}
+
+int
+rollup_store_minmax(struct rollup_store *rs, const struct rollup_key *k, int64_t *min,
+    int64_t *max)
 {
 	sqlite3_stmt *st = rs->st[RS_TRANSIT_MINMAX];
 	int rc;
@@ -157,195 +256,54 @@ recount_minmax(struct rollup_store *rs, const struct rollup_key *k, int64_t *min
 	return rc;
 }
 
-static int
-flush_transit(struct rollup_store *rs, const struct rollup_delta *d)
-{
-	sqlite3_stmt *get = rs->st[RS_TRANSIT_GET], *put = rs->st[RS_TRANSIT_PUT];
-	int64_t v[12] = { 0 }, total;
-	bool have;
-	size_t len;
-	int rc;
-
-	bind_key(get, &d->key);
-	rc = sqlite3_step(get);
-	have = rc == SQLITE_ROW;
-	if (!have && rc != SQLITE_DONE) {
-		sqlite3_reset(get);
-		return rc;
-	}
-	for (int i = 0; have && i < 12; i++)
-		v[i] = sqlite3_column_int64(get, i);
-	rc = merge_hist(rs, get, 12, have, d->hist, &total);
-	sqlite3_reset(get);
-	if (rc != SQLITE_OK)
-		return rc;
-	v[0] += d->n;
-	if (v[0] != total)
-		return SQLITE_CORRUPT;
-	if (v[0] == 0) {
-		bind_key(rs->st[RS_TRANSIT_DEL], &d->key);
-		return step_done(rs->st[RS_TRANSIT_DEL]);
-	}
-	v[1] += d->sum_ms;
-	if (d->removed) {
-		if ((rc = recount_minmax(rs, &d->key, &v[2], &v[3])) != SQLITE_OK)
-			return rc;
-	} else {
-		if (!have || d->add_min < v[2])
-			v[2] = d->add_min;
-		if (!have || d->add_max > v[3])
-			v[3] = d->add_max;
-	}
-	v[4] += d->on_time;
-	v[5] += d->planned;
-	v[6] += d->on_plan;
-	v[7] += d->eta_n;
-	v[8] += d->eta_err_ms;
-	v[9] += d->teu;
-	v[10] += d->containers;
-	v[11] += d->gross_kg;
-	bind_key(put, &d->key);
-	for (int i = 0; i < 12; i++)
-		sqlite3_bind_int64(put, 4 + i, v[i]);
-	len = hist_encode(rs->counts, rs->blob);
-	sqlite3_bind_blob(put, 16, rs->blob, (int)len, SQLITE_STATIC);
-	return step_done(put);
-}
-
-static int
-flush_volume(struct rollup_store *rs, const struct rollup_delta *d)
-{
-	sqlite3_stmt *st = rs->st[RS_VOLUME_ADD];
-	int rc;
-
-	bind_key(st, &d->key);
-	sqlite3_bind_int64(st, 4, d->n);
-	sqlite3_bind_int64(st, 5, d->teu);
-	sqlite3_bind_int64(st, 6, d->containers);
-	sqlite3_bind_int64(st, 7, d->gross_kg);
-	if ((rc = step_done(st)) != SQLITE_OK || d->n >= 0)
-		return rc;
-	bind_key(rs->st[RS_VOLUME_DEL], &d->key);
-	return step_done(rs->st[RS_VOLUME_DEL]);
-}
-
-static int
-flush_quality(struct rollup_store *rs, const struct rollup_delta *d)
-{
-	sqlite3_stmt *get = rs->st[RS_QUALITY_GET], *put = rs->st[RS_QUALITY_PUT];
-	int64_t updates = 0, lag_sum = 0, lag_max = 0, dup = 0, retr = 0, ooo = 0, total;
-	int64_t lag_n = 0, pln_est = 0;
-	bool have;
-	size_t len;
-	int rc;
-
-	bind_key(get, &d->key);
-	rc = sqlite3_step(get);
-	have = rc == SQLITE_ROW;
-	if (!have && rc != SQLITE_DONE) {
-		sqlite3_reset(get);
-		return rc;
-	}
-	if (have) {
-		updates = sqlite3_column_int64(get, 0);
-		lag_sum = sqlite3_column_int64(get, 1);
-		lag_max = sqlite3_column_int64(get, 2);
-		dup = sqlite3_column_int64(get, 4);
-		retr = sqlite3_column_int64(get, 5);
-		ooo = sqlite3_column_int64(get, 6);
-		lag_n = sqlite3_column_int64(get, 7);
-		pln_est = sqlite3_column_int64(get, 8);
-	}
-	rc = merge_hist(rs, get, 3, have, d->hist, &total);
-	sqlite3_reset(get);
-	if (rc != SQLITE_OK)
-		return rc;
-	bind_key(put, &d->key);
-	sqlite3_bind_int64(put, 3, updates + d->n);
-	sqlite3_bind_int64(put, 4, lag_sum + d->lag_sum_ms);
-	sqlite3_bind_int64(put, 5, d->lag_max_ms > lag_max ? d->lag_max_ms : lag_max);
-	len = hist_encode(rs->counts, rs->blob);
-	sqlite3_bind_blob(put, 6, rs->blob, (int)len, SQLITE_STATIC);
-	sqlite3_bind_int64(put, 7, dup + d->duplicates);
-	sqlite3_bind_int64(put, 8, retr + d->retractions);
-	sqlite3_bind_int64(put, 9, ooo + d->out_of_order);
-	sqlite3_bind_int64(put, 10, lag_n + d->lag_n);
-	sqlite3_bind_int64(put, 11, pln_est + d->pln_est);
-	return step_done(put);
-}
-
-static int
-conv_cmp(const void *x, const void *y)
-{
-	const struct conveyance_key *a = x, *b = y;
-
-	if (a->kind != b->kind)
-		return a->kind - b->kind;
-	if (a->direction != b->direction)
-		return a->direction - b->direction;
-	return strcmp(a->ident, b->ident);
-}
-
-/* Recounts one train or vessel call from the traversals that name it. */
-static int
-flush_conveyance(struct rollup_store *rs, const struct conveyance_key *c)
+int
+rollup_store_count_conveyance(struct rollup_store *rs, const struct conveyance_key *c,
+    struct derive_conveyance *out)
 {
 	sqlite3_stmt *st = rs->st[c->kind == 'T' ? RS_TRAIN_COUNT : RS_VESSEL_COUNT];
-	const char *kind = c->kind == 'T' ? "T" : "V";
-	int64_t units = 0, first = 0;
-	char carrier[ROLLUP_CARRIER_MAX] = "";
 	int rc;
 
+	memset(out, 0, sizeof *out);
 	sqlite3_bind_text(st, 1, c->ident, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, &c->direction, 1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		units = sqlite3_column_int64(st, 0);
-		first = sqlite3_column_int64(st, 1);
-		if (units > 0)
-			snprintf(carrier, sizeof carrier, "%s", sqlite3_column_text(st, 2));
+		out->units = sqlite3_column_int64(st, 0);
+		out->first_enter_ms = sqlite3_column_int64(st, 1);
+		if (out->units > 0)
+			snprintf(out->carrier, sizeof out->carrier, "%s",
+			    sqlite3_column_text(st, 2));
 		rc = SQLITE_OK;
 	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_OK)
-		return rc;
-	st = rs->st[units > 0 ? RS_CONV_PUT : RS_CONV_DEL];
-	sqlite3_bind_text(st, 1, kind, 1, SQLITE_STATIC);
+	return rc;
+}
+
+static void
+bind_conveyance(sqlite3_stmt *st, const struct conveyance_key *c)
+{
+	sqlite3_bind_text(st, 1, c->kind == 'T' ? "T" : "V", 1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, c->ident, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, &c->direction, 1, SQLITE_STATIC);
-	if (units > 0) {
-		sqlite3_bind_int64(st, 4, first);
-		sqlite3_bind_text(st, 5, carrier, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(st, 6, units);
-	}
-	return step_done(st);
 }
 
 int
-rollup_store_flush(struct rollup_store *rs, struct rollup_batch *b)
+rollup_store_put_conveyance(struct rollup_store *rs, const struct conveyance_key *c,
+    const struct derive_conveyance *v)
 {
-	int rc = SQLITE_OK;
+	sqlite3_stmt *st = rs->st[RS_CONV_PUT];
 
-	for (size_t i = 0; i < b->count && rc == SQLITE_OK; i++) {
-		const struct rollup_delta *d = &b->d[i];
+	bind_conveyance(st, c);
+	sqlite3_bind_int64(st, 4, v->first_enter_ms);
+	sqlite3_bind_text(st, 5, v->carrier, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 6, v->units);
+	return db_step_done(st);
+}
 
-		switch (d->key.table) {
-		case RT_TRANSIT:
-			rc = flush_transit(rs, d);
-			break;
-		case RT_VOLUME:
-			rc = flush_volume(rs, d);
-			break;
-		case RT_QUALITY:
-			rc = flush_quality(rs, d);
-			break;
-		}
-	}
-	if (rc == SQLITE_OK && b->nconv > 0) {
-		qsort(b->conv, b->nconv, sizeof b->conv[0], conv_cmp);
-		for (size_t i = 0; i < b->nconv && rc == SQLITE_OK; i++)
-			if (i == 0 || conv_cmp(&b->conv[i - 1], &b->conv[i]) != 0)
-				rc = flush_conveyance(rs, &b->conv[i]);
-	}
-	rollup_batch_reset(b);
-	return rc;
+int
+rollup_store_delete_conveyance(struct rollup_store *rs, const struct conveyance_key *c)
+{
+	sqlite3_stmt *st = rs->st[RS_CONV_DEL];
+
+	bind_conveyance(st, c);
+	return db_step_done(st);
 }

@@ -64,6 +64,7 @@ const struct store_backend store_sqlite_backend = {
 	.catalog = &sqlite_catalog_ops,
 	.writer = &sqlite_writer_ops,
 	.reader = &sqlite_reader_ops,
+	.derived = &sqlite_derived_ops,
 };
 
 int

@@ -37,5 +37,6 @@ int sqlite_backup(const struct sqlite_store *s, const struct leg_table *legs, co
 extern const struct store_catalog_ops sqlite_catalog_ops;
 extern const struct store_writer_ops sqlite_writer_ops;
 extern const struct store_reader_ops sqlite_reader_ops;
+extern const struct store_derived_ops sqlite_derived_ops;
 
 #endif
