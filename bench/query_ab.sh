@@ -45,11 +45,19 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
+# One read token for both sides, which bench_query takes from the environment
+# (bench/bench_conn.c); a daemon without operators answers only PING and HELP.
+tok=$("$a/client/corridorctl" hash-credential --generate --iterations 10000) ||
+  { echo "bench/query_ab.sh: cannot make a token" >&2; exit 1; }
+CORRIDOR_TOKEN=bench:$(sed -n 1p <<<"$tok")
+export CORRIDOR_TOKEN
+printf '[daemon]\nlog_level = warn\n[operators]\nbench = %s read\n' "$(sed -n 2p <<<"$tok")" \
+  >"$work/corridord.conf"
+
 # One side's latency run: build dir, label, round.
 run_side() {
   local bin=$1 label=$2 round=$3 qport cport
   qport=$(free_port) cport=$(free_port)
-  printf '[daemon]\nlog_level = warn\n' >"$work/corridord.conf"
   "$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$state" \
     --carrier-listen "127.0.0.1:$cport" --query-listen "127.0.0.1:$qport" --metrics-listen "" \
     2>"$work/daemon-$label-$round.log" &
