@@ -59,7 +59,15 @@ traversal_pair(const struct trav_event *ev, size_t n, struct traversal *out)
 	for (size_t i = 0; i < n; i++) {
 		const struct trav_event *e = &ev[i];
 
-		if (e->role == ROLE_ENTER && open == NULL) {
+		if (e->role == ROLE_ENTER && open == NULL && count > 0 &&
+		    out[count - 1].enter_ms == e->time_ms) {
+			/* left and entered again within the same millisecond: one
+			 * traversal (a unit's entries are distinct: the store keys
+			 * its traversals by entry time), open again until the next
+			 * exit */
+			open = &out[count - 1];
+			open->exit_ms = -1;
+		} else if (e->role == ROLE_ENTER && open == NULL) {
 			open = &out[count++];
 			open->enter_ms = e->time_ms;
 			open->exit_ms = -1;

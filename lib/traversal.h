@@ -49,7 +49,9 @@ enum event_role leg_event_role(enum leg_kind kind, int classifier, int event_cod
 
 /* Pairs events (sorted by time, then id) into traversals: the first actual
  * entry opens one, the first actual exit after it closes it; repeated
- * entries while open and exits with nothing open are ignored. out must hold
+ * entries while open and exits with nothing open are ignored; an entry at
+ * the very time the last traversal began (it left within that millisecond)
+ * opens that traversal again, so no two share an entry time. out must hold
  * n entries. Cargo figures come from the entry, gaps filled from the exit.
  * A closed traversal owns the planned and estimated exits timed from its
  * entry to the next traversal's entry (the first one also those before

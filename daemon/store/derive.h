@@ -34,7 +34,7 @@
 /* The way traversals and rollups are derived from events; a backend
  * remembers which one made a leg's rows and derives them again at open
  * when it is not this one (derive_again()). */
-#define DERIVE_VERSION 3
+#define DERIVE_VERSION 4	/* 4: a re-entry in the entry's millisecond is one traversal */
 
 /* ------------------------------------------------------------ rows the ops pass */
 

@@ -120,7 +120,7 @@ class Traversal:
         self.inferred = None   # infer_closes(): the downstream entry that closed it
 
     def close(self, u):
-        self.exit = u['event_time_ms']
+        self.exit, self.exit_update = u['event_time_ms'], u
         self.teu = self.teu or teu_of(u)
         self.containers = self.containers or containers_of(u)
         self.kg = self.kg or u.get('gross_kg', 0)
@@ -132,7 +132,8 @@ class Traversal:
 def traversals(stored, kinds, orphans=None):
     """Pairs the stored updates (in arrival order) per leg and unit: sorted by
     event time (ties by arrival), the first entry opens, the first exit after
-    it closes; other entries while open are ignored, and exits with nothing
+    it closes; other entries while open are ignored, an entry at the time
+    the last traversal entered opens that one again, and exits with nothing
     open close nothing (appended to orphans, when given, as (leg, unit, update))."""
     groups = {}
     for i, u in enumerate(stored):
@@ -142,10 +143,16 @@ def traversals(stored, kinds, orphans=None):
     out = []
     for (leg, unit), evs in groups.items():
         evs.sort(key=lambda e: (e[0], e[1]))
-        cur = None
+        cur = last = None
         for _, _, r, u in evs:
-            if r == 'enter' and cur is None:
-                cur = Traversal(leg, unit, u)
+            if (r == 'enter' and cur is None and last is not None
+                    and last.enter == u['event_time_ms']):
+                # its exit closes nothing now: an orphan exit
+                if orphans is not None:
+                    orphans.append((leg, unit, last.exit_update))
+                cur, cur.exit = last, None
+            elif r == 'enter' and cur is None:
+                cur = last = Traversal(leg, unit, u)
                 out.append(cur)
             elif r == 'exit' and cur is not None:
                 cur.close(u)

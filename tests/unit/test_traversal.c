@@ -161,6 +161,28 @@ test_pair_repeated_enter(void **state)
 }
 
 static void
+test_pair_reentry_in_the_same_millisecond(void **state)
+{
+	/* in, out and in again at one instant, then out later: one traversal
+	 * (two would share the entry time by which the store keys them, and
+	 * the rollups would count one unit twice) */
+	struct trav_event e[] = {
+		ev(H(1), ROLE_ENTER, "KTZE", 1, 0), ev(H(1), ROLE_EXIT, "KTZE", 0, 0),
+		ev(H(1), ROLE_ENTER, "KTZE", 1, 0), ev(H(5), ROLE_EXIT, "KTZE", 0, 0),
+		ev(H(7), ROLE_ENTER, "KTZE", 1, 0), ev(H(7), ROLE_EXIT, "KTZE", 0, 0),
+	};
+	struct traversal t[6];
+
+	(void)state;
+	assert_int_equal(traversal_pair(e, 6, t), 2);
+	assert_int_equal(t[0].enter_ms, H(1));
+	assert_int_equal(t[0].exit_ms, H(5));
+	/* a traversal of zero length on its own stays one */
+	assert_int_equal(t[1].enter_ms, H(7));
+	assert_int_equal(t[1].exit_ms, H(7));
+}
+
+static void
 test_pair_orphan_exit(void **state)
 {
 	struct trav_event e[] = {
@@ -408,6 +430,7 @@ main(void)
 		cmocka_unit_test(test_pair_out_of_order),
 		cmocka_unit_test(test_pair_ties_by_id),
 		cmocka_unit_test(test_pair_repeated_enter),
+		cmocka_unit_test(test_pair_reentry_in_the_same_millisecond),
 		cmocka_unit_test(test_pair_orphan_exit),
 		cmocka_unit_test(test_pair_open),
 		cmocka_unit_test(test_pair_ignores_none),
