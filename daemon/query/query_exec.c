@@ -272,6 +272,7 @@ query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct ev
 	struct qrequest req;
 	char *copy = strdup(line);
 	const struct command *cmd = NULL;
+	struct store_error serr;
 	char msg[160];
 
 	if (copy == NULL || a.rows == NULL) {
@@ -305,7 +306,12 @@ query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct ev
 		answer_err(&a, "BAD_ARGUMENT", "usage: %s", cmd->usage);
 		goto done;
 	}
+	if (store_reader_begin(ctx->reader, &serr) == -1) {
+		read_ok(ctx, "the store", -1, &serr, &a);
+		goto done;
+	}
 	cmd->run(ctx, &req, now_ms, &a);
+	store_reader_end(ctx->reader);
 	if (!a.failed) {
 		evbuffer_add(out, "OK\n", 3);
 		evbuffer_add_buffer(out, a.rows);

@@ -262,6 +262,18 @@ store_reader_close(struct store_reader *r)
 /* The primitives pass straight to the backend (store_reader.h). */
 
 int
+store_reader_begin(struct store_reader *r, struct store_error *err)
+{
+	return r->ops->begin(r->impl, err);
+}
+
+void
+store_reader_end(struct store_reader *r)
+{
+	r->ops->end(r->impl);
+}
+
+int
 store_reader_each_transit_hour(struct store_reader *r, size_t leg, const struct leg *l,
     const struct store_filter *f, store_transit_hour_fn fn, void *arg, struct store_error *err)
 {

@@ -54,6 +54,8 @@ struct store_writer_ops {
 struct store_reader_ops {
 	void *(*open)(void *store, struct store_error *err);
 	void (*close)(void *r);
+	int (*begin)(void *r, struct store_error *err);
+	void (*end)(void *r);
 	int (*each_transit_hour)(void *r, size_t leg, const struct leg *l,
 	    const struct store_filter *f, store_transit_hour_fn fn, void *arg,
 	    struct store_error *err);

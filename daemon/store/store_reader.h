@@ -27,6 +27,14 @@ struct store_reader;
 struct store_reader *store_reader_open(struct store *st, struct store_error *err);
 void store_reader_close(struct store_reader *r);
 
+/* One query: between begin and end the backend may answer every primitive
+ * from one snapshot of each leg it reads (SQLite: one read transaction per
+ * file touched), which is also much cheaper for a command that asks many
+ * small questions. Keep it to one command: the snapshot holds back what the
+ * backend would otherwise reclaim. Outside, each primitive stands alone. */
+int store_reader_begin(struct store_reader *r, struct store_error *err);
+void store_reader_end(struct store_reader *r);
+
 /* Rows whose time is in [from, to) (INT64_MIN, INT64_MAX: unbounded), of
  * one direction ("W", "E"; NULL: both) and one carrier (NULL: any). */
 struct store_filter {

@@ -2,10 +2,15 @@
  * The SQLite backend's reader handle: one query thread's read-only
  * connections, each leg's file opened on first use, and every SELECT the
  * query commands need, each prepared once per connection and kept; see
- * store_reader.h. A statement is reset as soon as its rows are read, so no
- * read transaction outlives the primitive that began it (WAL checkpoints
- * are never held back by an idle query thread).
+ * store_reader.h. A statement is reset as soon as its rows are read. Inside
+ * store_reader_begin/end (one query) each file touched is read in one
+ * transaction: one snapshot per file, and no lock and stat of the WAL index
+ * per primitive (a JOURNEYS asks for a unit's entries tens of thousands of
+ * times); outside, every primitive is its own transaction. No read
+ * transaction outlives the query, so WAL checkpoints are never held back by
+ * an idle query thread.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,21 +112,68 @@ struct reader_db {
 	sqlite3 *db;
 	char code[LEG_CODE_MAX];	/* the leg it was opened for ("" for the catalog) */
 	sqlite3_stmt *st[LS_COUNT];	/* room for the catalog's too */
+	sqlite3_stmt *begin, *commit;	/* the query's read transaction */
+	bool in_txn;			/* begun in this query */
 };
 
 struct sqlite_reader {
 	const struct sqlite_store *store;
 	struct reader_db legs[LEGS_MAX];
 	struct reader_db catalog;
+	bool in_query;			/* between reader_begin and reader_end */
 };
+
+/* Ends d's read transaction, if the query began one. */
+static void
+db_end(struct reader_db *d)
+{
+	if (!d->in_txn)
+		return;
+	d->in_txn = false;
+	if (sqlite3_step(d->commit) != SQLITE_DONE) {
+		/* a read transaction ends whatever COMMIT says; make sure */
+		sqlite3_reset(d->commit);
+		if (!sqlite3_get_autocommit(d->db))
+			sqlite3_exec(d->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	sqlite3_reset(d->commit);
+}
 
 static void
 db_close(struct reader_db *d)
 {
+	db_end(d);
 	for (size_t i = 0; i < sizeof d->st / sizeof d->st[0]; i++)
 		sqlite3_finalize(d->st[i]);
+	sqlite3_finalize(d->begin);
+	sqlite3_finalize(d->commit);
 	sqlite3_close(d->db);
 	memset(d, 0, sizeof *d);
+}
+
+/* Begins d's read transaction for the query (BEGIN is deferred: the first
+ * SELECT takes the snapshot). */
+static int
+db_begin(struct reader_db *d, const char *what, struct store_error *err)
+{
+	int rc;
+
+	if (d->in_txn)
+		return 0;
+	if ((d->begin == NULL && (rc = sqlite3_prepare_v2(d->db, "BEGIN", -1, &d->begin,
+	    NULL)) != SQLITE_OK) || (d->commit == NULL && (rc = sqlite3_prepare_v2(d->db,
+	    "COMMIT", -1, &d->commit, NULL)) != SQLITE_OK)) {
+		sqlite_error(err, d->db, rc, what);
+		return -1;
+	}
+	rc = sqlite3_step(d->begin);
+	sqlite3_reset(d->begin);
+	if (rc != SQLITE_DONE) {
+		sqlite_error(err, d->db, rc, what);
+		return -1;
+	}
+	d->in_txn = true;
+	return 0;
 }
 
 static void *
@@ -152,8 +204,8 @@ reader_close(void *arg)
 
 /* Opens d on path (if it is not open) and prepares sql as its statement k. */
 static sqlite3_stmt *
-db_stmt(struct reader_db *d, const char *path, const char *what, size_t k, const char *sql,
-    struct store_error *err)
+db_stmt(struct reader_db *d, bool in_query, const char *path, const char *what, size_t k,
+    const char *sql, struct store_error *err)
 {
 	char msg[STORE_ERROR_MAX];
 	int rc;
@@ -173,6 +225,8 @@ db_stmt(struct reader_db *d, const char *path, const char *what, size_t k, const
 		store_error_set(err, STORE_UNSUPPORTED, "%s: a read re-entered itself", what);
 		return NULL;
 	}
+	if (in_query && db_begin(d, what, err) == -1)
+		return NULL;
 	return d->st[k];
 }
 
@@ -197,13 +251,13 @@ leg_stmt(struct sqlite_reader *r, size_t leg, const struct leg *l, enum leg_sql 
 		}
 		snprintf(d->code, sizeof d->code, "%s", l->code);
 	}
-	return db_stmt(d, path, l->code, (size_t)k, leg_sql[k], err);
+	return db_stmt(d, r->in_query, path, l->code, (size_t)k, leg_sql[k], err);
 }
 
 static sqlite3_stmt *
 catalog_stmt(struct sqlite_reader *r, enum catalog_sql k, struct store_error *err)
 {
-	return db_stmt(&r->catalog, r->store->catalog_path, "the catalog", (size_t)k,
+	return db_stmt(&r->catalog, r->in_query, r->store->catalog_path, "the catalog", (size_t)k,
 	    catalog_sql[k], err);
 }
 
@@ -593,6 +647,27 @@ each_mark_duplicates(void *arg, const struct store_filter *f, store_carrier_coun
 }
 
 static int
+reader_begin(void *arg, struct store_error *err)
+{
+	struct sqlite_reader *r = arg;
+
+	(void)err;
+	r->in_query = true;	/* each file's transaction begins at its first read */
+	return 0;
+}
+
+static void
+reader_end(void *arg)
+{
+	struct sqlite_reader *r = arg;
+
+	for (size_t i = 0; i < LEGS_MAX; i++)
+		db_end(&r->legs[i]);
+	db_end(&r->catalog);
+	r->in_query = false;
+}
+
+static int
 backup(void *arg, const struct leg_table *legs, const char *dest,
     struct store_backup_file *files, size_t *nfiles, struct store_error *err)
 {
@@ -604,6 +679,8 @@ backup(void *arg, const struct leg_table *legs, const char *dest,
 const struct store_reader_ops sqlite_reader_ops = {
 	.open = reader_open,
 	.close = reader_close,
+	.begin = reader_begin,
+	.end = reader_end,
 	.each_transit_hour = each_transit_hour,
 	.each_traversal_by_exit = each_traversal_by_exit,
 	.latest_entry = latest_entry,
