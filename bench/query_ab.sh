@@ -5,19 +5,23 @@
 # round to round), so both see the same data and, near enough, the same
 # machine. Prints each query's median p50 and p99 over the rounds for A and B
 # and the ratio B/A. The state comes from bench/stats.sh --keep-state DIR (and
-# the data set from its --data DIR); the daemons only read it.
+# the data set from its --data DIR); the daemons only read it. --state-b
+# gives B a copy of its own, for a B that rewrites the state when it opens it
+# (a new derivation: start B on the copy once first, which also measures that).
 # usage: bench/query_ab.sh --a BUILD_DIR --b BUILD_DIR --state DIR --data DIR
+#          [--state-b DIR (--state)]
 #          [--rounds R (3)] [--iterations I (10)] [--max-seconds S (20)]
 #          [--only NAME,... (every query of bench/queries.tsv)]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-a="" b="" state="" data="" rounds=3 iterations=10 max_seconds=20 only=""
+a="" b="" state="" state_b="" data="" rounds=3 iterations=10 max_seconds=20 only=""
 while [ $# -gt 0 ]; do
   case $1 in
     --a) a=$2; shift 2 ;;
     --b) b=$2; shift 2 ;;
     --state) state=$2; shift 2 ;;
+    --state-b) state_b=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --iterations) iterations=$2; shift 2 ;;
@@ -33,7 +37,10 @@ for d in "$a" "$b"; do
   [ -x "$d/daemon/corridord" ] && [ -x "$d/bench/bench_query" ] && [ -x "$d/client/corridorctl" ] ||
     { echo "bench/query_ab.sh: $d has no daemon/corridord, bench/bench_query, client/corridorctl" >&2; exit 2; }
 done
-[ -f "$state/corridor.db" ] || { echo "bench/query_ab.sh: $state is no corridord state" >&2; exit 2; }
+state_b=${state_b:-$state}
+for s in "$state" "$state_b"; do
+  [ -f "$s/corridor.db" ] || { echo "bench/query_ab.sh: $s is no corridord state" >&2; exit 2; }
+done
 
 work=$(mktemp -d /tmp/corridor-query-ab.XXXXXX)
 daemon=""
@@ -56,7 +63,8 @@ printf '[daemon]\nlog_level = warn\n[operators]\nbench = %s read\n' "$(sed -n 2p
 
 # One side's latency run: build dir, label, round.
 run_side() {
-  local bin=$1 label=$2 round=$3 qport cport
+  local bin=$1 label=$2 round=$3 qport cport state=$state
+  [ "$label" = A ] || state=$state_b
   qport=$(free_port) cport=$(free_port)
   "$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$state" \
     --carrier-listen "127.0.0.1:$cport" --query-listen "127.0.0.1:$qport" --metrics-listen "" \
