@@ -42,7 +42,7 @@ for s in "$state" "$state_b"; do
   [ -f "$s/corridor.db" ] || { echo "bench/query_ab.sh: $s is no corridord state" >&2; exit 2; }
 done
 
-work=$(mktemp -d /tmp/corridor-query-ab.XXXXXX)
+work=$(mktemp -d "${TMPDIR:-/tmp}/corridor-query-ab.XXXXXX")
 daemon=""
 cleanup() {
   if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then kill -TERM "$daemon"; wait "$daemon" || true; fi

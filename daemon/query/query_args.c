@@ -64,7 +64,7 @@ check_carrier(struct query_ctx *ctx, const char *code, struct answer *a)
 
 	if (carrier_list_find(&ctx->cfg->carriers, code) != NULL)
 		return 0;
-	if (read_ok(ctx, "catalog", store_reader_carrier_known(ctx->reader, code, &found, &err),
+	if (read_ok("catalog", store_reader_carrier_known(ctx->reader, code, &found, &err),
 	    &err, a) == -1)
 		return -1;
 	if (!found) {

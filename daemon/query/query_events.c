@@ -35,7 +35,7 @@ add_hold(void *arg, const struct store_event_ref *e)
 	int64_t rels;
 
 	hr->holds++;
-	if (read_ok(hr->ctx, l->code, store_reader_release_after(hr->ctx->reader, hr->leg, l,
+	if (read_ok(l->code, store_reader_release_after(hr->ctx->reader, hr->leg, l,
 	    e->unit, e->direction, e->event_ms, &rels, &err), &err, hr->a) == -1)
 		return 1;
 	if (rels < 0)
@@ -56,7 +56,7 @@ holds_leg(struct query_ctx *ctx, size_t leg, const struct store_filter *f, struc
 	struct duration_summary s;
 	struct store_error err;
 
-	if (read_ok(ctx, l->code, store_reader_each_hold(ctx->reader, leg, l, f, add_hold, &hr,
+	if (read_ok(l->code, store_reader_each_hold(ctx->reader, leg, l, f, add_hold, &hr,
 	    &err), &err, a) == -1) {
 		free(hr.dur);
 		return;
@@ -163,7 +163,7 @@ cmd_delays(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 		struct delays_read dr = { &ru, &n, &cap, a };
 		struct store_error err;
 
-		read_ok(ctx, l->code, store_reader_each_delay(ctx->reader, i, l, &f, add_delay, &dr,
+		read_ok(l->code, store_reader_each_delay(ctx->reader, i, l, &f, add_delay, &dr,
 		    &err), &err, a);
 	}
 	if (n > 1)
@@ -298,7 +298,7 @@ quality_rollups(struct query_ctx *ctx, const struct store_filter *f,
 		struct quality_read qr = { cq, n, cap, l->code, a };
 		struct store_error err;
 
-		read_ok(ctx, l->code, store_reader_each_quality_hour(ctx->reader, i, l, f,
+		read_ok(l->code, store_reader_each_quality_hour(ctx->reader, i, l, f,
 		    add_quality_hour, &qr, &err), &err, a);
 	}
 }
@@ -326,7 +326,7 @@ quality_rejections(struct query_ctx *ctx, const struct store_filter *f,
 	struct quality_read qr = { cq, n, cap, "catalog", a };
 	struct store_error err;
 
-	read_ok(ctx, "catalog", store_reader_each_rejection_count(ctx->reader, f, add_rejections,
+	read_ok("catalog", store_reader_each_rejection_count(ctx->reader, f, add_rejections,
 	    &qr, &err), &err, a);
 }
 
@@ -349,7 +349,7 @@ quality_mark_duplicates(struct query_ctx *ctx, const struct store_filter *f,
 	struct quality_read qr = { cq, n, cap, "catalog", a };
 	struct store_error err;
 
-	read_ok(ctx, "catalog", store_reader_each_mark_duplicates(ctx->reader, f,
+	read_ok("catalog", store_reader_each_mark_duplicates(ctx->reader, f,
 	    add_mark_duplicates, &qr, &err), &err, a);
 }
 

@@ -122,10 +122,8 @@ grow_array(void **arr, size_t *cap, size_t n, size_t elem)
 }
 
 int
-read_ok(struct query_ctx *ctx, const char *what, int rc, const struct store_error *err,
-    struct answer *a)
+read_ok(const char *what, int rc, const struct store_error *err, struct answer *a)
 {
-	(void)ctx;
 	if (rc == -1) {
 		log_warnx("query failed db=%s kind=%s error=\"%s\"", what,
 		    store_error_kind_name(err->kind), err->message);
@@ -307,7 +305,7 @@ query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct ev
 		goto done;
 	}
 	if (store_reader_begin(ctx->reader, &serr) == -1) {
-		read_ok(ctx, "the store", -1, &serr, &a);
+		read_ok("the store", -1, &serr, &a);
 		goto done;
 	}
 	cmd->run(ctx, &req, now_ms, &a);

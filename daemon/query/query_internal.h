@@ -48,8 +48,7 @@ void answer_row(struct answer *a, const char *fmt, ...) __attribute__((format(pr
 /* After a store primitive returned rc: -1 (the store failed: logged, and
  * the answer says INTERNAL, naming what was read) or a callback's stop
  * (the answer already says why) gives -1; 0 goes on. */
-int read_ok(struct query_ctx *ctx, const char *what, int rc, const struct store_error *err,
-    struct answer *a);
+int read_ok(const char *what, int rc, const struct store_error *err, struct answer *a);
 int select_legs(struct query_ctx *ctx, struct qrequest *req, int i, size_t *first,
     size_t *last, struct answer *a);
 /* Word i as a time (dflt when left out); name is the argument's name in the

@@ -84,7 +84,7 @@ add_arrival(void *arg, const struct store_traversal *t)
 		const struct leg *l = &ctx->legs->legs[jr->starts[k]];
 		int64_t enter;
 
-		if (read_ok(ctx, l->code, store_reader_latest_entry(ctx->reader, jr->starts[k], l,
+		if (read_ok(l->code, store_reader_latest_entry(ctx->reader, jr->starts[k], l,
 		    t->unit, jr->dir, t->exit_ms, &enter, &err), &err, jr->a) == -1)
 			return 1;
 		if (enter > start)
@@ -123,7 +123,7 @@ collect_journeys(struct query_ctx *ctx, const char *from_node, const char *to_no
 
 		if (!leg_moves(l) || strcmp(leg_destination(l, dir[0]), to_node) != 0)
 			continue;
-		read_ok(ctx, l->code, store_reader_each_traversal_by_exit(ctx->reader, i, l,
+		read_ok(l->code, store_reader_each_traversal_by_exit(ctx->reader, i, l,
 		    &arrivals, add_arrival, &jr, &err), &err, a);
 	}
 }

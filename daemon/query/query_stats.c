@@ -89,7 +89,7 @@ collect_rollups(struct query_ctx *ctx, size_t leg, const struct store_filter *f,
 	const struct leg *l = &ctx->legs->legs[leg];
 	struct store_error err;
 
-	read_ok(ctx, l->code, store_reader_each_transit_hour(ctx->reader, leg, l, f,
+	read_ok(l->code, store_reader_each_transit_hour(ctx->reader, leg, l, f,
 	    add_transit_hour, tr, &err), &err, a);
 }
 
@@ -127,7 +127,7 @@ collect_traversals(struct query_ctx *ctx, size_t leg, const struct store_filter 
 
 	if (f->from >= f->to)
 		return;
-	read_ok(ctx, l->code, store_reader_each_traversal_by_exit(ctx->reader, leg, l, f,
+	read_ok(l->code, store_reader_each_traversal_by_exit(ctx->reader, leg, l, f,
 	    add_traversal, tr, &err), &err, a);
 }
 

@@ -39,7 +39,7 @@ downstream_entered(struct query_ctx *ctx, size_t leg, const char *unit, const ch
 
 		if ((dir[0] == 'E' && k > leg) || j >= count)
 			break;
-		if (read_ok(ctx, ctx->legs->legs[j].code, store_reader_entered_since(ctx->reader, j,
+		if (read_ok(ctx->legs->legs[j].code, store_reader_entered_since(ctx->reader, j,
 		    &ctx->legs->legs[j], unit, dir, after, &found, &err), &err, a) == -1)
 			return -1;
 		if (found)
@@ -82,7 +82,7 @@ each_open(struct query_ctx *ctx, size_t leg, open_fn fn, void *arg, struct answe
 	struct open_read or = { ctx, leg, fn, arg, a };
 	struct store_error err;
 
-	read_ok(ctx, l->code, store_reader_each_open(ctx->reader, leg, l, open_row, &or, &err),
+	read_ok(l->code, store_reader_each_open(ctx->reader, leg, l, open_row, &or, &err),
 	    &err, a);
 }
 
@@ -228,7 +228,7 @@ leg_traversals(struct query_ctx *ctx, size_t leg, const char *unit, struct steps
 	struct steps_read sr = { s, leg, l->kind, a };
 	struct store_error err;
 
-	read_ok(ctx, l->code, store_reader_each_unit_traversal(ctx->reader, leg, l, unit,
+	read_ok(l->code, store_reader_each_unit_traversal(ctx->reader, leg, l, unit,
 	    add_traversal_step, &sr, &err), &err, a);
 }
 
@@ -256,7 +256,7 @@ leg_orphan_exits(struct query_ctx *ctx, size_t leg, const char *unit, struct ste
 	struct steps_read sr = { s, leg, l->kind, a };
 	struct store_error err;
 
-	read_ok(ctx, l->code, store_reader_each_unpaired_event(ctx->reader, leg, l, unit,
+	read_ok(l->code, store_reader_each_unpaired_event(ctx->reader, leg, l, unit,
 	    add_orphan_exit, &sr, &err), &err, a);
 }
 
@@ -295,7 +295,7 @@ unit_reported(struct query_ctx *ctx, const char *unit, struct answer *a)
 		struct store_error err;
 		bool found;
 
-		if (read_ok(ctx, l->code, store_reader_unit_reported(ctx->reader, i, l, unit, &found,
+		if (read_ok(l->code, store_reader_unit_reported(ctx->reader, i, l, unit, &found,
 		    &err), &err, a) == -1)
 			return -1;
 		if (found)

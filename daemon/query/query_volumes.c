@@ -131,10 +131,10 @@ volumes_leg(struct query_ctx *ctx, size_t leg, const struct store_filter *f, enu
 	struct volume_read vr = { t, p, a };
 	struct store_error err;
 
-	if (read_ok(ctx, l->code, store_reader_each_volume_hour(ctx->reader, leg, l, f,
+	if (read_ok(l->code, store_reader_each_volume_hour(ctx->reader, leg, l, f,
 	    add_volume_hour, &vr, &err), &err, a) == -1)
 		return -1;
-	return read_ok(ctx, l->code, store_reader_each_conveyance(ctx->reader, leg, l, f,
+	return read_ok(l->code, store_reader_each_conveyance(ctx->reader, leg, l, f,
 	    add_conveyance, &vr, &err), &err, a);
 }
 
