@@ -56,7 +56,8 @@ struct derive {
 /* ------------------------------------------------------------ units to re-pair */
 
 int
-unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool copy)
+unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool copy,
+    bool read_stored)
 {
 	struct unit_key *k;
 
@@ -71,7 +72,7 @@ unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool
 	k = &set->keys[set->count];
 	k->unit = copy ? strdup(unit) : unit;
 	k->owned = copy;
-	k->read_stored = copy;
+	k->read_stored = read_stored;
 	if (k->unit == NULL)
 		return -1;
 	k->direction[0] = direction[0];
@@ -136,6 +137,20 @@ derive_reset(struct derive *d)
 	rollup_batch_reset(&d->rollups);
 }
 
+/* What a stored update counts in the quality rollup, at ingest and when
+ * deriving again alike. */
+static int
+note_stored(struct rollup_batch *b, const char *carrier, int64_t record_ms, int64_t event_ms,
+    int classifier, bool retracts)
+{
+	if (rollup_batch_quality(b, carrier, record_ms, event_ms,
+	    classifier == CORRIDOR__CLASSIFIER__ACT ? QE_STORED : QE_STORED_PLAN) == -1 ||
+	    (retracts && rollup_batch_quality(b, carrier, record_ms, event_ms,
+	    QE_RETRACTION) == -1))
+		return DERIVE_NOMEM;
+	return 0;
+}
+
 int
 derive_note_update(struct derive *d, const struct update_rec *r)
 {
@@ -144,13 +159,8 @@ derive_note_update(struct derive *d, const struct update_rec *r)
 	if (r->result == REC_DUPLICATE)
 		return rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
 		    QE_DUPLICATE) == -1 ? DERIVE_NOMEM : 0;
-	if (rollup_batch_quality(b, r->carrier_code, r->record_time_ms, r->event_time_ms,
-	    r->classifier == CORRIDOR__CLASSIFIER__ACT ? QE_STORED : QE_STORED_PLAN) == -1)
-		return DERIVE_NOMEM;
-	if (r->retracts != NULL && rollup_batch_quality(b, r->carrier_code, r->record_time_ms,
-	    r->event_time_ms, QE_RETRACTION) == -1)
-		return DERIVE_NOMEM;
-	return 0;
+	return note_stored(b, r->carrier_code, r->record_time_ms, r->event_time_ms, r->classifier,
+	    r->retracts != NULL);
 }
 
 /* ------------------------------------------------------------ re-pairing */
@@ -611,10 +621,9 @@ again_unit(void *arg, const char *unit, const char *direction)
 {
 	struct again *a = arg;
 
-	if (unit_set_add(&a->units, unit, direction, true) == -1)
+	/* its stored pairing is empty (cleared): pair from nothing */
+	if (unit_set_add(&a->units, unit, direction, true, false) == -1)
 		return DERIVE_NOMEM;
-	/* copied, but its stored pairing is empty: pair from nothing */
-	a->units.keys[a->units.count - 1].read_stored = false;
 	if (++*a->nunits % REDERIVE_PROGRESS_UNITS == 0)
 		log_info("leg=%s deriving traversals and rollups again units=%lld so far",
 		    a->d->code, (long long)*a->nunits);
@@ -627,12 +636,9 @@ static int
 again_event(void *arg, const struct derive_event *e)
 {
 	struct again *a = arg;
-	struct rollup_batch *b = &a->d->rollups;
 
-	if (rollup_batch_quality(b, e->carrier, e->record_ms, e->time_ms,
-	    e->classifier == CORRIDOR__CLASSIFIER__ACT ? QE_STORED : QE_STORED_PLAN) == -1 ||
-	    (e->retracts && rollup_batch_quality(b, e->carrier, e->record_ms, e->time_ms,
-	    QE_RETRACTION) == -1))
+	if (note_stored(&a->d->rollups, e->carrier, e->record_ms, e->time_ms, e->classifier,
+	    e->retracts) != 0)
 		return DERIVE_NOMEM;
 	if (++*a->nevents % REDERIVE_CHUNK_EVENTS == 0)
 		return derive_flush(a->d, a->tx);

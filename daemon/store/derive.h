@@ -156,9 +156,10 @@ struct unit_set {
 	size_t count, cap;
 };
 
-/* Adds (unit, direction); copy: unit is copied (it came from a retraction,
- * so read_stored is set too). -1: no memory. */
-int unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool copy);
+/* Adds (unit, direction); copy: unit is copied (it outlives the caller's
+ * row); read_stored: see struct unit_key. -1: no memory. */
+int unit_set_add(struct unit_set *set, const char *unit, const char *direction, bool copy,
+    bool read_stored);
 void unit_set_free(struct unit_set *set);
 
 /* ------------------------------------------------------------ the derived state of a leg */

@@ -86,7 +86,7 @@ old_units(struct leg_store *s, int64_t cutoff, size_t max, struct unit_set *unit
 		if (r != SQLITE_DONE)
 			rc = r;
 		else if (unit_set_add(units, (const char *)sqlite3_column_text(st, 0),
-		    (const char *)sqlite3_column_text(st, 1), true) == -1)
+		    (const char *)sqlite3_column_text(st, 1), true, true) == -1)
 			rc = SQLITE_NOMEM;
 	}
 	if (rc == SQLITE_OK && units->count == max)

@@ -298,7 +298,7 @@ apply_retractions(struct leg_store *s, const struct update_rec *r, struct unit_s
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			found = 1;
 			if (unit_set_add(units, (const char *)sqlite3_column_text(st, 0),
-			    (const char *)sqlite3_column_text(st, 1), true) == -1)
+			    (const char *)sqlite3_column_text(st, 1), true, true) == -1)
 				rc = SQLITE_NOMEM;
 		}
 		sqlite3_reset(st);
@@ -348,7 +348,7 @@ append_all(struct leg_store *s, struct update_rec **recs, size_t n, struct unit_
 			continue;
 		if ((rc = apply_retractions(s, r, units)) != SQLITE_OK)
 			return rc;
-		if (unit_set_add(units, r->unit, dir, false) == -1)
+		if (unit_set_add(units, r->unit, dir, false, false) == -1)
 			return SQLITE_NOMEM;
 	}
 	tx = leg_derive_tx(s);
