@@ -69,8 +69,8 @@ query_job_run(struct workq_job *base, void *ctx)
 	struct query_job *job = (struct query_job *)base;
 
 	if (ctx == NULL) {
-		/* the thread could not open its reader (logged at its start) */
-		evbuffer_add_printf(job->out, "ERR INTERNAL this query thread cannot read the store\n");
+		/* out of memory when the thread started */
+		evbuffer_add_printf(job->out, "ERR INTERNAL this query thread has no memory\n");
 		return;
 	}
 	query_ctx_use(ctx, job->cfg);

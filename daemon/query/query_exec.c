@@ -34,15 +34,10 @@ struct query_ctx *
 query_ctx_new(const struct config *cfg, struct store *st)
 {
 	struct query_ctx *ctx = calloc(1, sizeof *ctx);
-	struct store_error err;
 
 	if (ctx == NULL)
 		return NULL;
-	if ((ctx->reader = store_reader_open(st, &err)) == NULL) {
-		log_warnx("query thread cannot read the store error=\"%s\"", err.message);
-		free(ctx);
-		return NULL;
-	}
+	ctx->store = st;	/* the reader is opened by the first query */
 	if (cfg != NULL)
 		query_ctx_use(ctx, cfg);
 	return ctx;
@@ -302,6 +297,13 @@ query_execute(struct query_ctx *ctx, const char *line, int64_t now_ms, struct ev
 	}
 	if (req.argc - 1 < cmd->min_args || req.argc - 1 > cmd->max_args) {
 		answer_err(&a, "BAD_ARGUMENT", "usage: %s", cmd->usage);
+		goto done;
+	}
+	/* opened here, not at the thread's start, so that a store that could
+	 * not be read then (a database not up yet) is tried again by the next
+	 * query instead of failing this thread's share of them for good */
+	if (ctx->reader == NULL && (ctx->reader = store_reader_open(ctx->store, &serr)) == NULL) {
+		read_ok("the store", -1, &serr, &a);
 		goto done;
 	}
 	if (store_reader_begin(ctx->reader, &serr) == -1) {

@@ -18,9 +18,10 @@ struct query_ctx;
 struct config;
 struct store;
 
-/* A worker thread's context, with its own reader handle on st (so it is
- * made on the thread that uses it). cfg (may be NULL until query_ctx_use)
- * must outlive its use. NULL (logged) when the store cannot be read. */
+/* A worker thread's context; its own reader handle on st is opened by its
+ * first query (on the thread that uses it), and again by the next while
+ * that fails. cfg (may be NULL until query_ctx_use) must outlive its use.
+ * NULL when out of memory. */
 struct query_ctx *query_ctx_new(const struct config *cfg, struct store *st);
 /* The configuration snapshot the next queries read (after a reload, a newer
  * one: legs only ever gain indexes, so the reader's handles stay valid). */

@@ -28,7 +28,8 @@ struct query_ctx {
 	const struct config *cfg;
 	const struct leg_table *legs;
 	const struct limits *lim;
-	struct store_reader *reader;
+	struct store *store;
+	struct store_reader *reader;	/* this thread's, opened by the first query */
 };
 
 /* A response being built: rows are counted against max_query_rows. */
