@@ -131,9 +131,9 @@ refusal_fire(evutil_socket_t fd, short what, void *arg)
 	a->answered(a->conn);
 }
 
-/* Counts the failure; the ERR comes after the throttle's delay. true: it
- * waits on a timer; false: it is written already (out of memory). */
-static bool
+/* Counts the failure; the ERR comes after the throttle's delay (at once,
+ * answered, when no timer can be had). */
+static void
 refuse(struct query_auth *a, enum auth_failure why, const char *name)
 {
 	int64_t delay = auth_check_failed(a->qs->checker, why, a->peer);
@@ -153,14 +153,14 @@ refuse(struct query_auth *a, enum auth_failure why, const char *name)
 		r->ev = evtimer_new(a->qs->base, refusal_fire, r);
 		if (r->ev != NULL && evtimer_add(r->ev, &tv) == 0) {
 			a->refusal = r;
-			return true;
+			return;
 		}
 		if (r->ev != NULL)
 			event_free(r->ev);
 		free(r);
 	}
 	evbuffer_add_printf(a->out, "ERR UNAUTHORIZED wrong operator name or secret\n");
-	return false;
+	a->answered(a->conn);
 }
 
 static void
@@ -207,12 +207,10 @@ job_done(struct workq_job *base)
 		if (op != NULL && strcmp(op->hash_text, job->op->hash_text) != 0)
 			op = NULL;
 	}
-	if (!job->ok || op == NULL) {
-		if (!refuse(a, AUTH_FAIL_WRONG_TOKEN, job->op->name))
-			a->answered(a->conn);
-	} else {
+	if (!job->ok || op == NULL)
+		refuse(a, AUTH_FAIL_WRONG_TOKEN, job->op->name);
+	else
 		grant(a, op);
-	}
 	job_free(job);
 }
 
@@ -245,15 +243,13 @@ query_auth_begin(struct query_auth *a, char *line)
 		job = NULL;
 	}
 	if (job == NULL) {
-		bool later;
-
 		/* out of memory is refused like a wrong secret */
-		later = refuse(a, len > (size_t)query_cfg(qs)->limits.max_credential_bytes ?
+		refuse(a, len > (size_t)query_cfg(qs)->limits.max_credential_bytes ?
 		    AUTH_FAIL_TOKEN_TOO_LONG : op == NULL ? AUTH_FAIL_UNKNOWN_OPERATOR :
 		    AUTH_FAIL_WRONG_TOKEN, req.argv[1]);
 		OPENSSL_cleanse(line, linelen);
 		free(line);
-		return later;
+		return a->refusal != NULL;	/* the ERR waits out the delay */
 	}
 	job->len = len;
 	job->check.base.run = job_run;

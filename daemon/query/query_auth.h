@@ -49,8 +49,9 @@ struct query_auth {
 /* The right a command (its first word, any case) needs. */
 enum op_right query_right_needed(const char *command);
 
-/* A new connection: no right yet; answered(conn) is called when an answer
- * begun by query_auth_begin() has been written. */
+/* A new connection: no right yet; answered(conn) is called whenever an
+ * answer has been written, also one written before query_auth_begin()
+ * returns (the connection then is not waiting: the call must do nothing). */
 void query_auth_attach(struct query_auth *a, struct query_service *qs, uint64_t id,
     const char *peer, struct evbuffer *out, void (*answered)(void *conn), void *conn);
 /* Answers an AUTH line (taken over and freed). true: the answer comes later
