@@ -184,24 +184,35 @@ def _ephemeral_range():
         return 32768, 60999
 
 
+_PORTS_GIVEN = set()
+
+
 def free_port():
     """A port nobody listens on right now, below the kernel's ephemeral range:
     a carrier reconnecting while the daemon is down (a restart on the same
     port) can then never be given that port as its own source port and
-    connect to itself, nor hold it when the daemon binds it again."""
+    connect to itself, nor hold it when the daemon binds it again.
+
+    Never the same port twice in one test process: a port is only free until
+    its daemon binds it, so a metrics port picked before Daemon.start() could
+    otherwise come back as that daemon's carrier port (the metrics listener
+    then failed to bind and the test's scrape reached the carrier port)."""
     lo, _ = _ephemeral_range()
     rng = random.SystemRandom()
-    for _ in range(50):
+    for _ in range(200):
         port = rng.randrange(10000, lo) if lo > 10100 else 0
+        if port in _PORTS_GIVEN:
+            continue
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
                 s.bind(('127.0.0.1', port))
             except OSError:
                 continue
-            return s.getsockname()[1]
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+            port = s.getsockname()[1]
+        if port not in _PORTS_GIVEN:
+            _PORTS_GIVEN.add(port)
+            return port
+    raise AssertionError('no free loopback port below %d after 200 tries' % lo)
 
 
 class QueryError(Exception):
@@ -326,6 +337,7 @@ class Daemon:
             self.extra_args = ['--config', conf] + self.extra_args
         self.proc = None
         self.log_path = os.path.join(self.state_dir, 'corridord.log')
+        self._log_start = 0
         self.carrier_port = self.query_port = None
 
     def start(self, same_ports=False):
@@ -339,6 +351,7 @@ class Daemon:
                 '--carrier-listen', '127.0.0.1:%d' % self.carrier_port,
                 '--query-listen', '127.0.0.1:%d' % self.query_port] + self.extra_args
         log = open(self.log_path, 'ab')
+        self._log_start = log.tell()
         self.proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=log,
                                      stderr=subprocess.STDOUT)
         log.close()
@@ -358,6 +371,7 @@ class Daemon:
                                  token=None) as q:
                     a = q.request('PING')
                     if a.ok:
+                        self._check_metrics_listener()
                         return self
             except (OSError, EOFError, QueryError):
                 pass
@@ -366,6 +380,20 @@ class Daemon:
                 raise AssertionError('corridord did not answer PING in %d s:\n%s' %
                                      (start_timeout, self.log_tail()))
             time.sleep(0.05)
+
+    def _check_metrics_listener(self):
+        """A daemon asked for --metrics-listen H:P that could not bind it runs
+        on without metrics (by design); a test that asked for it fails here,
+        with the reason, rather than at its first scrape."""
+        args = self.extra_args
+        for i, a in enumerate(args[:-1]):
+            if a == '--metrics-listen' and args[i + 1]:
+                with open(self.log_path, 'rb') as f:
+                    f.seek(self._log_start)
+                    text = f.read()
+                if b'metrics endpoint disabled' in text:
+                    raise AssertionError('corridord runs without its metrics listener %s:\n%s'
+                                         % (args[i + 1], self.log_tail()))
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
