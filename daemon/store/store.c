@@ -11,7 +11,8 @@
 
 #include "store_backend.h"
 
-static const struct store_backend *const backends[] = { &store_sqlite_backend };
+static const struct store_backend *const backends[] = { &store_sqlite_backend,
+	&store_postgresql_backend };
 
 struct store {
 	const struct store_backend *be;

@@ -123,6 +123,7 @@ struct store_backend {
 
 /* The backends this build has (store.c). */
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_postgresql_backend;
 
 /* For the section wrappers (store_catalog.c, store_writer.c, store_reader.c). */
 const struct store_backend *store_backend_of(const struct store *st);
