@@ -348,7 +348,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->ingest = ingest_new(&(struct ingest_env){ .base = srv->base, .cfg = &srv->cfg,
 	    .counters = &srv->counters, .admission = &srv->admission, .checker = &srv->checker,
 	    .carriers = &srv->carriers, .writers = srv->writers, .catalog = srv->catalog,
-	    .checkpoints = srv->checkpoints, .tls = srv->carrier_tls });
+	    .checkpoints = srv->checkpoints, .tls = srv->carrier_tls,
+	    .shared_store = store_shared(srv->store) });
 	if (srv->ingest == NULL)
 		fatalx("out of memory for the carrier port");
 	srv->query.base = srv->base;

@@ -72,6 +72,12 @@ store_backend_name(const struct store *st)
 	return st->be->name;
 }
 
+bool
+store_shared(const struct store *st)
+{
+	return st->be->shared;
+}
+
 const char *
 store_backend_version(const struct store *st)
 {
@@ -157,6 +163,13 @@ store_catalog_each_stored_seq(struct store_catalog *cat, const struct leg *leg,
     struct store_error *err)
 {
 	return cat->ops->each_stored_seq(cat->impl, leg, carrier, after, upto, fn, arg, err);
+}
+
+int
+store_catalog_saved_mark(struct store_catalog *cat, const char *carrier, uint64_t *acked_seq,
+    struct store_error *err)
+{
+	return cat->ops->saved_mark(cat->impl, carrier, acked_seq, err);
 }
 
 /* ------------------------------------------------------------ the writer handle (store_writer.h) */

@@ -282,6 +282,22 @@ catalog_each_stored_seq(void *arg, const struct leg *leg, const char *carrier, u
 	    fn, fnarg, err);
 }
 
+static int
+catalog_saved_mark(void *arg, const char *carrier, uint64_t *acked_seq, struct store_error *err)
+{
+	struct pg_catalog *cat = arg;
+	const char *p[1] = { carrier };
+	PGresult *res;
+
+	if (pg_store_ensure(cat->store, cat->db, err) == -1 ||
+	    (res = pg_store_exec(cat->db, "reading a mark", "SELECT acked_seq FROM carriers"
+	    " WHERE code = $1", 1, p, PGRES_TUPLES_OK, err)) == NULL)
+		return -1;
+	*acked_seq = PQntuples(res) > 0 ? (uint64_t)pg_store_int(res, 0, 0) : 0;
+	PQclear(res);
+	return 0;
+}
+
 const struct store_catalog_ops pg_catalog_ops = {
 	.open = catalog_open,
 	.close = catalog_close,
@@ -290,4 +306,5 @@ const struct store_catalog_ops pg_catalog_ops = {
 	.save_rejections = catalog_save_rejections,
 	.each_rejection = catalog_each_rejection,
 	.each_stored_seq = catalog_each_stored_seq,
+	.saved_mark = catalog_saved_mark,
 };

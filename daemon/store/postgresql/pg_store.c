@@ -172,6 +172,7 @@ pg_store_leg_key(const char *code)
 
 const struct store_backend store_postgresql_backend = {
 	.name = "postgresql",
+	.shared = true,
 	.open = pg_open,
 	.close = pg_close,
 	.version = pg_version,
