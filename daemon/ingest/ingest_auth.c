@@ -174,7 +174,7 @@ job_done(struct workq_job *base)
 	carrier = carrier_find(ing->carriers, job->code);
 	/* the mark another daemon may have moved, read before the Welcome
 	 * tells it; the connection keeps the job until then (detach) */
-	if (ing->shared_store && carrier != NULL && carrier->inflight == 0 &&
+	if (ing->shared_store && carrier != NULL &&
 	    marks_refresh(ing, carrier, mark_refreshed, job) == 0) {
 		c->auth_job = job;
 		return;

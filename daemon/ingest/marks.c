@@ -157,8 +157,11 @@ refresh_done(struct workq_job *base)
 		log_warnx("carrier=%s mark not read from the store error=\"%s\"; the session"
 		    " starts from this daemon's acked_seq=%llu", c->code, job->error,
 		    (unsigned long long)c->acked_seq);
-	else if (c->inflight == 0) {
-		/* nothing of it was in flight here: what the store says is the truth */
+	else {
+		/* What the store holds is stored, whichever daemon stored it. An
+		 * update of c still in flight here under a seq this passes
+		 * settles as a resend does: its completion finds the seq at or
+		 * below the mark and changes nothing. */
 		carrier_mark_raise(c, job->saved);
 		for (size_t i = 0; i < job->nseqs; i++)
 			carrier_mark_done(c, job->seqs[i]);

@@ -41,8 +41,8 @@ void marks_flush(struct ingest *ing);
  * is welcomed the checkpoint thread reads the saved mark and the claims
  * above it, and the loop raises c's mark to what the store acknowledges;
  * then done(arg) runs on the loop, also when the store could not be read
- * (the local mark is still safe: resends are recognised). Only for a
- * carrier with nothing in flight here. -1 (done not called): no memory. */
+ * (the local mark is still safe: resends are recognised). -1 (done not
+ * called): no memory. */
 int marks_refresh(struct ingest *ing, struct carrier *c, void (*done)(void *arg), void *arg);
 
 /* The timer's checkpoint of moved marks. */
