@@ -30,7 +30,7 @@
 enum {
 	OPT_STATE_DIR = 256, OPT_CARRIER_LISTEN, OPT_QUERY_LISTEN, OPT_SYNC, OPT_LEGS_FILE,
 	OPT_LIMIT, OPT_CHECK, OPT_LOG_LEVEL, OPT_VERSION, OPT_METRICS_LISTEN,
-	OPT_DOCS, OPT_STORE, OPT_PG_CONNINFO, OPT_PG_READER_CONNINFO,
+	OPT_DOCS, OPT_INIT_STORE, OPT_STORE, OPT_PG_CONNINFO, OPT_PG_READER_CONNINFO,
 };
 
 static const struct option long_options[] = {
@@ -47,6 +47,7 @@ static const struct option long_options[] = {
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "init-store", no_argument, NULL, OPT_INIT_STORE },
 	{ "print-config-docs", no_argument, NULL, OPT_DOCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -78,6 +79,8 @@ usage(FILE *f)
 	    "      --log-level LEVEL     warn, info (default) or debug\n"
 	    "  -v, --verbose             same as --log-level debug\n"
 	    "      --check-config        check the configuration, print it and exit\n"
+	    "      --init-store          make or migrate the store, record the legs and\n"
+	    "                            carriers, prepare every leg, and exit\n"
 	    "      --print-config-docs   print docs/configuration.md and exit\n"
 	    "      --version             print the version and exit\n"
 	    "  -h, --help                this text\n\n"
@@ -251,7 +254,7 @@ main(int argc, char **argv)
 	static struct server srv;
 	struct config *cfg;
 	char err[8192];
-	int opt, check_only = 0, rc;
+	int opt, check_only = 0, init_store = 0, rc;
 
 	/* First pass: only find the config file, so flags can override it. */
 	while ((opt = getopt_long(argc, argv, "c:vh", long_options, NULL)) != -1) {
@@ -268,6 +271,8 @@ main(int argc, char **argv)
 			return 0;
 		} else if (opt == OPT_CHECK)
 			check_only = 1;
+		else if (opt == OPT_INIT_STORE)
+			init_store = 1;
 		else if (opt == '?') {
 			usage(stderr);
 			return 2;
@@ -294,6 +299,16 @@ main(int argc, char **argv)
 		return 1;
 
 	log_init(cfg->log_level, "corridord");
+	if (init_store) {
+		rc = server_init_store(cfg, err, sizeof err);
+		if (rc == -1)
+			fprintf(stderr, "corridord: %s\n", err);
+		else
+			printf("store %s ready: %zu legs, %zu carriers\n", cfg->store_backend,
+			    cfg->legs.count, cfg->carriers.count);
+		config_release(cfg);
+		return rc == -1 ? 1 : 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(cfg);
 	sd_notify_init();
