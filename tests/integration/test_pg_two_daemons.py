@@ -35,7 +35,8 @@ PUSH_TIMEOUT_S = 120
 
 def update(carrier, seq, code, t, leg, unit_serial, owner):
     return {'carrier': carrier, 'seq': seq, 'message_id': '%s-%d' % (carrier, seq),
-            'event_class': 'TRANSPORT', 'classifier': 'ACT', 'event_code': code,
+            'event_class': 'TRANSPORT' if code in model.TRANSPORT else 'EQUIPMENT',
+            'classifier': 'ACT', 'event_code': code,
             'event_time_ms': t, 'node': 'N-' + leg, 'leg': leg, 'direction': 'W',
             'container': model.container(owner, unit_serial), 'iso_type': '45G1',
             'gross_kg': 10000 + unit_serial % 20000}
