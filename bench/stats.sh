@@ -252,7 +252,7 @@ if [ "$store" = postgresql ]; then
   tools/sqlite-to-postgresql.sh -c "$work/corridord.conf" --corridord "$bin/daemon/corridord" \
     "$state" "$CORRIDOR_PG_CONNINFO" >"$work/migrate.out" || fail "the move failed"
   m1=$(date +%s)
-  "$CORRIDOR_PG_BIN/psql" -X -q -c "VACUUM ANALYZE" "$CORRIDOR_PG_CONNINFO" >/dev/null
+  "$CORRIDOR_PG_BIN/psql" -X -q -c "VACUUM ANALYZE" "$CORRIDOR_PG_CONNINFO user=postgres" >/dev/null
   "$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$work/pgstate" \
     --store postgresql --pg-conninfo "$CORRIDOR_PG_CONNINFO" \
     --carrier-listen "127.0.0.1:$cport" --query-listen "127.0.0.1:$qport" --metrics-listen "" \
