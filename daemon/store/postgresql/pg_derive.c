@@ -136,23 +136,141 @@ opt_text(char *buf, int64_t v, bool present)
 
 /* ------------------------------------------------------------ re-pairing */
 
+/* The event of row i, its columns from col on. */
 static void
-event_of(const PGresult *res, int i, struct derive_event *e)
+event_of(const PGresult *res, int i, int col, struct derive_event *e)
 {
 	*e = (struct derive_event){
-		.id = pg_col_int(res, i, 0, 0),
-		.time_ms = pg_col_int(res, i, 1, 0),
-		.event_code = (int)pg_col_int(res, i, 2, 0),
-		.carrier = pg_col_text(res, i, 3),
-		.teu = col_u32(res, i, 4),
-		.containers = col_u32(res, i, 5),
-		.gross_kg = col_u32(res, i, 6),
-		.classifier = (int)pg_col_int(res, i, 7, 0),
-		.train = pg_col_text(res, i, 8),
-		.vessel_imo = pg_col_text(res, i, 9),
-		.voyage = pg_col_text(res, i, 10),
-		.record_ms = pg_col_int(res, i, 11, 0),
+		.id = pg_col_int(res, i, col, 0),
+		.time_ms = pg_col_int(res, i, col + 1, 0),
+		.event_code = (int)pg_col_int(res, i, col + 2, 0),
+		.carrier = pg_col_text(res, i, col + 3),
+		.teu = col_u32(res, i, col + 4),
+		.containers = col_u32(res, i, col + 5),
+		.gross_kg = col_u32(res, i, col + 6),
+		.classifier = (int)pg_col_int(res, i, col + 7, 0),
+		.train = pg_col_text(res, i, col + 8),
+		.vessel_imo = pg_col_text(res, i, col + 9),
+		.voyage = pg_col_text(res, i, col + 10),
+		.record_ms = pg_col_int(res, i, col + 11, 0),
 	};
+}
+
+/* Calls fn for rows [start, start + count) of res, the events from col on. */
+static int
+each_event_row(struct pg_leg *l, const PGresult *res, int start, int count, int col,
+    derive_event_fn fn, void *arg)
+{
+	int rc = 0;
+
+	for (int i = start; i < start + count && rc == 0; i++) {
+		struct derive_event e;
+
+		event_of(res, i, col, &e);
+		if (e.carrier == NULL) {
+			pg_leg_fail(l, STORE_CORRUPT, "an event without a carrier");
+			rc = PG_DERIVE_FAILED;
+		} else
+			rc = fn(arg, &e);
+	}
+	return rc;
+}
+
+static int
+cached_cmp(const void *a, const void *b)
+{
+	const struct pg_cached_unit *x = a, *y = b;
+	int c = strcmp(x->unit, y->unit);
+
+	return c != 0 ? c : x->direction - y->direction;
+}
+
+static struct pg_cached_unit *
+cached(struct pg_leg *l, const char *unit, const char *direction)
+{
+	struct pg_cached_unit key = { .unit = unit, .direction = direction[0] };
+
+	if (l->cache.count == 0)
+		return NULL;
+	return bsearch(&key, l->cache.units, l->cache.count, sizeof key, cached_cmp);
+}
+
+void
+pg_unit_cache_clear(struct pg_leg *l)
+{
+	PQclear(l->cache.res);
+	free(l->cache.units);
+	memset(&l->cache, 0, sizeof l->cache);
+}
+
+int
+pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units)
+{
+	struct pg_unit_cache *c = &l->cache;
+	struct pg_buf names = { 0 }, dirs = { 0 };
+	const char *p[3] = { l->code };
+	int rc = -1;
+
+	pg_unit_cache_clear(l);
+	if (units->count == 0)
+		return 0;
+	if ((c->units = calloc(units->count, sizeof *c->units)) == NULL) {
+		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
+		return -1;
+	}
+	for (size_t i = 0; i < units->count; i++)
+		c->units[i] = (struct pg_cached_unit){ units->keys[i].unit,
+			units->keys[i].direction[0], 0, 0 };
+	qsort(c->units, units->count, sizeof *c->units, cached_cmp);
+	/* each once */
+	for (size_t i = 0; i < units->count; i++)
+		if (c->count == 0 || cached_cmp(&c->units[c->count - 1], &c->units[i]) != 0)
+			c->units[c->count++] = c->units[i];
+	for (size_t i = 0; i < c->count; i++) {
+		char dir[2] = { c->units[i].direction, '\0' };
+
+		pg_arr_add(&names, c->units[i].unit);
+		pg_arr_add(&dirs, dir);
+	}
+	if ((p[1] = pg_arr_end(&names)) == NULL || (p[2] = pg_arr_end(&dirs)) == NULL) {
+		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
+		goto done;
+	}
+	/* unit_events' rows of every unit, each unit's together (equal texts
+	 * sort next to each other whatever the collation) */
+	c->res = query(l, "reading the batch's units' events",
+	    "SELECT unit, direction, id, event_time_ms, event_code, carrier, unit_teu,"
+	    " unit_containers, gross_kg, classifier, train_id, vessel_imo, voyage, record_time_ms"
+	    " FROM events WHERE leg = $1 AND (unit, direction) IN"
+	    " (SELECT * FROM unnest($2::text[], $3::text[])) AND retracted = 0"
+	    " ORDER BY unit, direction, event_time_ms, id", 3, p, 14);
+	if (c->res == NULL)
+		goto done;
+	for (int i = 0, n = PQntuples(c->res); i < n;) {
+		const char *unit = pg_col_text(c->res, i, 0), *dir = pg_col_text(c->res, i, 1);
+		struct pg_cached_unit *u;
+		int j = i + 1;
+
+		if (unit == NULL || dir == NULL || (u = cached(l, unit, dir)) == NULL ||
+		    u->count > 0) {
+			pg_leg_fail(l, STORE_CORRUPT, "the batch's units' events: not asked for");
+			goto done;
+		}
+		while (j < n && !PQgetisnull(c->res, j, 0) &&
+		    strcmp(PQgetvalue(c->res, j, 0), unit) == 0 &&
+		    strcmp(PQgetvalue(c->res, j, 1), dir) == 0)
+			j++;
+		u->start = i;
+		u->count = j - i;
+		i = j;
+	}
+	rc = 0;
+done:
+	pg_arr_free(&names);
+	pg_arr_free(&dirs);
+	if (rc == -1)
+		pg_unit_cache_clear(l);
+	return rc;
 }
 
 static int
@@ -161,9 +279,12 @@ op_unit_events(void *ctx, const char *unit, const char *direction, derive_event_
 {
 	struct pg_leg *l = ctx;
 	const char *p[3] = { l->code, unit, direction };
+	struct pg_cached_unit *u;
 	PGresult *res;
-	int rc = 0;
+	int rc;
 
+	if ((u = cached(l, unit, direction)) != NULL)
+		return each_event_row(l, l->cache.res, u->start, u->count, 2, fn, arg);
 	res = query(l, "reading a unit's events",
 	    "SELECT id, event_time_ms, event_code, carrier, unit_teu, unit_containers, gross_kg,"
 	    " classifier, train_id, vessel_imo, voyage, record_time_ms FROM events"
@@ -171,16 +292,7 @@ op_unit_events(void *ctx, const char *unit, const char *direction, derive_event_
 	    " ORDER BY event_time_ms, id", 3, p, 12);
 	if (res == NULL)
 		return PG_DERIVE_FAILED;
-	for (int i = 0; i < PQntuples(res) && rc == 0; i++) {
-		struct derive_event e;
-
-		event_of(res, i, &e);
-		if (e.carrier == NULL) {
-			pg_leg_fail(l, STORE_CORRUPT, "an event without a carrier");
-			rc = PG_DERIVE_FAILED;
-		} else
-			rc = fn(arg, &e);
-	}
+	rc = each_event_row(l, res, 0, PQntuples(res), 0, fn, arg);
 	PQclear(res);
 	return rc;
 }

@@ -142,15 +142,6 @@ ev_value(const struct update_rec *r, int col, int64_t id, char *num)
 
 /* ------------------------------------------------------------ array parameters */
 
-/* A growing text: an array literal ({"a",NULL,"b"}) passed as one
- * parameter, so that a batch is one statement however many rows it has. */
-struct pg_buf {
-	char *p;
-	size_t len, cap;
-	size_t count;		/* elements */
-	bool nomem;
-};
-
 static void
 buf_add(struct pg_buf *b, const char *s, size_t n)
 {
@@ -175,8 +166,8 @@ buf_add(struct pg_buf *b, const char *s, size_t n)
 }
 
 /* Appends an element (NULL: SQL NULL), quoted so that any text is itself. */
-static void
-arr_add(struct pg_buf *b, const char *v)
+void
+pg_arr_add(struct pg_buf *b, const char *v)
 {
 	buf_add(b, b->count == 0 ? "{" : ",", 1);
 	b->count++;
@@ -199,15 +190,15 @@ arr_add(struct pg_buf *b, const char *v)
 }
 
 /* The literal, "{}" when empty; NULL when out of memory. */
-static const char *
-arr_end(struct pg_buf *b)
+const char *
+pg_arr_end(struct pg_buf *b)
 {
 	buf_add(b, b->count == 0 ? "{}" : "}", b->count == 0 ? 2 : 1);
 	return b->nomem ? NULL : b->p;
 }
 
-static void
-arr_free(struct pg_buf *b)
+void
+pg_arr_free(struct pg_buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof *b);
@@ -322,6 +313,7 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 			rc = res != NULL ? 0 : -1;
 		}
 		derive_reset(l->derive);
+		pg_unit_cache_clear(l);
 		if (rc == 0)
 			return 0;
 		if (l->err.kind == STORE_OK)
@@ -410,13 +402,13 @@ make_claims(struct pg_leg *l, struct batch *b)
 
 		if (b->recs[i]->resend)
 			continue;
-		arr_add(&carriers, carrier_of(b->recs[i]));
-		arr_add(&seqs, ev_value(b->recs[i], EC_SEQ, 0, num));
+		pg_arr_add(&carriers, carrier_of(b->recs[i]));
+		pg_arr_add(&seqs, ev_value(b->recs[i], EC_SEQ, 0, num));
 		fresh++;
 	}
 	if (fresh == 0)
 		return 0;
-	if ((p[1] = arr_end(&carriers)) == NULL || (p[2] = arr_end(&seqs)) == NULL) {
+	if ((p[1] = pg_arr_end(&carriers)) == NULL || (p[2] = pg_arr_end(&seqs)) == NULL) {
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		goto done;
 	}
@@ -470,8 +462,8 @@ make_claims(struct pg_leg *l, struct batch *b)
 	rc = 0;
 done:
 	free(ids);
-	arr_free(&carriers);
-	arr_free(&seqs);
+	pg_arr_free(&carriers);
+	pg_arr_free(&seqs);
 	return rc;
 }
 
@@ -492,11 +484,11 @@ events_exec(struct pg_leg *l, struct batch *b, bool insert)
 		if ((b->ids[i] > 0) != insert || (!insert && b->recs[i]->result == REC_REUSED))
 			continue;
 		for (int c = 0; c < EC_COUNT; c++)
-			arr_add(&cols[c], ev_value(b->recs[i], c, insert ? b->ids[i] : (int64_t)i,
+			pg_arr_add(&cols[c], ev_value(b->recs[i], c, insert ? b->ids[i] : (int64_t)i,
 			    num));
 	}
 	for (int c = 0; c < EC_COUNT; c++)
-		if ((p[c + 1] = arr_end(&cols[c])) == NULL)
+		if ((p[c + 1] = pg_arr_end(&cols[c])) == NULL)
 			nomem = true;
 	if (nomem)
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
@@ -507,7 +499,7 @@ events_exec(struct pg_leg *l, struct batch *b, bool insert)
 		res = pg_leg_exec(l, "comparing updates", b->w->same_sql, EC_COUNT + 1, p, NULL,
 		    NULL, PGRES_TUPLES_OK);
 	for (int c = 0; c < EC_COUNT; c++)
-		arr_free(&cols[c]);
+		pg_arr_free(&cols[c]);
 	return res;
 }
 
@@ -604,12 +596,12 @@ retracted_before(struct pg_leg *l, struct batch *b)
 		char num[PG_INT_TEXT_MAX];
 
 		if (b->ids[i] > 0)
-			arr_add(&ids, opt_int(num, b->ids[i], true));
+			pg_arr_add(&ids, opt_int(num, b->ids[i], true));
 	}
 	if (ids.count == 0)
 		return 0;
-	if ((p[1] = arr_end(&ids)) == NULL) {
-		arr_free(&ids);
+	if ((p[1] = pg_arr_end(&ids)) == NULL) {
+		pg_arr_free(&ids);
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		return -1;
 	}
@@ -618,7 +610,7 @@ retracted_before(struct pg_leg *l, struct batch *b)
 	    " AND EXISTS (SELECT 1 FROM events r WHERE r.leg = $1"
 	    " AND r.retracts_message_id = e.message_id AND r.carrier = e.carrier)", 2, p, NULL,
 	    NULL, PGRES_COMMAND_OK);
-	arr_free(&ids);
+	pg_arr_free(&ids);
 	PQclear(res);
 	return res != NULL ? 0 : -1;
 }
@@ -655,6 +647,7 @@ append_body(struct pg_leg *l, int64_t first_new_id, void *arg)
 	struct derive_tx tx = { &pg_derive_ops, l, first_new_id };
 	size_t inserting = 0;
 	PGresult *res;
+	int rc;
 
 	if (make_claims(l, b) == -1)
 		return -1;
@@ -691,7 +684,12 @@ append_body(struct pg_leg *l, int64_t first_new_id, void *arg)
 	}
 	if (retracted_before(l, b) == -1)
 		return -1;
-	if (pg_leg_derive_rc(l, derive_repair(l->derive, &tx, &b->units)) == -1)
+	/* the events, now final, of every unit to re-pair: one round trip */
+	if (pg_unit_cache_fill(l, &b->units) == -1)
+		return -1;
+	rc = pg_leg_derive_rc(l, derive_repair(l->derive, &tx, &b->units));
+	pg_unit_cache_clear(l);
+	if (rc == -1)
 		return -1;
 	return pg_leg_derive_rc(l, derive_flush(l->derive, &tx));
 }
@@ -813,10 +811,10 @@ drop_units(struct pg_leg *l, struct retain *rt)
 	if (rt->units.count == 0)
 		return 0;
 	for (size_t i = 0; i < rt->units.count; i++) {
-		arr_add(&units, rt->units.keys[i].unit);
-		arr_add(&dirs, rt->units.keys[i].direction);
+		pg_arr_add(&units, rt->units.keys[i].unit);
+		pg_arr_add(&dirs, rt->units.keys[i].direction);
 	}
-	if ((p[1] = arr_end(&units)) == NULL || (p[2] = arr_end(&dirs)) == NULL) {
+	if ((p[1] = pg_arr_end(&units)) == NULL || (p[2] = pg_arr_end(&dirs)) == NULL) {
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		rc = -1;
 	}
@@ -830,8 +828,8 @@ drop_units(struct pg_leg *l, struct retain *rt)
 			rt->events = strtoll(PQcmdTuples(res), NULL, 10);
 		PQclear(res);
 	}
-	arr_free(&units);
-	arr_free(&dirs);
+	pg_arr_free(&units);
+	pg_arr_free(&dirs);
 	return rc;
 }
 

@@ -25,6 +25,22 @@
  * sqlstate say why): a positive code of this backend, as derive.h wants. */
 #define PG_DERIVE_FAILED 1
 
+/* A (unit, direction) of the batch whose events were read ahead. */
+struct pg_cached_unit {
+	const char *unit;		/* the unit set's */
+	char direction;
+	int start, count;		/* its rows in the cache's result */
+};
+
+/* The events of every unit a batch re-pairs, read in one statement before
+ * derive_repair (which would read them one unit a round trip); valid until
+ * the transaction's next write of events, so only during derive_repair. */
+struct pg_unit_cache {
+	PGresult *res;			/* unit, direction, then unit_events' columns */
+	struct pg_cached_unit *units;	/* sorted by unit (strcmp), direction */
+	size_t count;
+};
+
 struct pg_leg {
 	const struct pg_store *store;
 	struct pg_db *db;		/* the writer's (or the preparing thread's) */
@@ -39,6 +55,7 @@ struct pg_leg {
 	 * none, or not the server's: no memory, a lost connection, bad rows) */
 	struct store_error err;
 	char sqlstate[PG_SQLSTATE_MAX];
+	struct pg_unit_cache cache;	/* empty but while derive_repair runs */
 };
 
 /* Runs sql on l's connection with text parameters, except those formats
@@ -57,6 +74,27 @@ int pg_leg_derive_rc(struct pg_leg *l, int rc);
 /* The ops of store/derive.h over a pg_leg (the context) and the
  * transaction open on its connection. */
 extern const struct derive_ops pg_derive_ops;
+
+/* A growing text: an array literal ({"a",NULL,"b"}) passed as one
+ * parameter, so that a batch is one statement however many rows it has. */
+struct pg_buf {
+	char *p;
+	size_t len, cap;
+	size_t count;		/* elements */
+	bool nomem;
+};
+
+/* Appends an element (NULL: SQL NULL), quoted so that any text is itself. */
+void pg_arr_add(struct pg_buf *b, const char *v);
+/* The literal, "{}" when empty; NULL when out of memory. */
+const char *pg_arr_end(struct pg_buf *b);
+void pg_arr_free(struct pg_buf *b);
+
+/* Reads the events of units' (unit, direction)s into l->cache, for
+ * unit_events to answer from; 0 or -1 with l->err. pg_unit_cache_clear()
+ * drops them (any time; nothing when empty). */
+int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
+void pg_unit_cache_clear(struct pg_leg *l);
 
 /* Text of a column, NULL for SQL NULL; integers with NULL as dflt. */
 const char *pg_col_text(const PGresult *res, int row, int col);
