@@ -384,7 +384,9 @@ claim_of(struct batch *b, const struct update_rec *r)
 	return bsearch(&key, b->claims, b->nclaims, sizeof *b->claims, claim_cmp);
 }
 
-/* Claims the fresh updates' (carrier, seq) in one statement; the first
+/* Claims the fresh updates' (carrier, seq) in one statement, in key order
+ * (two daemons claiming the same keys wait for each other rather than
+ * deadlock: another leg's transaction is not under this leg's lock); the first
  * fresh update of each claim made stores it, with an id of the sequence
  * (in the order of the batch, so that a later update has a larger id). */
 static int
@@ -414,7 +416,8 @@ make_claims(struct pg_leg *l, struct batch *b)
 	}
 	res = pg_leg_exec(l, "claiming sequence numbers",
 	    "INSERT INTO update_seqs (carrier, seq, leg) SELECT c, s, $1"
-	    " FROM unnest($2::text[], $3::bigint[]) AS u (c, s) ON CONFLICT DO NOTHING"
+	    " FROM unnest($2::text[], $3::bigint[]) AS u (c, s) ORDER BY c, s"
+	    " ON CONFLICT DO NOTHING"
 	    " RETURNING carrier, seq, nextval('events_id_seq')", 3, p, NULL, NULL,
 	    PGRES_TUPLES_OK);
 	if (res == NULL)
