@@ -66,6 +66,7 @@ import tempfile
 import time
 import unittest
 
+HERE = os.path.dirname(os.path.abspath(__file__))
 PG_AUTOCTL = os.environ.get('CORRIDOR_PG_AUTOCTL') or shutil.which('pg_autoctl') or \
     '/usr/bin/pg_autoctl'
 PG_BIN = os.environ.get('CORRIDOR_PG_BIN') or '/usr/lib/postgresql/15/bin'
