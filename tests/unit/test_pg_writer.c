@@ -18,7 +18,7 @@
 /* What the derived rows of a leg add up to. */
 struct sums {
 	int64_t traversals, closed, transit_n, transit_sum_ms, volume_units, quality_updates;
-	int64_t duplicates;
+	int64_t duplicates, on_time;
 };
 
 static void
@@ -41,6 +41,7 @@ sum_rollup(void *arg, const struct rollup_key *k, const struct derive_rollup *v)
 	case RT_TRANSIT:
 		s->transit_n += v->n;
 		s->transit_sum_ms += v->sum_ms;
+		s->on_time += v->on_time;
 		break;
 	case RT_VOLUME:
 		s->volume_units += v->n;
@@ -103,6 +104,53 @@ test_two_writers_share_a_leg(void **state)
 	assert_int_equal(s.duplicates, 1);
 	store_writer_close(a);
 	store_writer_close(b);
+}
+
+/* A leg prepared with another typical time has every traversal and rollup
+ * derived again from its events (through cursors over the events), the
+ * same but for the on-time counts. */
+static void
+test_prepare_derives_again(void **state)
+{
+	struct store_writer *w = writer();
+	struct leg slower = movement;
+	struct store_error err;
+	struct update_rec *r[4];
+	enum rec_result res[4];
+	struct sums before, after;
+
+	(void)state;
+	r[0] = rec(1, CORRIDOR__EVENT_CODE__DEPA, T0, "CSQU3054383");
+	r[1] = rec(2, CORRIDOR__EVENT_CODE__ARRI, T0 + H(100), "CSQU3054383");
+	r[2] = rec(3, CORRIDOR__EVENT_CODE__DEPA, T0 + H(1), "MSKU1234565");
+	r[3] = rec(4, CORRIDOR__EVENT_CODE__ARRI, T0 + H(2), "MSKU1234565");
+	append_to(w, 0, r, 4, res);
+	r[0] = rec(2, CORRIDOR__EVENT_CODE__ARRI, T0 + H(100), "CSQU3054383");
+	append_to(w, 0, r, 1, res);
+	assert_int_equal(res[0], REC_DUPLICATE);
+	store_writer_close(w);
+	before = derived_sums(&movement);
+	assert_int_equal(before.on_time, 2);	/* 100 h and 1 h against 120 h */
+	slower.typical_h = 50;
+	assert_int_equal(store_leg_prepare(st, &slower, &err), 0);
+	after = derived_sums(&movement);
+	assert_int_equal(after.on_time, 1);
+	/* a duplicate is no event: derive_again() counts none (as on SQLite) */
+	assert_int_equal(before.duplicates, 1);
+	assert_int_equal(after.duplicates, 0);
+	after.on_time = before.on_time;
+	after.duplicates = before.duplicates;
+	assert_memory_equal(&before, &after, sizeof before);
+	/* and back: on time as before */
+	assert_int_equal(store_leg_prepare(st, &movement, &err), 0);
+	after = derived_sums(&movement);
+	assert_int_equal(after.on_time, 2);
+	after.duplicates = before.duplicates;
+	assert_memory_equal(&before, &after, sizeof before);
+	/* prepared again as it is: nothing derived (the rows stay) */
+	assert_int_equal(store_leg_prepare(st, &movement, &err), 0);
+	after = derived_sums(&movement);
+	assert_int_equal(after.on_time, 2);
 }
 
 /* Writers storing the same leg at once, in threads (as daemons would). */
@@ -178,6 +226,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_two_writers_share_a_leg, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_prepare_derives_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_the_rollups_exact,
 		    setup, teardown),
 	};

@@ -134,6 +134,68 @@ opt_text(char *buf, int64_t v, bool present)
 	return buf;
 }
 
+/* ------------------------------------------------------------ traversal writes */
+
+void
+pg_trav_writes_drop(struct pg_leg *l)
+{
+	for (int c = 0; c < PG_TRAV_PUT_COLS; c++)
+		pg_arr_free(&l->tw.put[c]);
+	for (int c = 0; c < PG_TRAV_DEL_COLS; c++)
+		pg_arr_free(&l->tw.del[c]);
+	l->tw.nput = l->tw.ndel = 0;
+}
+
+/* One statement of the waiting writes: the leg, then the column arrays. */
+static int
+trav_exec(struct pg_leg *l, const char *what, const char *sql, struct pg_buf *cols, int ncols)
+{
+	const char *p[PG_TRAV_PUT_COLS + 1] = { l->code };
+
+	for (int c = 0; c < ncols; c++)
+		if ((p[c + 1] = pg_arr_end(&cols[c])) == NULL) {
+			pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
+			return -1;
+		}
+	return run(l, what, sql, ncols + 1, p, NULL, NULL) == 0 ? 0 : -1;
+}
+
+int
+pg_trav_writes_flush(struct pg_leg *l)
+{
+	int rc = 0;
+
+	if (l->tw.ndel > 0)
+		rc = trav_exec(l, "deleting traversals", "DELETE FROM traversals WHERE leg = $1"
+		    " AND (unit, direction, enter_time_ms) IN"
+		    " (SELECT * FROM unnest($2::text[], $3::text[], $4::bigint[]))", l->tw.del,
+		    PG_TRAV_DEL_COLS);
+	if (rc == 0 && l->tw.nput > 0)
+		rc = trav_exec(l, "storing traversals",
+		    "INSERT INTO traversals (leg, unit, direction, enter_time_ms, exit_time_ms,"
+		    " duration_ms, carrier, teu, containers, gross_kg, train_id, vessel_call, plan_ms,"
+		    " eta_n, eta_err_ms) SELECT $1, * FROM unnest($2::text[], $3::text[],"
+		    " $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[],"
+		    " $9::bigint[], $10::bigint[], $11::text[], $12::text[], $13::bigint[],"
+		    " $14::bigint[], $15::bigint[])"
+		    " ON CONFLICT (leg, unit, direction, enter_time_ms) DO UPDATE SET"
+		    " exit_time_ms = excluded.exit_time_ms, duration_ms = excluded.duration_ms,"
+		    " carrier = excluded.carrier, teu = excluded.teu, containers = excluded.containers,"
+		    " gross_kg = excluded.gross_kg, train_id = excluded.train_id,"
+		    " vessel_call = excluded.vessel_call, plan_ms = excluded.plan_ms,"
+		    " eta_n = excluded.eta_n, eta_err_ms = excluded.eta_err_ms", l->tw.put,
+		    PG_TRAV_PUT_COLS);
+	pg_trav_writes_drop(l);
+	return rc;
+}
+
+/* An op that reads traversals: the waiting writes first. */
+static int
+flushed(struct pg_leg *l)
+{
+	return pg_trav_writes_flush(l) == 0 ? 0 : PG_DERIVE_FAILED;
+}
+
 /* ------------------------------------------------------------ re-pairing */
 
 /* The event of row i, its columns from col on. */
@@ -306,6 +368,8 @@ op_unit_traversals(void *ctx, const char *unit, const char *direction, derive_tr
 	PGresult *res;
 	int rc = 0;
 
+	if (flushed(l) != 0)
+		return PG_DERIVE_FAILED;
 	res = query(l, "reading a unit's traversals",
 	    "SELECT enter_time_ms, exit_time_ms, carrier, teu, containers, gross_kg, train_id,"
 	    " vessel_call, plan_ms, eta_n, eta_err_ms FROM traversals"
@@ -342,7 +406,7 @@ op_put_traversal(void *ctx, const char *unit, const char *direction, const struc
 {
 	struct pg_leg *l = ctx;
 	char num[9][PG_INT_TEXT_MAX];
-	const char *p[15] = { l->code, unit, direction, num[0],
+	const char *v[PG_TRAV_PUT_COLS] = { unit, direction, num[0],
 		opt_text(num[1], t->exit_ms, t->exit_ms >= 0),
 		opt_text(num[2], t->exit_ms - t->enter_ms, t->exit_ms >= 0),
 		t->carrier, num[3], num[4], num[5], t->train, t->vessel,
@@ -354,16 +418,12 @@ op_put_traversal(void *ctx, const char *unit, const char *direction, const struc
 	int_text(num[5], t->gross_kg);
 	int_text(num[7], t->eta_n);
 	int_text(num[8], t->eta_err_ms);
-	return run(l, "storing a traversal",
-	    "INSERT INTO traversals (leg, unit, direction, enter_time_ms, exit_time_ms,"
-	    " duration_ms, carrier, teu, containers, gross_kg, train_id, vessel_call, plan_ms,"
-	    " eta_n, eta_err_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,"
-	    " $14, $15) ON CONFLICT (leg, unit, direction, enter_time_ms) DO UPDATE SET"
-	    " exit_time_ms = excluded.exit_time_ms, duration_ms = excluded.duration_ms,"
-	    " carrier = excluded.carrier, teu = excluded.teu, containers = excluded.containers,"
-	    " gross_kg = excluded.gross_kg, train_id = excluded.train_id,"
-	    " vessel_call = excluded.vessel_call, plan_ms = excluded.plan_ms,"
-	    " eta_n = excluded.eta_n, eta_err_ms = excluded.eta_err_ms", 15, p, NULL, NULL);
+	/* the deletes waiting go first at the flush, as they came first */
+	for (int c = 0; c < PG_TRAV_PUT_COLS; c++)
+		pg_arr_add(&l->tw.put[c], v[c]);
+	if (++l->tw.nput == PG_TRAV_PENDING_MAX)
+		return flushed(l);
+	return 0;
 }
 
 static int
@@ -371,11 +431,17 @@ op_delete_traversal(void *ctx, const char *unit, const char *direction, int64_t 
 {
 	struct pg_leg *l = ctx;
 	char num[PG_INT_TEXT_MAX];
-	const char *p[4] = { l->code, unit, direction, num };
+	const char *v[PG_TRAV_DEL_COLS] = { unit, direction, num };
 
+	/* after an upsert waiting: that one goes first */
+	if (l->tw.nput > 0 && flushed(l) != 0)
+		return PG_DERIVE_FAILED;
 	int_text(num, enter_ms);
-	return run(l, "deleting a traversal", "DELETE FROM traversals WHERE leg = $1"
-	    " AND unit = $2 AND direction = $3 AND enter_time_ms = $4", 4, p, NULL, NULL);
+	for (int c = 0; c < PG_TRAV_DEL_COLS; c++)
+		pg_arr_add(&l->tw.del[c], v[c]);
+	if (++l->tw.ndel == PG_TRAV_PENDING_MAX)
+		return flushed(l);
+	return 0;
 }
 
 /* ------------------------------------------------------------ rollups */
@@ -605,6 +671,8 @@ op_recount_minmax(void *ctx, const struct rollup_key *k, int64_t *min, int64_t *
 	const char *p[5] = { l->code, from, to, dir, k->carrier };
 	PGresult *res;
 
+	if (flushed(l) != 0)
+		return PG_DERIVE_FAILED;
 	int_text(from, k->hour_ms);
 	int_text(to, k->hour_ms + MS_PER_HOUR_I);
 	res = query(l, "recounting a transit hour",
@@ -637,6 +705,8 @@ op_count_conveyance(void *ctx, const struct conveyance_key *c, struct derive_con
 	const char *carrier;
 	PGresult *res;
 
+	if (flushed(l) != 0)
+		return PG_DERIVE_FAILED;
 	memset(out, 0, sizeof *out);
 	res = query(l, "counting a conveyance", c->kind == 'T' ? train_sql : vessel_sql, 3, p, 3);
 	if (res == NULL)
@@ -695,6 +765,8 @@ op_clear(void *ctx)
 	const char *p[1] = { l->code };
 	int rc = 0;
 
+	if (flushed(l) != 0)
+		return PG_DERIVE_FAILED;
 	for (size_t i = 0; i < sizeof sql / sizeof sql[0] && rc == 0; i++)
 		rc = run(l, "clearing the derived rows", sql[i], 1, p, NULL, NULL);
 	return rc;

@@ -245,6 +245,8 @@ leg_free(struct pg_leg *l)
 	if (l == NULL)
 		return;
 	derive_free(l->derive);
+	pg_unit_cache_clear(l);
+	pg_trav_writes_drop(l);
 	free(l->retain_after);
 	free(l);
 }
@@ -306,6 +308,9 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 		rc = begin_locked(l, &first_new_id);
 		if (rc == 0)
 			rc = body(l, first_new_id, arg);
+		/* the traversal writes still waiting */
+		if (rc == 0)
+			rc = pg_trav_writes_flush(l);
 		if (rc == 0) {
 			res = pg_leg_exec(l, "committing", "COMMIT", 0, NULL, NULL, NULL,
 			    PGRES_COMMAND_OK);
@@ -314,6 +319,7 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 		}
 		derive_reset(l->derive);
 		pg_unit_cache_clear(l);
+		pg_trav_writes_drop(l);
 		if (rc == 0)
 			return 0;
 		if (l->err.kind == STORE_OK)

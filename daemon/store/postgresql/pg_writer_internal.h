@@ -25,6 +25,29 @@
  * sqlstate say why): a positive code of this backend, as derive.h wants. */
 #define PG_DERIVE_FAILED 1
 
+/* A growing text: an array literal ({"a",NULL,"b"}) passed as one
+ * parameter, so that a batch is one statement however many rows it has. */
+struct pg_buf {
+	char *p;
+	size_t len, cap;
+	size_t count;		/* elements */
+	bool nomem;
+};
+
+/* Traversal writes waiting (put_traversal, delete_traversal), as column
+ * arrays: they go in two statements, deletes then upserts, before the next
+ * read of traversals and before the transaction commits. */
+#define PG_TRAV_PUT_COLS 14
+#define PG_TRAV_DEL_COLS 3
+/* Writes held at most: the arrays' memory is bounded. */
+#define PG_TRAV_PENDING_MAX 1000
+
+struct pg_trav_writes {
+	struct pg_buf put[PG_TRAV_PUT_COLS];
+	struct pg_buf del[PG_TRAV_DEL_COLS];
+	size_t nput, ndel;
+};
+
 /* A (unit, direction) of the batch whose events were read ahead. */
 struct pg_cached_unit {
 	const char *unit;		/* the unit set's */
@@ -56,6 +79,7 @@ struct pg_leg {
 	struct store_error err;
 	char sqlstate[PG_SQLSTATE_MAX];
 	struct pg_unit_cache cache;	/* empty but while derive_repair runs */
+	struct pg_trav_writes tw;	/* empty between transactions */
 };
 
 /* Runs sql on l's connection with text parameters, except those formats
@@ -75,15 +99,6 @@ int pg_leg_derive_rc(struct pg_leg *l, int rc);
  * transaction open on its connection. */
 extern const struct derive_ops pg_derive_ops;
 
-/* A growing text: an array literal ({"a",NULL,"b"}) passed as one
- * parameter, so that a batch is one statement however many rows it has. */
-struct pg_buf {
-	char *p;
-	size_t len, cap;
-	size_t count;		/* elements */
-	bool nomem;
-};
-
 /* Appends an element (NULL: SQL NULL), quoted so that any text is itself. */
 void pg_arr_add(struct pg_buf *b, const char *v);
 /* The literal, "{}" when empty; NULL when out of memory. */
@@ -95,6 +110,11 @@ void pg_arr_free(struct pg_buf *b);
  * drops them (any time; nothing when empty). */
 int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
 void pg_unit_cache_clear(struct pg_leg *l);
+
+/* Writes the traversal writes waiting: 0 or -1 with l->err;
+ * pg_trav_writes_drop() forgets them (a failed transaction's). */
+int pg_trav_writes_flush(struct pg_leg *l);
+void pg_trav_writes_drop(struct pg_leg *l);
 
 /* Text of a column, NULL for SQL NULL; integers with NULL as dflt. */
 const char *pg_col_text(const PGresult *res, int row, int col);
