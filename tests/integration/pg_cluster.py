@@ -183,9 +183,10 @@ def processes_of(path, roots=()):
     return found
 
 
-def kill_all(path, roots=(), timeout=GUARD_TIMEOUT_S):
+def kill_all(path, roots=(), timeout=GUARD_TIMEOUT_S, stopped=None):
     """SIGSTOP every process of path (nothing can restart or fork then),
-    SIGKILL them, again until none is left; True when none is."""
+    SIGKILL them, again until none is left; True when none is. stopped():
+    called once, right after the first SIGSTOPs (the moment of the loss)."""
     deadline = time.monotonic() + timeout
     while True:
         pids = processes_of(path, roots)
@@ -197,6 +198,9 @@ def kill_all(path, roots=(), timeout=GUARD_TIMEOUT_S):
                     os.kill(p, sig)
                 except OSError:
                     pass
+            if stopped is not None:
+                stopped()
+                stopped = None
         if time.monotonic() > deadline:
             return False
         time.sleep(0.05)
@@ -231,6 +235,7 @@ class Node:
         self.log = os.path.join(self.dir, 'pg_autoctl.log')
         self.proc = None            # the runuser/pg_autoctl run process
         self.killed = False
+        self.killed_at = None
 
     @property
     def env(self):
@@ -519,15 +524,21 @@ class PgCluster:
                     ','.join(str(n.port) for n in self.nodes), DB, ROLE, self.passfile))
 
     # ----------------------------------------------------------- failures
-    def kill_primary(self):
+    def kill_primary(self, node=None):
         """The primary's machine is lost: its postgres (every backend, the
-        WAL sender) and its keeper get SIGKILL together, nothing is left to
-        restart it or answer the monitor's health checks. Returns the Node."""
-        node = self.primary
+        WAL sender) and its keeper are frozen (SIGSTOP) and get SIGKILL,
+        nothing is left to restart it or answer the monitor's health checks.
+        node: the primary if already known (asking the monitor takes a
+        moment). Returns the Node; its killed_at (time.monotonic()) is the
+        moment it stopped, after which it can commit nothing."""
+        node = node or self.primary
         if node is None:
             raise RuntimeError('no primary to kill')
         node.killed = True
-        if not kill_all(node.dir, [node.proc.pid], timeout=30):
+
+        def stopped():
+            node.killed_at = time.monotonic()
+        if not kill_all(node.dir, [node.proc.pid], timeout=30, stopped=stopped):
             raise RuntimeError('processes of %s survived SIGKILL' % node.name)
         node.proc.wait(timeout=30)
         return node

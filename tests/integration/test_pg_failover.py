@@ -40,6 +40,7 @@ STANDBYS = int(os.environ.get('CORRIDOR_PG_FAILOVER_STANDBYS') or 1)
 PACE = 200                  # new updates a second per carrier
 LOAD_BEFORE_S = 5           # load before the kill
 LOAD_AFTER_S = 5            # load after the first new Ack
+RETRY_PAUSE_S = 0.1         # after a retryable rejection, as a carrier backs off
 PROMOTE_TIMEOUT_S = 120
 NEW_ACK_TIMEOUT_S = 120
 DRAIN_TIMEOUT_S = 120
@@ -92,7 +93,7 @@ class PgFailover(unittest.TestCase):
         for i, code in enumerate(CARRIERS):
             d = daemons[i % 2]
             c = TimedCarrier(lambda d=d: d.carrier_port, code, SEED, legs, pace=PACE,
-                             give_up_s=PROMOTE_TIMEOUT_S)
+                             give_up_s=PROMOTE_TIMEOUT_S, retry_pause_s=RETRY_PAUSE_S)
             self.addCleanup(c.halt.set)
             carriers.append(c)
             c.start()
@@ -102,10 +103,13 @@ class PgFailover(unittest.TestCase):
         for c in carriers:
             self.assertGreater(c.mark, 0, '%s: nothing acknowledged before the kill:\n%s'
                                % (c.code, daemons[0].log_tail()))
-        before = {c.code: c.snapshot() for c in carriers}     # (mark, max_sent)
         old = pg.primary
-        t_kill = time.monotonic()
-        pg.kill_primary()
+        pg.kill_primary(old)
+        t_kill = old.killed_at
+        # after the kill: what a carrier sent later cannot have been
+        # committed on the old primary (an Ack of a commit made before the
+        # kill may still be on its way, but it is at or below this)
+        before = {c.code: c.snapshot() for c in carriers}     # (mark, max_sent)
         new = pg.wait_promoted(PROMOTE_TIMEOUT_S)
         t_promoted = time.monotonic()
         self.assertIsNot(new, old)
@@ -174,6 +178,7 @@ class PgFailover(unittest.TestCase):
 
         acked = sum(c.mark for c in carriers)
         retryable = sum(1 for c in carriers for r in c.rejections if r[2])
+        reasons = sorted(set(r[1] for c in carriers for r in c.rejections))
         print('failover: primary %s killed under load; %s promoted after %.1f s; '
               'first Ack after the kill %.2f s; first new Ack (an update sent after '
               'the kill) %.2f s after the kill' % (
@@ -181,11 +186,11 @@ class PgFailover(unittest.TestCase):
                   t_new_ack - t_kill), file=sys.stderr)
         print('failover: %d updates acknowledged (%s), %d stored in events on the new '
               'primary, 0 lost, 0 duplicates; %d acknowledged before the kill; %d '
-              'sessions, %d disconnects, %d retryable rejections, errors %s' % (
+              'sessions, %d disconnects, %d retryable rejections %s, errors %s' % (
                   acked, ', '.join('%s %d' % (c.code, c.mark) for c in carriers),
                   stored_total, sum(mark_at_kill.values()),
                   sum(c.sessions for c in carriers), sum(c.disconnects for c in carriers),
-                  retryable, sorted(set(e for c in carriers for e in c.error_codes))),
+                  retryable, reasons, sorted(set(e for c in carriers for e in c.error_codes))),
               file=sys.stderr)
         self.assertTrue(pg.stop(), 'cluster not cleaned up')
 
