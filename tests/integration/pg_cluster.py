@@ -406,8 +406,11 @@ class PgCluster:
             self._wait(deadline, '%s registered and settled' % node.name,
                        lambda: self._settled(want))
         if self.standbys >= 2:
-            self._call(self.monitor, [PG_AUTOCTL, 'set', 'formation', 'number-sync-standbys',
-                                      '1', '--pgdata', self.monitor.pgdata], log=self.monitor.log)
+            # what `pg_autoctl set formation number-sync-standbys 1` calls (the
+            # command itself refuses its argument here: "value 1 is not valid.
+            # Expected a non-negative integer value")
+            self.monitor_sql("SELECT pgautofailover.set_formation_number_sync_standbys('%s', 1)"
+                             % FORMATION)
             self._wait(deadline, 'number_sync_standbys 1',
                        lambda: self.number_sync_standbys() == 1 and self._settled())
         self.first_primary = self.primary
@@ -479,12 +482,16 @@ class PgCluster:
     def _psql_ok(self, node, db):
         return self.psql_run('SELECT 1', node, db, check=False, timeout=10).returncode == 0
 
+    def monitor_sql(self, sql):
+        """psql -At on the monitor's pg_auto_failover database, as the superuser."""
+        return self._call(self.monitor, [
+            os.path.join(PG_BIN, 'psql'), '-X', '-w', '-At', '-v', 'ON_ERROR_STOP=1',
+            '-h', self.top, '-p', str(self.monitor.port), '-U', SUPERUSER,
+            '-d', 'pg_auto_failover', '-c', sql], timeout=30).stdout.strip()
+
     def number_sync_standbys(self):
-        return int(self._call(self.monitor, [
-            os.path.join(PG_BIN, 'psql'), '-X', '-w', '-At', '-h', self.top, '-p',
-            str(self.monitor.port), '-U', SUPERUSER, '-d', 'pg_auto_failover', '-c',
-            "SELECT number_sync_standbys FROM pgautofailover.formation WHERE formationid = '%s'"
-            % FORMATION]).stdout.strip())
+        return int(self.monitor_sql("SELECT number_sync_standbys FROM pgautofailover.formation "
+                                    "WHERE formationid = '%s'" % FORMATION))
 
     def synchronous_standby_names(self, node=None):
         return self.psql('SHOW synchronous_standby_names', node)
