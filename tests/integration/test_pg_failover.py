@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """Failover (issue 13, test 4): a pg_auto_failover cluster of the test's own
 (tests/integration/pg_cluster.py: monitor, primary and two standbys on
-loopback, number_sync_standbys=1: every commit waits for one of them), two corridord on it (--store postgresql, the
-multi-host conninfo with target_session_attrs=read-write), carriers
-pushing continuously through both (half on each), the primary's machine
-lost under load (SIGKILL of its postgres and its keeper), the standby
-promoted by the monitor, the daemons finding the new primary by themselves.
+loopback, number_sync_standbys=1: every commit waits for one of them), two
+corridord on it (--store postgresql, the multi-host conninfo with
+target_session_attrs=read-write), carriers pushing continuously through
+both (half on each), the primary's machine lost under load (SIGKILL of its
+postgres and its keeper), a standby promoted by the monitor, the daemons
+finding the new primary by themselves (while it is away, the carriers get
+retryable rejections and resend).
 
 The carriers (durability.ResendingCarrier on independent_carrier.py) act as
 real ones: they keep their own record, resend from the Welcome's acked_seq
@@ -204,8 +206,8 @@ class PgFailover(unittest.TestCase):
                   old.name, new.name, t_promoted - t_kill, t_any_ack - t_kill,
                   t_new_ack - t_kill), file=sys.stderr)
         print('failover: %d updates acknowledged (%s), %d stored in events on the new '
-              'primary, 0 lost, 0 duplicates; %d acknowledged at the kill (all on the new primary); %d '
-              'sessions, %d disconnects, %d retryable rejections %s, errors %s' % (
+              'primary, 0 lost, 0 duplicates; %d acknowledged at the kill (all on the new '
+              'primary); %d sessions, %d disconnects, %d retryable rejections %s, errors %s' % (
                   acked, ', '.join('%s %d' % (c.code, c.mark) for c in carriers),
                   stored_total, sum(mark_at_kill.values()),
                   sum(c.sessions for c in carriers), sum(c.disconnects for c in carriers),
