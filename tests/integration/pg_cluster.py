@@ -280,7 +280,7 @@ class PgCluster:
     def _call(self, node, args, timeout=CMD_TIMEOUT_S, check=True, log=None):
         p = subprocess.run(self._cmd(node, args), cwd=node.dir if os.path.isdir(node.dir)
                            else self.top, stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, timeout=timeout)
+                           text=True, errors='replace', timeout=timeout)
         if log:
             with open(log, 'a', encoding='utf-8') as f:
                 f.write('$ %s\n%s%s' % (' '.join(args), p.stdout, p.stderr))
@@ -406,9 +406,10 @@ class PgCluster:
             self._wait(deadline, '%s registered and settled' % node.name,
                        lambda: self._settled(want))
         if self.standbys >= 2:
-            # what `pg_autoctl set formation number-sync-standbys 1` calls (the
-            # command itself refuses its argument here: "value 1 is not valid.
-            # Expected a non-negative integer value")
+            # what `pg_autoctl set formation number-sync-standbys 1` calls: the
+            # 2.0 command run with the monitor's --pgdata refuses any value
+            # ("value 0 is not valid. Expected a non-negative integer value",
+            # also with --formation), so the monitor's function directly
             self.monitor_sql("SELECT pgautofailover.set_formation_number_sync_standbys('%s', 1)"
                              % FORMATION)
             self._wait(deadline, 'number_sync_standbys 1',
