@@ -132,9 +132,13 @@ put(struct dump *d, const char *fmt, ...)
 	va_list ap;
 	int n;
 
+	if (d->s == NULL) {
+		d->cap = 256;
+		assert_non_null(d->s = malloc(d->cap));
+	}
 	for (;;) {
 		va_start(ap, fmt);
-		n = vsnprintf(d->s != NULL ? d->s + d->len : NULL, d->cap - d->len, fmt, ap);
+		n = vsnprintf(d->s + d->len, d->cap - d->len, fmt, ap);
 		va_end(ap);
 		assert_true(n >= 0);
 		if (d->len + (size_t)n < d->cap)
