@@ -692,12 +692,14 @@ static int
 op_count_conveyance(void *ctx, const struct conveyance_key *c, struct derive_conveyance *out)
 {
 	/* the carrier of the first traversal to enter, as SQLite's bare
-	 * column beside min() gives */
+	 * column beside min() gives: of traversals entering in the same
+	 * millisecond, the first its index scan meets, which is the one of
+	 * the smallest unit (the index ends with the primary key) */
 	static const char train_sql[] = "SELECT count(*), min(enter_time_ms),"
-	    " (array_agg(carrier ORDER BY enter_time_ms, carrier))[1] FROM traversals"
+	    " (array_agg(carrier ORDER BY enter_time_ms, unit COLLATE \"C\"))[1] FROM traversals"
 	    " WHERE leg = $1 AND train_id = $2 AND direction = $3";
 	static const char vessel_sql[] = "SELECT count(*), min(enter_time_ms),"
-	    " (array_agg(carrier ORDER BY enter_time_ms, carrier))[1] FROM traversals"
+	    " (array_agg(carrier ORDER BY enter_time_ms, unit COLLATE \"C\"))[1] FROM traversals"
 	    " WHERE leg = $1 AND vessel_call = $2 AND direction = $3";
 	struct pg_leg *l = ctx;
 	char dir[2] = { c->direction, '\0' };
