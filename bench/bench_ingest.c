@@ -5,7 +5,9 @@
  * Counts only acknowledged updates and measures each batch's ack latency
  * (send to the Ack that covers it); the pushing is bench_push.c's.
  * usage: bench_ingest --port P [--carriers K] [--updates N] [--batch B]
- *                     [--window W] [--rate R] [--host H]
+ *                     [--window W] [--rate R] [--host H] [--first-carrier F]
+ * --first-carrier: this instance's carriers are F..F+K-1, so two instances
+ * (one per daemon on a shared store) push disjoint carriers.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +21,7 @@
 struct synthetic {
 	struct leg_table legs;
 	int64_t base_ms;
+	unsigned first;		/* --first-carrier */
 };
 
 /* Update i of carrier k as bench_rows.c makes it. */
@@ -28,7 +31,7 @@ pack_synthetic(void *src, unsigned k, uint64_t i, uint64_t seq, uint8_t *dst, si
 	const struct synthetic *s = src;
 	struct bench_update b;
 
-	bench_make_update(&b, &s->legs, k, i, seq - i, s->base_ms);
+	bench_make_update(&b, &s->legs, s->first + k, i, seq - i, s->base_ms);
 	if (corridor__shipment_update__get_packed_size(&b.u) > cap)
 		return 0;
 	return corridor__shipment_update__pack(&b.u, dst);
@@ -42,11 +45,12 @@ main(int argc, char **argv)
 		{ "carriers", required_argument, NULL, 'k' },
 		{ "updates", required_argument, NULL, 'n' },
 		{ "batch", required_argument, NULL, 'b' }, { "window", required_argument, NULL, 'w' },
-		{ "rate", required_argument, NULL, 'r' }, { NULL, 0, NULL, 0 },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "first-carrier", required_argument, NULL, 'f' }, { NULL, 0, NULL, 0 },
 	};
 	struct bench_endpoint ep;
 	/* 16 x 3000 in flight stays under corridord's default max_queued_updates */
-	unsigned carriers = 16, window = 3000;
+	unsigned carriers = 16, window = 3000, first = 0;
 	uint64_t updates = 2000000;
 	struct bench_push_opts o = { &ep, 500, 0, 0, "bench_ingest", 0, pack_synthetic, NULL };
 	struct bench_push_result r;
@@ -65,9 +69,10 @@ main(int argc, char **argv)
 		case 'b': o.batch = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'w': window = (unsigned)strtoul(optarg, NULL, 10); break;
 		case 'r': o.rate = strtod(optarg, NULL); break;
+		case 'f': first = (unsigned)strtoul(optarg, NULL, 10); break;
 		default:
 			fprintf(stderr, "usage: bench_ingest --port P [--carriers K] [--updates N] "
-			    "[--batch B] [--window W] [--rate R] [--host H]\n");
+			    "[--batch B] [--window W] [--rate R] [--host H] [--first-carrier F]\n");
 			return 2;
 		}
 	}
@@ -80,6 +85,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	syn.base_ms = time_now_ms() - 40LL * 86400 * 1000;
+	syn.first = first;
 	o.src = &syn;
 	/* --window is per carrier; bench_push shares out a total */
 	o.window = window * carriers;
@@ -88,7 +94,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (unsigned k = 0; k < carriers; k++) {
-		bench_carrier_code(k, c[k].code, sizeof c[k].code);
+		bench_carrier_code(first + k, c[k].code, sizeof c[k].code);
 		c[k].n = updates / carriers + (k < updates % carriers);
 	}
 	rc = bench_push_run(&o, c, carriers, &r);

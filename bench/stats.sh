@@ -12,6 +12,11 @@
 #          [--iterations I (20)] [--max-seconds S (30)]
 #          [--synchronous full|normal] [--limit NAME=VALUE]...
 #          [--keep-state DIR (a new directory: the daemon's state stays there)]
+#          [--store postgresql]
+# --store postgresql: the whole data set is loaded into the SQLite daemon (no
+# mixed rounds), its latency measured, the state moved into a PostgreSQL 15
+# of the run's own (tools/sqlite-to-postgresql.sh, timed) and every query's
+# latency measured again on a daemon with store = postgresql: side by side.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,6 +35,8 @@ max_seconds=30
 sync=full
 limits=()
 keep_state=""
+store=sqlite
+args=("$@")
 usage() {
   sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//' >&2
   exit 2
@@ -51,6 +58,7 @@ while [ $# -gt 0 ]; do
     --synchronous) sync=$2; shift 2 ;;
     --limit) limits+=(--limit "$2"); shift 2 ;;
     --keep-state) keep_state=$2; shift 2 ;;
+    --store) store=$2; shift 2 ;;
     *) usage ;;
   esac
 done
@@ -60,6 +68,17 @@ if [ -n "$keep_state" ] && [ -e "$keep_state" ]; then
   echo "bench/stats.sh: --keep-state $keep_state exists already" >&2
   exit 2
 fi
+case $store in
+  sqlite) ;;
+  postgresql)
+    rounds=0
+    if [ -z "${CORRIDOR_PG_CONNINFO:-}" ]; then
+      tools/deps.sh
+      exec tests/pg/with_postgres.sh "$0" "${args[@]}"
+    fi
+    ;;
+  *) usage ;;
+esac
 started=$(date +%s)
 tools/deps.sh
 echo "== building build-release (optimised)" >&2
@@ -221,4 +240,48 @@ echo "corridord: peak RSS ${rss} MiB, CPU ${cpu} s, state on disk ${disk} MiB; t
 if [ -n "$keep_state" ]; then
   echo "state kept: $bin/daemon/corridord --state-dir $keep_state --query-listen 127.0.0.1:PORT, then"
   echo "  $bin/bench/bench_query --port PORT --from $(kv from "$gen_line") --to $(kv to "$gen_line")"
+fi
+
+if [ "$store" = postgresql ]; then
+  # a server that keeps its commits (with_postgres.sh's test settings do not)
+  "$CORRIDOR_PG_BIN/psql" -X -q -c "ALTER SYSTEM SET fsync = on" \
+    -c "ALTER SYSTEM SET synchronous_commit = on" -c "SELECT pg_reload_conf()" \
+    "$CORRIDOR_PG_CONNINFO user=postgres" >/dev/null
+  echo "== moving the state into PostgreSQL (tools/sqlite-to-postgresql.sh)" >&2
+  m0=$(date +%s)
+  tools/sqlite-to-postgresql.sh -c "$work/corridord.conf" --corridord "$bin/daemon/corridord" \
+    "$state" "$CORRIDOR_PG_CONNINFO" >"$work/migrate.out" || fail "the move failed"
+  m1=$(date +%s)
+  "$CORRIDOR_PG_BIN/psql" -X -q -c "VACUUM ANALYZE" "$CORRIDOR_PG_CONNINFO user=postgres" >/dev/null
+  "$bin/daemon/corridord" --config "$work/corridord.conf" --state-dir "$work/pgstate" \
+    --store postgresql --pg-conninfo "$CORRIDOR_PG_CONNINFO" \
+    --carrier-listen "127.0.0.1:$cport" --query-listen "127.0.0.1:$qport" --metrics-listen "" \
+    ${limits[@]+"${limits[@]}"} 2>"$work/corridord.log" &
+  daemon=$!
+  for _ in $(seq 1 300); do
+    "$bin/client/corridorctl" --port "$qport" ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  kill -0 "$daemon" 2>/dev/null || fail "corridord on PostgreSQL did not start"
+  echo "== query latency on PostgreSQL" >&2
+  "$bin/bench/bench_query" --port "$qport" --data "$data" --queries bench/queries.tsv \
+    --iterations "$iterations" --max-seconds "$max_seconds" >"$work/latency_pg.out" ||
+    fail "bench_query on PostgreSQL failed: $(cat "$work/latency_pg.out")"
+  kill -TERM "$daemon"
+  wait "$daemon" || fail "corridord on PostgreSQL exited with an error"
+  daemon=""
+  pgdisk=$("$CORRIDOR_PG_BIN/psql" -X -At -c "SELECT pg_database_size(current_database()) / 1048576" \
+    "$CORRIDOR_PG_CONNINFO")
+  echo
+  echo "== the same state on PostgreSQL: $(cat "$work/migrate.out") in $((m1 - m0)) s; database ${pgdisk} MiB"
+  printf '%-18s %10s %10s %10s %10s %9s\n' query sqlite_p50 pg_p50 sqlite_p99 pg_p99 p50_ratio
+  while read -r line; do
+    name=$(kv name "$line")
+    other=$(grep "^query: name=$name " "$work/latency_pg.out" || true)
+    [ -n "$other" ] || continue
+    printf '%-18s %10s %10s %10s %10s %9s\n' "$name" "$(kv p50_ms "$line")" \
+      "$(kv p50_ms "$other")" "$(kv p99_ms "$line")" "$(kv p99_ms "$other")" \
+      "$(awk -v a="$(kv p50_ms "$line")" -v b="$(kv p50_ms "$other")" \
+        'BEGIN {printf "%.2f", (a > 0 ? b / a : 0)}')"
+  done < <(grep '^query:' "$work/latency.out")
 fi

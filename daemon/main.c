@@ -30,7 +30,7 @@
 enum {
 	OPT_STATE_DIR = 256, OPT_CARRIER_LISTEN, OPT_QUERY_LISTEN, OPT_SYNC, OPT_LEGS_FILE,
 	OPT_LIMIT, OPT_CHECK, OPT_LOG_LEVEL, OPT_VERSION, OPT_METRICS_LISTEN,
-	OPT_DOCS,
+	OPT_DOCS, OPT_INIT_STORE, OPT_STORE, OPT_PG_CONNINFO, OPT_PG_READER_CONNINFO,
 };
 
 static const struct option long_options[] = {
@@ -40,10 +40,14 @@ static const struct option long_options[] = {
 	{ "query-listen", required_argument, NULL, OPT_QUERY_LISTEN },
 	{ "metrics-listen", required_argument, NULL, OPT_METRICS_LISTEN },
 	{ "synchronous", required_argument, NULL, OPT_SYNC },
+	{ "store", required_argument, NULL, OPT_STORE },
+	{ "pg-conninfo", required_argument, NULL, OPT_PG_CONNINFO },
+	{ "pg-reader-conninfo", required_argument, NULL, OPT_PG_READER_CONNINFO },
 	{ "legs-file", required_argument, NULL, OPT_LEGS_FILE },
 	{ "limit", required_argument, NULL, OPT_LIMIT },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "check-config", no_argument, NULL, OPT_CHECK },
+	{ "init-store", no_argument, NULL, OPT_INIT_STORE },
 	{ "print-config-docs", no_argument, NULL, OPT_DOCS },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -64,11 +68,19 @@ usage(FILE *f)
 	    "      --metrics-listen H:P  HTTP /metrics and /health [%s]; \"\" disables it\n"
 	    "      --synchronous MODE    full (default): an ack survives power loss;\n"
 	    "                            normal: it survives a crash of the process\n"
+	    "      --store NAME          sqlite (default: files in the state dir) or\n"
+	    "                            postgresql (the database of --pg-conninfo)\n"
+	    "      --pg-conninfo STR     libpq connection string of writers and catalog\n"
+	    "                            (no password here: passfile, service or the\n"
+	    "                            systemd credential pgpass)\n"
+	    "      --pg-reader-conninfo STR  the query threads' (default: --pg-conninfo)\n"
 	    "      --legs-file FILE      TSV of legs to add to or override the defaults\n"
 	    "      --limit NAME=VALUE    set a limit (repeatable; list below)\n"
 	    "      --log-level LEVEL     warn, info (default) or debug\n"
 	    "  -v, --verbose             same as --log-level debug\n"
 	    "      --check-config        check the configuration, print it and exit\n"
+	    "      --init-store          make or migrate the store, record the legs and\n"
+	    "                            carriers, prepare every leg, and exit\n"
 	    "      --print-config-docs   print docs/configuration.md and exit\n"
 	    "      --version             print the version and exit\n"
 	    "  -h, --help                this text\n\n"
@@ -90,18 +102,21 @@ usage(FILE *f)
 		    (long long)limit_defs[i].max, limit_defs[i].help);
 }
 
-/* The flags that set a [daemon] option of config_table.c. */
+/* The flags that set an option of config_table.c. */
 static const struct {
 	int opt;
-	const char *name;
+	const char *section, *name;
 } flag_options[] = {
-	{ OPT_STATE_DIR, "state_dir" },
-	{ OPT_CARRIER_LISTEN, "carrier_listen" },
-	{ OPT_QUERY_LISTEN, "query_listen" },
-	{ OPT_METRICS_LISTEN, "metrics_listen" },
-	{ OPT_SYNC, "synchronous" },
-	{ OPT_LEGS_FILE, "legs_file" },
-	{ OPT_LOG_LEVEL, "log_level" },
+	{ OPT_STATE_DIR, "daemon", "state_dir" },
+	{ OPT_CARRIER_LISTEN, "daemon", "carrier_listen" },
+	{ OPT_QUERY_LISTEN, "daemon", "query_listen" },
+	{ OPT_METRICS_LISTEN, "daemon", "metrics_listen" },
+	{ OPT_SYNC, "daemon", "synchronous" },
+	{ OPT_LEGS_FILE, "daemon", "legs_file" },
+	{ OPT_LOG_LEVEL, "daemon", "log_level" },
+	{ OPT_STORE, "daemon", "store" },
+	{ OPT_PG_CONNINFO, "postgresql", "conninfo" },
+	{ OPT_PG_READER_CONNINFO, "postgresql", "reader_conninfo" },
 };
 
 /* Applies a command-line flag; flags win over the file. */
@@ -113,7 +128,8 @@ apply_flag(struct config *cfg, int opt, const char *arg, char *err, size_t errle
 
 	for (size_t i = 0; i < sizeof flag_options / sizeof flag_options[0]; i++)
 		if (flag_options[i].opt == opt)
-			return config_set(cfg, "daemon", flag_options[i].name, arg, err, errlen);
+			return config_set(cfg, flag_options[i].section, flag_options[i].name, arg,
+			    err, errlen);
 	switch (opt) {
 	case 'v':
 		cfg->log_level = LOG_LEVEL_DEBUG;
@@ -238,7 +254,7 @@ main(int argc, char **argv)
 	static struct server srv;
 	struct config *cfg;
 	char err[8192];
-	int opt, check_only = 0, rc;
+	int opt, check_only = 0, init_store = 0, rc;
 
 	/* First pass: only find the config file, so flags can override it. */
 	while ((opt = getopt_long(argc, argv, "c:vh", long_options, NULL)) != -1) {
@@ -255,6 +271,8 @@ main(int argc, char **argv)
 			return 0;
 		} else if (opt == OPT_CHECK)
 			check_only = 1;
+		else if (opt == OPT_INIT_STORE)
+			init_store = 1;
 		else if (opt == '?') {
 			usage(stderr);
 			return 2;
@@ -281,6 +299,16 @@ main(int argc, char **argv)
 		return 1;
 
 	log_init(cfg->log_level, "corridord");
+	if (init_store) {
+		rc = server_init_store(cfg, err, sizeof err);
+		if (rc == -1)
+			fprintf(stderr, "corridord: %s\n", err);
+		else
+			printf("store %s ready: %zu legs, %zu carriers\n", cfg->store_backend,
+			    cfg->legs.count, cfg->carriers.count);
+		config_release(cfg);
+		return rc == -1 ? 1 : 0;
+	}
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(cfg);
 	sd_notify_init();

@@ -26,7 +26,7 @@
 #define LINE_MAX_BYTES 4096
 #define MORE_MAX 128
 
-static const char *const sections[] = { "daemon", "tls", "limits" };
+static const char *const sections[] = { "daemon", "tls", "postgresql", "limits" };
 #define SECTIONS_COUNT (sizeof sections / sizeof sections[0])
 
 struct more {

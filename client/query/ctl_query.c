@@ -18,12 +18,13 @@
 #include "watch.h"
 
 /* ERR codes that the same request would get again: --watch stops on them.
- * NOT_FOUND is not one: the unit asked for may be reported later. */
+ * NOT_FOUND is not one: the unit asked for may be reported later; nor is
+ * UNAVAILABLE (the store is busy or its server unreachable for now). */
 static int
 err_lasting(const char *code)
 {
 	static const char *const lasting[] = { "UNKNOWN_COMMAND", "BAD_ARGUMENT", "UNKNOWN_LEG",
-	    "LINE_TOO_LONG", "UNAUTHORIZED", "FORBIDDEN" };
+	    "LINE_TOO_LONG", "UNAUTHORIZED", "FORBIDDEN", "UNSUPPORTED" };
 
 	for (size_t i = 0; i < sizeof lasting / sizeof lasting[0]; i++)
 		if (strcmp(code, lasting[i]) == 0)

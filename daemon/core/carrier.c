@@ -162,3 +162,25 @@ carrier_mark_done(struct carrier *c, uint64_t seq)
 	}
 	return c->acked_seq != before;
 }
+
+bool
+carrier_mark_raise(struct carrier *c, uint64_t seq)
+{
+	if (seq <= c->acked_seq)
+		return false;
+	if (seq - c->acked_seq >= c->window) {
+		memset(c->done, 0, (size_t)(c->window + 7) / 8);
+		memset(c->queued, 0, (size_t)(c->window + 7) / 8);
+	} else
+		for (uint64_t s = c->acked_seq + 1; s <= seq; s++) {
+			bit_set(c, c->done, s, false);
+			bit_set(c, c->queued, s, false);
+		}
+	c->acked_seq = seq;
+	/* what was done above it carries on from there */
+	while (bit_get(c, c->done, c->acked_seq + 1)) {
+		bit_set(c, c->done, c->acked_seq + 1, false);
+		c->acked_seq++;
+	}
+	return true;
+}

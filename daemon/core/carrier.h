@@ -81,5 +81,9 @@ bool carrier_seq_used(const struct carrier *c, uint64_t seq);
 void carrier_seq_queued(struct carrier *c, uint64_t seq, bool on);
 /* Records seq as stored or finally rejected; true if acked_seq advanced. */
 bool carrier_mark_done(struct carrier *c, uint64_t seq);
+/* Raises the mark to seq, known from the store to be acknowledged (another
+ * daemon on a shared store acknowledged it); what was queued or done below
+ * it is forgotten (a completion there is then a no-op). True if it moved. */
+bool carrier_mark_raise(struct carrier *c, uint64_t seq);
 
 #endif

@@ -131,6 +131,7 @@ static const struct {
 	{ "daemon", set_option },
 	{ "limits", set_limit },
 	{ "tls", set_option },
+	{ "postgresql", set_option },
 	{ "carriers", set_carrier },
 	{ "credentials", set_credential },
 	{ "operators", set_operator },

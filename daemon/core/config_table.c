@@ -64,13 +64,22 @@ const struct config_option config_options[] = {
 	S("daemon", "backup_dir", CONFIG_PATH, backup_dir, "", false,
 	    "where BACKUP writes; empty means <state_dir>/backups"),
 	{ "daemon", "store", CONFIG_NAME, FIELD(store_backend), NULL, CONFIG_DEFAULT_STORE, true,
-	    NULL, "store must name a storage backend (sqlite)",
-	    "the storage backend (sqlite), chosen at start" },
+	    NULL, "store must name a storage backend (sqlite or postgresql)",
+	    "the storage backend: sqlite (files in state_dir) or postgresql ([postgresql])" },
 	E("daemon", "synchronous", sync, sync_values, "full", true,
 	    "synchronous must be full or normal",
-	    "full: an ack survives a power cut; normal: it survives a crash of corridord only"),
+	    "full: an ack survives a power cut (postgresql: synchronous_commit as the server"
+	    " says, on a synchronous standby too); normal: it survives a crash of corridord only"
+	    " (postgresql: synchronous_commit = off)"),
 	E("daemon", "log_level", log_level, log_level_values, "info", false,
 	    "log_level must be warn, info or debug", "how much corridord logs"),
+	S("postgresql", "conninfo", CONFIG_TEXT, pg_conninfo, "", true,
+	    "libpq connection string of the writers and the catalog (store = postgresql); a"
+	    " multi-host one wants target_session_attrs=read-write; no password: use passfile,"
+	    " service or the systemd credential pgpass"),
+	S("postgresql", "reader_conninfo", CONFIG_TEXT, pg_reader_conninfo, "", true,
+	    "libpq connection string of the query threads, e.g. with"
+	    " target_session_attrs=prefer-standby; empty: conninfo"),
 	S("tls", "carrier_cert", CONFIG_PATH, tls.carrier.cert, "", true,
 	    "PEM certificate chain of the carrier port; with carrier_key, TLS on that port"),
 	S("tls", "carrier_key", CONFIG_PATH, tls.carrier.key, "", true,
@@ -175,6 +184,14 @@ store_value(struct config *cfg, const struct config_option *o, const char *value
 		break;
 	case CONFIG_PATH:
 		break;
+	case CONFIG_TEXT:
+		for (const char *c = value; *c != '\0'; c++)
+			if ((unsigned char)*c < 0x20 || *c == 0x7f) {
+				snprintf(err, errlen, "%s: a control character at byte %zu", o->name,
+				    (size_t)(c - value));
+				return -1;
+			}
+		break;
 	}
 	if (strlen(value) >= o->size) {
 		snprintf(err, errlen, "%s is longer than %zu bytes", o->name, o->size - 1);
@@ -245,6 +262,9 @@ config_option_type_name(const struct config_option *o, char *buf, size_t len)
 	case CONFIG_NAME:
 		snprintf(buf, len, "name, at most %zu bytes", o->size - 1);
 		break;
+	case CONFIG_TEXT:
+		snprintf(buf, len, "text on one line, at most %zu bytes", o->size - 1);
+		break;
 	case CONFIG_ENUM:
 		buf[0] = '\0';
 		for (const struct config_enum_value *v = o->values; v->name != NULL; v++) {
@@ -264,7 +284,7 @@ void
 config_print(FILE *f, const struct config *cfg)
 {
 	const char *section = "";
-	char value[CONFIG_PATH_MAX];
+	char value[CONFIG_CONNINFO_MAX];
 
 	for (size_t i = 0; i < config_options_count; i++) {
 		const struct config_option *o = &config_options[i];

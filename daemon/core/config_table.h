@@ -21,6 +21,7 @@ enum config_type {
 	CONFIG_ADDRESS_OR_EMPTY,	/* host:port, or "" for off */
 	CONFIG_NAME,		/* lower-case letters and digits, not empty */
 	CONFIG_ENUM,		/* one of values[], stored as an int */
+	CONFIG_TEXT,		/* any text on one line without control characters */
 };
 
 struct config_enum_value {

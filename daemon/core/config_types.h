@@ -26,6 +26,8 @@ enum store_sync { STORE_SYNC_FULL, STORE_SYNC_NORMAL };
 #define CONFIG_DEFAULT_METRICS_LISTEN "127.0.0.1:7472"
 #define CONFIG_DEFAULT_STATE_DIR "/var/lib/corridor"
 #define CONFIG_DEFAULT_STORE "sqlite"
+/* [postgresql] conninfo and reader_conninfo: libpq connection strings */
+#define CONFIG_CONNINFO_MAX 4096
 
 struct config {
 	atomic_uint refs;			/* config_hold / config_release */
@@ -36,7 +38,9 @@ struct config {
 	char metrics_listen[CONFIG_ADDR_MAX];	/* "" disables the endpoint */
 	char legs_file[CONFIG_PATH_MAX];
 	char backup_dir[CONFIG_PATH_MAX];	/* "" = <state_dir>/backups */
-	char store_backend[16];			/* [daemon] store: "sqlite" (store.c) */
+	char store_backend[16];			/* [daemon] store: "sqlite", "postgresql" */
+	char pg_conninfo[CONFIG_CONNINFO_MAX];	/* [postgresql] conninfo: writers, catalog */
+	char pg_reader_conninfo[CONFIG_CONNINFO_MAX];	/* "" = conninfo: queries */
 	enum store_sync sync;
 	enum log_level log_level;
 	struct limits limits;

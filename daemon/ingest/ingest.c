@@ -35,6 +35,7 @@ ingest_new(const struct ingest_env *env)
 	ing->catalog = env->catalog;
 	ing->checkpoints = env->checkpoints;
 	ing->tls = env->tls;
+	ing->shared_store = env->shared_store;
 	if ((ing->flow_ev = event_new(ing->base, -1, 0, on_flow, ing)) == NULL) {
 		free(ing);
 		return NULL;

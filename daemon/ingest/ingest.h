@@ -41,6 +41,9 @@ struct ingest_env {
 	struct store_catalog *catalog;	/* used on the checkpoint thread only */
 	struct workq *checkpoints;	/* the checkpoint thread */
 	struct ssl_ctx_st *tls;		/* NULL: plain TCP */
+	/* other daemons write the same store (store_shared): a carrier's mark
+	 * is read again from it at each Hello (marks_refresh) */
+	bool shared_store;
 };
 
 /* NULL when out of memory. */

@@ -16,6 +16,7 @@
 #include "counters.h"
 #include "ingest_internal.h"
 #include "log.h"
+#include "marks.h"
 #include "validate.h"
 #include "workq.h"
 
@@ -141,6 +142,9 @@ job_run(struct workq_job *base, void *ctx)
 		}
 }
 
+static void mark_refreshed(void *arg);
+static void welcome_checked(struct ingest_conn *c, struct ingest_auth_job *job);
+
 /* Loop thread: welcome or refuse. */
 static void
 job_done(struct workq_job *base)
@@ -148,7 +152,6 @@ job_done(struct workq_job *base)
 	struct ingest_auth_job *job = (struct ingest_auth_job *)base;
 	struct ingest_conn *c = job->conn;
 	struct ingest *ing;
-	const struct credential *cred;
 	struct carrier *carrier;
 
 	auth_check_finish(&job->check);
@@ -168,6 +171,41 @@ job_done(struct workq_job *base)
 		job_free(job);
 		return;
 	}
+	carrier = carrier_find(ing->carriers, job->code);
+	/* the mark another daemon may have moved, read before the Welcome
+	 * tells it; the connection keeps the job until then (detach) */
+	if (ing->shared_store && carrier != NULL &&
+	    marks_refresh(ing, carrier, mark_refreshed, job) == 0) {
+		c->auth_job = job;
+		return;
+	}
+	welcome_checked(c, job);
+	job_free(job);
+}
+
+/* Loop thread: the store's mark is in; welcome unless the peer went. */
+static void
+mark_refreshed(void *arg)
+{
+	struct ingest_auth_job *job = arg;
+	struct ingest_conn *c = job->conn;
+
+	if (c != NULL) {
+		c->auth_job = NULL;
+		if (c->state == INGEST_AUTH)
+			welcome_checked(c, job);
+	}
+	job_free(job);
+}
+
+/* Loop thread: the credential matched; welcome if it still holds. */
+static void
+welcome_checked(struct ingest_conn *c, struct ingest_auth_job *job)
+{
+	struct ingest *ing = c->ing;
+	const struct credential *cred;
+	struct carrier *carrier;
+
 	cred = job->cand[job->match];
 	carrier = carrier_find(ing->carriers, job->code);
 	/* a reload while it was checked: it must still hold in the new configuration */
@@ -178,11 +216,9 @@ job_done(struct workq_job *base)
 		refuse(c, AUTH_FAIL_REVOKED, CORRIDOR__ERROR_CODE__AUTH_FAILED,
 		    "the credential for carrier %s was revoked by a configuration reload",
 		    job->code);
-		job_free(job);
 		return;
 	}
 	ingest_conn_welcome(c, carrier, cred);
-	job_free(job);
 }
 
 void

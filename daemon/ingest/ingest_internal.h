@@ -56,6 +56,7 @@ struct ingest {
 	struct store_catalog *catalog;	/* the checkpoint thread's (marks.c) */
 	struct workq *checkpoints;	/* runs every catalog write */
 	struct ssl_ctx_st *tls;		/* NULL: plain TCP on the carrier port */
+	bool shared_store;		/* marks_refresh at each Hello */
 
 	/* loop thread: the module's own */
 	TAILQ_HEAD(, ingest_conn) conns;	/* every carrier connection */

@@ -77,6 +77,125 @@ marks_recover_table(struct store_catalog *cat, const struct leg_table *legs,
 	return 0;
 }
 
+/* ------------------------------------------------------------ a mark moved by another daemon */
+
+struct refresh_job {
+	struct workq_job base;
+	struct ingest *ing;
+	struct carrier *carrier;	/* loop side */
+	struct config *cfg;		/* a reference: its legs are read on the thread */
+	char code[CARRIER_CODE_MAX];
+	uint64_t from, window;		/* the mark and window when it was asked */
+	uint64_t saved;			/* the store's saved mark */
+	uint64_t *seqs;			/* stored or rejected in (start, start + window] */
+	size_t nseqs, cap;
+	int failed;
+	char error[STORE_ERROR_MAX];
+	void (*done)(void *arg);
+	void *arg;
+};
+
+static void
+refresh_seq(void *arg, uint64_t seq)
+{
+	struct refresh_job *job = arg;
+	uint64_t start = job->saved > job->from ? job->saved : job->from;
+
+	/* bounded by the window: nothing above it can move the mark */
+	if (seq <= start || seq - start > job->window || job->failed)
+		return;
+	if (job->nseqs == job->cap) {
+		size_t cap = job->cap ? job->cap * 2 : 64;
+		uint64_t *n = reallocarray(job->seqs, cap, sizeof *n);
+
+		if (n == NULL) {
+			/* the mark stays lower: safe, resends are recognised */
+			job->failed = 1;
+			snprintf(job->error, sizeof job->error, "out of memory");
+			return;
+		}
+		job->seqs = n;
+		job->cap = cap;
+	}
+	job->seqs[job->nseqs++] = seq;
+}
+
+static void
+refresh_run(struct workq_job *base, void *ctx)
+{
+	struct refresh_job *job = (struct refresh_job *)base;
+	struct store_catalog *cat = job->ing->catalog;
+	const struct leg_table *legs = &job->cfg->legs;
+	struct store_error err;
+	uint64_t start;
+
+	(void)ctx;
+	if (store_catalog_saved_mark(cat, job->code, &job->saved, &err) == -1)
+		goto failed;
+	/* a saved mark is never ahead of what is stored or rejected */
+	start = job->saved > job->from ? job->saved : job->from;
+	for (size_t l = 0; l < legs->count; l++)
+		if (store_catalog_each_stored_seq(cat, &legs->legs[l], job->code, start,
+		    start + job->window, refresh_seq, job, &err) == -1)
+			goto failed;
+	if (store_catalog_each_rejection(cat, job->code, start, refresh_seq, job, &err) == -1)
+		goto failed;
+	return;		/* job->failed may be set by refresh_seq */
+failed:
+	job->failed = 1;
+	snprintf(job->error, sizeof job->error, "%s", err.message);
+}
+
+static void
+refresh_done(struct workq_job *base)
+{
+	struct refresh_job *job = (struct refresh_job *)base;
+	struct carrier *c = job->carrier;
+	uint64_t before = c->acked_seq;
+
+	if (job->failed)
+		log_warnx("carrier=%s mark not read from the store error=\"%s\"; the session"
+		    " starts from this daemon's acked_seq=%llu", c->code, job->error,
+		    (unsigned long long)c->acked_seq);
+	else {
+		/* What the store holds is stored, whichever daemon stored it. An
+		 * update of c still in flight here under a seq this passes
+		 * settles as a resend does: its completion finds the seq at or
+		 * below the mark and changes nothing. */
+		carrier_mark_raise(c, job->saved);
+		for (size_t i = 0; i < job->nseqs; i++)
+			carrier_mark_done(c, job->seqs[i]);
+		if (c->acked_seq != before)
+			log_info("carrier=%s mark read from the store acked_seq=%llu (was %llu)",
+			    c->code, (unsigned long long)c->acked_seq, (unsigned long long)before);
+	}
+	job->done(job->arg);
+	config_release(job->cfg);
+	free(job->seqs);
+	free(job);
+}
+
+int
+marks_refresh(struct ingest *ing, struct carrier *c, void (*done)(void *arg), void *arg)
+{
+	struct refresh_job *job = calloc(1, sizeof *job);
+
+	if (job == NULL)
+		return -1;
+	job->base.run = refresh_run;
+	job->base.done = refresh_done;
+	job->ing = ing;
+	job->carrier = c;
+	job->cfg = config_hold(ingest_cfg(ing));
+	snprintf(job->code, sizeof job->code, "%s", c->code);
+	job->from = c->acked_seq;
+	job->window = c->window;
+	job->done = done;
+	job->arg = arg;
+	workq_submit(ing->checkpoints, &job->base);
+	return 0;
+}
+
 /* ------------------------------------------------------------ rejections */
 
 void

@@ -36,6 +36,15 @@ void marks_reject(struct ingest *ing, struct carrier *c, uint64_t seq, const str
 /* Hands the rejections gathered while taking a batch to the catalog. */
 void marks_flush(struct ingest *ing);
 
+/* A shared store (store_shared): another daemon may have stored or
+ * rejected updates of c since this one last saw it, so before its session
+ * is welcomed the checkpoint thread reads the saved mark and the claims
+ * above it, and the loop raises c's mark to what the store acknowledges;
+ * then done(arg) runs on the loop, also when the store could not be read
+ * (the local mark is still safe: resends are recognised). -1 (done not
+ * called): no memory. */
+int marks_refresh(struct ingest *ing, struct carrier *c, void (*done)(void *arg), void *arg);
+
 /* The timer's checkpoint of moved marks. */
 void marks_checkpoint(struct ingest *ing);
 /* The last checkpoint, run on the caller's thread once the workers stopped. */

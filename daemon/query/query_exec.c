@@ -122,7 +122,12 @@ read_ok(const char *what, int rc, const struct store_error *err, struct answer *
 	if (rc == -1) {
 		log_warnx("query failed db=%s kind=%s error=\"%s\"", what,
 		    store_error_kind_name(err->kind), err->message);
-		answer_err(a, "INTERNAL", "reading %s failed", what);
+		/* busy, or a database server not reachable now: the client may
+		 * ask again; anything else would fail the same way again */
+		if (err->kind == STORE_RETRYABLE)
+			answer_err(a, "UNAVAILABLE", "%s is unavailable, try again", what);
+		else
+			answer_err(a, "INTERNAL", "reading %s failed", what);
 	}
 	return rc != 0 || a->failed ? -1 : 0;
 }
@@ -181,8 +186,12 @@ cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 	if (store_reader_backup(ctx->reader, ctx->legs, dest, files, &n, &err) == -1) {
 		log_warnx("backup failed dest=%s kind=%s error=\"%s\"", dest,
 		    store_error_kind_name(err.kind), err.message);
-		answer_err(a, err.kind == STORE_CONFLICT ? "BAD_ARGUMENT" : "INTERNAL",
-		    "backup %s: %s", req->argv[1], err.message);
+		/* a backend without an online backup says how to back it up */
+		if (err.kind == STORE_UNSUPPORTED)
+			answer_err(a, "UNSUPPORTED", "%s", err.message);
+		else
+			answer_err(a, err.kind == STORE_CONFLICT ? "BAD_ARGUMENT" : "INTERNAL",
+			    "backup %s: %s", req->argv[1], err.message);
 		return;
 	}
 	log_info("backup done dest=%s files=%zu", dest, n);

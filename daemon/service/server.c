@@ -294,6 +294,38 @@ log_versions(struct server *srv)
 	    store_backend_version(srv->store), protobuf_c_version());
 }
 
+int
+server_init_store(const struct config *cfg, char *err, size_t errlen)
+{
+	static struct carrier_table carriers;
+	struct store_error serr;
+	struct store_catalog *cat = NULL;
+	struct store *st;
+	int rc = -1;
+
+	if ((st = store_open(cfg, &serr)) == NULL) {
+		snprintf(err, errlen, "store: %s", serr.message);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->carriers.count; i++)
+		carrier_add(&carriers, cfg->carriers.items[i].code, cfg->carriers.items[i].name);
+	if ((cat = store_catalog_open(st, &serr)) == NULL ||
+	    store_catalog_sync(cat, &cfg->legs, &carriers, &serr) == -1) {
+		snprintf(err, errlen, "catalog: %s", serr.message);
+		goto out;
+	}
+	for (size_t i = 0; i < cfg->legs.count; i++)
+		if (store_leg_prepare(st, &cfg->legs.legs[i], &serr) == -1) {
+			snprintf(err, errlen, "leg %s: %s", cfg->legs.legs[i].code, serr.message);
+			goto out;
+		}
+	rc = 0;
+out:
+	store_catalog_close(cat);
+	store_close(st);
+	return rc;
+}
+
 void
 server_init(struct server *srv, struct config *cfg, server_config_loader load_config)
 {
@@ -348,7 +380,8 @@ server_init(struct server *srv, struct config *cfg, server_config_loader load_co
 	srv->ingest = ingest_new(&(struct ingest_env){ .base = srv->base, .cfg = &srv->cfg,
 	    .counters = &srv->counters, .admission = &srv->admission, .checker = &srv->checker,
 	    .carriers = &srv->carriers, .writers = srv->writers, .catalog = srv->catalog,
-	    .checkpoints = srv->checkpoints, .tls = srv->carrier_tls });
+	    .checkpoints = srv->checkpoints, .tls = srv->carrier_tls,
+	    .shared_store = store_shared(srv->store) });
 	if (srv->ingest == NULL)
 		fatalx("out of memory for the carrier port");
 	srv->query.base = srv->base;

@@ -11,7 +11,8 @@
 
 #include "store_backend.h"
 
-static const struct store_backend *const backends[] = { &store_sqlite_backend };
+static const struct store_backend *const backends[] = { &store_sqlite_backend,
+	&store_postgresql_backend };
 
 struct store {
 	const struct store_backend *be;
@@ -69,6 +70,12 @@ const char *
 store_backend_name(const struct store *st)
 {
 	return st->be->name;
+}
+
+bool
+store_shared(const struct store *st)
+{
+	return st->be->shared;
 }
 
 const char *
@@ -156,6 +163,13 @@ store_catalog_each_stored_seq(struct store_catalog *cat, const struct leg *leg,
     struct store_error *err)
 {
 	return cat->ops->each_stored_seq(cat->impl, leg, carrier, after, upto, fn, arg, err);
+}
+
+int
+store_catalog_saved_mark(struct store_catalog *cat, const char *carrier, uint64_t *acked_seq,
+    struct store_error *err)
+{
+	return cat->ops->saved_mark(cat->impl, carrier, acked_seq, err);
 }
 
 /* ------------------------------------------------------------ the writer handle (store_writer.h) */

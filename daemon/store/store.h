@@ -36,6 +36,10 @@ void store_close(struct store *st);
 const char *store_backend_name(const struct store *st);
 /* The backend's library version, for the log and the metrics. */
 const char *store_backend_version(const struct store *st);
+/* Whether other daemons may write the same store at once (postgresql):
+ * a carrier's acknowledged mark may then move while this daemon does not
+ * look, and is read again from the store when the carrier says Hello. */
+bool store_shared(const struct store *st);
 /* True if name is a backend this build has. */
 bool store_backend_known(const char *name);
 

@@ -31,6 +31,8 @@ struct store_catalog_ops {
 	    void *arg, struct store_error *err);
 	int (*each_stored_seq)(void *cat, const struct leg *leg, const char *carrier,
 	    uint64_t after, uint64_t upto, store_seq_fn fn, void *arg, struct store_error *err);
+	int (*saved_mark)(void *cat, const char *carrier, uint64_t *acked_seq,
+	    struct store_error *err);
 };
 
 
@@ -111,6 +113,8 @@ struct store_derived_ops {
 
 struct store_backend {
 	const char *name;
+	/* several daemons may write the same store at once (store_shared()) */
+	bool shared;
 	/* the backend's own state for cfg; NULL with err filled */
 	void *(*open)(const struct config *cfg, struct store_error *err);
 	void (*close)(void *store);
@@ -123,6 +127,7 @@ struct store_backend {
 
 /* The backends this build has (store.c). */
 extern const struct store_backend store_sqlite_backend;
+extern const struct store_backend store_postgresql_backend;
 
 /* For the section wrappers (store_catalog.c, store_writer.c, store_reader.c). */
 const struct store_backend *store_backend_of(const struct store *st);

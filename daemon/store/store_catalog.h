@@ -56,6 +56,10 @@ typedef void (*store_seq_fn)(void *arg, uint64_t seq);
 /* Calls fn for every recorded rejection of carrier with seq > after. */
 int store_catalog_each_rejection(struct store_catalog *cat, const char *carrier, uint64_t after,
     store_seq_fn fn, void *arg, struct store_error *err);
+/* The carrier's mark as the catalog last saved it (0: none saved), which
+ * on a shared store (store_shared) any daemon may have saved. */
+int store_catalog_saved_mark(struct store_catalog *cat, const char *carrier,
+    uint64_t *acked_seq, struct store_error *err);
 /* Recovery: calls fn for every seq of carrier in (after, upto] that leg
  * stores (the leg must exist: it was prepared by a writer or a reload). */
 int store_catalog_each_stored_seq(struct store_catalog *cat, const struct leg *leg,

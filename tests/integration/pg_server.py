@@ -63,6 +63,22 @@ class PgServer:
     def tcp_conninfo(self):
         return self.env.get('CORRIDOR_PG_TCP_CONNINFO')
 
+    def pg_ctl(self, *args):
+        """Runs the server's pg_ctl on its data directory (as its owner)."""
+        run = self.env.get('CORRIDOR_PG_RUN', '').split()
+        data = self.env['CORRIDOR_PG_DATA']
+        subprocess.run(run + [os.path.join(self.env['CORRIDOR_PG_BIN'], 'pg_ctl'), '-D', data,
+                              '-t', str(START_TIMEOUT_S)] + list(args),
+                       check=True, stdout=subprocess.DEVNULL, timeout=START_TIMEOUT_S + 30)
+
+    def stop_server(self, mode='fast'):
+        """The database goes away (an outage); start_server() brings it back."""
+        self.pg_ctl('stop', '-m', mode, '-w')
+
+    def start_server(self):
+        self.pg_ctl('start', '-w', '-l',
+                    os.path.join(os.path.dirname(self.env['CORRIDOR_PG_DATA']), 'server.log'))
+
     def stop(self):
         if self.proc is None:
             return

@@ -3,8 +3,15 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
 
 #include "store_fixture.h"
+
+/* store = postgresql: each test's own database on the server of
+ * tests/pg/with_postgres.sh (CORRIDOR_PG_CONNINFO) */
+#define PG_TEST_DB "corridor_conformance"
 
 static char dir[64];
 struct config cfg;
@@ -12,6 +19,32 @@ struct store *st;
 struct leg movement = { .code = "KZ-RAIL-ALT-AKT", .kind = LEG_MOVEMENT,
 	.typical_h = 120 };
 struct leg port = { .code = "KZ-PORT-AKT", .kind = LEG_PORT, .typical_h = 72 };
+
+/* Runs sql on the server's base database (CREATE and DROP DATABASE). */
+static void
+pg_base_exec(const char *sql)
+{
+	const char *base = getenv("CORRIDOR_PG_CONNINFO");
+	PGconn *c;
+	PGresult *res;
+
+	if (base == NULL)
+		fail_msg("store = postgresql needs CORRIDOR_PG_CONNINFO (tests/pg/with_postgres.sh)");
+	c = PQconnectdb(base);
+	if (PQstatus(c) != CONNECTION_OK)
+		fail_msg("connecting to %s: %s", base, PQerrorMessage(c));
+	res = PQexec(c, sql);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+		fail_msg("%s: %s", sql, PQerrorMessage(c));
+	PQclear(res);
+	PQfinish(c);
+}
+
+static bool
+on_postgresql(void)
+{
+	return strcmp(cfg.store_backend, "postgresql") == 0;
+}
 
 static void
 remove_tree(const char *path)
@@ -35,9 +68,16 @@ setup(void **state)
 	snprintf(cfg.state_dir, sizeof cfg.state_dir, "%s", dir);
 	if (backend != NULL && backend[0] != '\0')
 		snprintf(cfg.store_backend, sizeof cfg.store_backend, "%s", backend);
+	if (on_postgresql()) {
+		pg_base_exec("DROP DATABASE IF EXISTS " PG_TEST_DB " WITH (FORCE)");
+		pg_base_exec("CREATE DATABASE " PG_TEST_DB);
+		snprintf(cfg.pg_conninfo, sizeof cfg.pg_conninfo, "%s dbname=" PG_TEST_DB,
+		    getenv("CORRIDOR_PG_CONNINFO"));
+	}
 	cfg.sync = STORE_SYNC_NORMAL;
 	st = store_open(&cfg, &err);
-	assert_non_null(st);
+	if (st == NULL)
+		fail_msg("store_open: %s", err.message);
 	assert_int_equal(store_leg_prepare(st, &movement, &err), 0);
 	assert_int_equal(store_leg_prepare(st, &port, &err), 0);
 	return 0;
@@ -48,6 +88,8 @@ teardown(void **state)
 {
 	(void)state;
 	store_close(st);
+	if (on_postgresql())
+		pg_base_exec("DROP DATABASE IF EXISTS " PG_TEST_DB " WITH (FORCE)");
 	config_clear(&cfg);
 	remove_tree(dir);
 	return 0;

@@ -174,6 +174,7 @@ test_catalog_marks_rejections_recovery(void **state)
 	struct update_rec *r[3];
 	enum rec_result res[3];
 	struct seqs got = { 0 };
+	uint64_t saved = 99;
 
 	(void)state;
 	assert_non_null(ct);
@@ -206,6 +207,10 @@ test_catalog_marks_rejections_recovery(void **state)
 	assert_int_equal(store_catalog_sync(cat, &legs, ct, &err), 0);
 	assert_int_equal(ct->items[0].acked_seq, 5);
 	assert_int_equal(ct->items[0].saved_seq, 5);
+	assert_int_equal(store_catalog_saved_mark(cat, "KTZE", &saved, &err), 0);
+	assert_int_equal(saved, 5);
+	assert_int_equal(store_catalog_saved_mark(cat, "ADY", &saved, &err), 0);
+	assert_int_equal(saved, 0);
 	assert_int_equal(store_catalog_each_rejection(cat, "KTZE", 5, collect, &got, &err), 0);
 	assert_int_equal(got.n, 1);
 	assert_int_equal(got.v[0], 9);

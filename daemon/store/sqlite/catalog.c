@@ -310,6 +310,30 @@ catalog_each_stored_seq(void *arg, const struct leg *leg, const char *carrier, u
 	return 0;
 }
 
+static int
+catalog_saved_mark(void *arg, const char *carrier, uint64_t *acked_seq, struct store_error *err)
+{
+	struct catalog *cat = arg;
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(cat->db, "SELECT acked_seq FROM carriers WHERE code = ?",
+	    -1, &st, NULL)) != SQLITE_OK) {
+		sqlite_error(err, cat->db, rc, "reading a mark");
+		return -1;
+	}
+	sqlite3_bind_text(st, 1, carrier, -1, SQLITE_STATIC);
+	*acked_seq = 0;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*acked_seq = (uint64_t)sqlite3_column_int64(st, 0);
+		rc = SQLITE_DONE;
+	}
+	if (rc != SQLITE_DONE)
+		sqlite_error(err, cat->db, rc, "reading a mark");
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
 const struct store_catalog_ops sqlite_catalog_ops = {
 	.open = catalog_open,
 	.close = catalog_close,
@@ -318,4 +342,5 @@ const struct store_catalog_ops sqlite_catalog_ops = {
 	.save_rejections = catalog_save_rejections,
 	.each_rejection = catalog_each_rejection,
 	.each_stored_seq = catalog_each_stored_seq,
+	.saved_mark = catalog_saved_mark,
 };

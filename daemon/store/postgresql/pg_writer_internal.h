@@ -1,0 +1,123 @@
+/*
+ * What the PostgreSQL writer (pg_writer.c: transactions, claims, events,
+ * retractions, retention) and its side of store/derive.h (pg_derive.c: the
+ * row operations over the transaction's connection) share. A pg_leg is one
+ * leg of one writer, used by that writer's thread only (or by the thread
+ * preparing the leg, on a connection of its own).
+ */
+#ifndef CORRIDOR_PG_WRITER_INTERNAL_H
+#define CORRIDOR_PG_WRITER_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <libpq-fe.h>
+
+#include "derive.h"
+#include "legs.h"
+#include "pg_store.h"
+
+/* An int64 in decimal: sign, 19 digits, NUL, and some to spare. */
+#define PG_INT_TEXT_MAX 24
+/* A SQLSTATE: five characters and the NUL. */
+#define PG_SQLSTATE_MAX 6
+/* What a derive op returns when its statement failed (the pg_leg's err and
+ * sqlstate say why): a positive code of this backend, as derive.h wants. */
+#define PG_DERIVE_FAILED 1
+
+/* A growing text: an array literal ({"a",NULL,"b"}) passed as one
+ * parameter, so that a batch is one statement however many rows it has. */
+struct pg_buf {
+	char *p;
+	size_t len, cap;
+	size_t count;		/* elements */
+	bool nomem;
+};
+
+/* Traversal writes waiting (put_traversal, delete_traversal), as column
+ * arrays: they go in two statements, deletes then upserts, before the next
+ * read of traversals and before the transaction commits. */
+#define PG_TRAV_PUT_COLS 14
+#define PG_TRAV_DEL_COLS 3
+/* Writes held at most: the arrays' memory is bounded. */
+#define PG_TRAV_PENDING_MAX 1000
+
+struct pg_trav_writes {
+	struct pg_buf put[PG_TRAV_PUT_COLS];
+	struct pg_buf del[PG_TRAV_DEL_COLS];
+	size_t nput, ndel;
+};
+
+/* A (unit, direction) of the batch whose events were read ahead. */
+struct pg_cached_unit {
+	const char *unit;		/* the unit set's */
+	char direction;
+	int start, count;		/* its rows in the cache's result */
+};
+
+/* The events of every unit a batch re-pairs, read in one statement before
+ * derive_repair (which would read them one unit a round trip); valid until
+ * the transaction's next write of events, so only during derive_repair. */
+struct pg_unit_cache {
+	PGresult *res;			/* unit, direction, then unit_events' columns */
+	struct pg_cached_unit *units;	/* sorted by unit (strcmp), direction */
+	size_t count;
+};
+
+struct pg_leg {
+	const struct pg_store *store;
+	struct pg_db *db;		/* the writer's (or the preparing thread's) */
+	char code[LEG_CODE_MAX];
+	enum leg_kind kind;
+	int64_t typical_ms;
+	struct derive *derive;
+	/* retention: the (unit, direction) its scan stopped after, NULL: none */
+	char *retain_after;
+	char retain_after_dir[2];
+	/* the first failure of the open transaction and its SQLSTATE ("":
+	 * none, or not the server's: no memory, a lost connection, bad rows) */
+	struct store_error err;
+	char sqlstate[PG_SQLSTATE_MAX];
+	struct pg_unit_cache cache;	/* empty but while derive_repair runs */
+	struct pg_trav_writes tw;	/* empty between transactions */
+};
+
+/* Runs sql on l's connection with text parameters, except those formats
+ * says are binary (formats and lengths may be NULL: all text); a NULL value
+ * is SQL NULL; n < 0: sql is statements without parameters, run in one
+ * round trip, and the result is the last one's. The result (status want), the caller's to PQclear; or NULL
+ * with l->err and l->sqlstate set (the first failure is kept). */
+PGresult *pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
+    const char *const *values, const int *lengths, const int *formats, ExecStatusType want);
+/* Records a failure that is not a statement's (no memory, a malformed row):
+ * l->err, unless a failure is recorded already. */
+void pg_leg_fail(struct pg_leg *l, enum store_error_kind kind, const char *what);
+/* A result of derive.h's functions: 0, or -1 with l->err said. */
+int pg_leg_derive_rc(struct pg_leg *l, int rc);
+
+/* The ops of store/derive.h over a pg_leg (the context) and the
+ * transaction open on its connection. */
+extern const struct derive_ops pg_derive_ops;
+
+/* Appends an element (NULL: SQL NULL), quoted so that any text is itself. */
+void pg_arr_add(struct pg_buf *b, const char *v);
+/* The literal, "{}" when empty; NULL when out of memory. */
+const char *pg_arr_end(struct pg_buf *b);
+void pg_arr_free(struct pg_buf *b);
+
+/* Reads the events of units' (unit, direction)s into l->cache, for
+ * unit_events to answer from; 0 or -1 with l->err. pg_unit_cache_clear()
+ * drops them (any time; nothing when empty). */
+int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
+void pg_unit_cache_clear(struct pg_leg *l);
+
+/* Writes the traversal writes waiting: 0 or -1 with l->err;
+ * pg_trav_writes_drop() forgets them (a failed transaction's). */
+int pg_trav_writes_flush(struct pg_leg *l);
+void pg_trav_writes_drop(struct pg_leg *l);
+
+/* Text of a column, NULL for SQL NULL; integers with NULL as dflt. */
+const char *pg_col_text(const PGresult *res, int row, int col);
+int64_t pg_col_int(const PGresult *res, int row, int col, int64_t dflt);
+
+#endif
