@@ -520,6 +520,22 @@ struct call {
 	void *arg;
 };
 
+/* The rows of statement k over one leg under filter f (direction: whether
+ * k takes the direction), each decoded by row for fn. */
+static int
+each_filtered(void *r, size_t leg, const struct leg *l, const struct store_filter *f,
+    bool direction, enum reader_stmt k, row_fn row, any_fn fn, void *fnarg,
+    struct store_error *err)
+{
+	struct call c = { fn, fnarg };
+	struct params p = { 0 };
+
+	if (!leg_ok(leg, err))
+		return -1;
+	param_filter(&p, l->code, f, direction);
+	return each_row(r, k, l->code, &p, row, &c, err);
+}
+
 static int
 transit_row(const PGresult *res, int i, void *arg, bool *bad)
 {
@@ -541,13 +557,7 @@ static int
 each_transit_hour(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_transit_hour_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_TRANSIT_HOURS, l->code, &p, transit_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_TRANSIT_HOURS, transit_row, (any_fn)fn, fnarg, err);
 }
 
 static int
@@ -571,13 +581,7 @@ static int
 each_traversal_by_exit(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_traversal_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_BY_EXIT, l->code, &p, traversal_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_BY_EXIT, traversal_row, (any_fn)fn, fnarg, err);
 }
 
 /* One nullable integer for ($2 unit, $3 direction, $4 time): *out, or -1
@@ -775,13 +779,7 @@ static int
 each_volume_hour(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_volume_hour_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_VOLUME_HOURS, l->code, &p, volume_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_VOLUME_HOURS, volume_row, (any_fn)fn, fnarg, err);
 }
 
 static int
@@ -799,13 +797,7 @@ static int
 each_conveyance(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_conveyance_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_CONVEYANCES, l->code, &p, conveyance_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_CONVEYANCES, conveyance_row, (any_fn)fn, fnarg, err);
 }
 
 static int
@@ -824,13 +816,7 @@ static int
 each_hold(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_event_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_HOLDS, l->code, &p, hold_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_HOLDS, hold_row, (any_fn)fn, fnarg, err);
 }
 
 static int
@@ -847,13 +833,7 @@ static int
 each_delay(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_delay_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, true);
-	return each_row(arg, RS_DELAYS, l->code, &p, delay_row, &c, err);
+	return each_filtered(arg, leg, l, f, true, RS_DELAYS, delay_row, (any_fn)fn, fnarg, err);
 }
 
 static int
@@ -875,13 +855,7 @@ static int
 each_quality_hour(void *arg, size_t leg, const struct leg *l, const struct store_filter *f,
     store_quality_hour_fn fn, void *fnarg, struct store_error *err)
 {
-	struct call c = { (any_fn)fn, fnarg };
-	struct params p = { 0 };
-
-	if (!leg_ok(leg, err))
-		return -1;
-	param_filter(&p, l->code, f, false);
-	return each_row(arg, RS_QUALITY, l->code, &p, quality_row, &c, err);
+	return each_filtered(arg, leg, l, f, false, RS_QUALITY, quality_row, (any_fn)fn, fnarg, err);
 }
 
 static int
