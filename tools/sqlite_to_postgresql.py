@@ -168,8 +168,9 @@ def main():
                     legs_loaded = True
                 f.write("\\echo copying %s\n" % os.path.basename(path))
                 f.write("\\copy %s (%s) FROM '%s'\n" % (table, ', '.join(cols), path))
+            # new events get ids above every copied one (\g: its value unprinted)
             f.write("SELECT setval('events_id_seq', greatest(coalesce(max(id), 0), 1))"
-                    " FROM events;\n")
+                    " FROM events \\g /dev/null\n")
         psql(args, args.conninfo, script=script)
     n = psql(args, args.conninfo, 'SELECT count(*) FROM events')
     print('copied %s updates of %d legs into PostgreSQL' % (n, len(leg_codes)))
