@@ -246,7 +246,7 @@ leg_free(struct pg_leg *l)
 		return;
 	derive_free(l->derive);
 	pg_unit_cache_clear(l);
-	pg_trav_writes_drop(l);
+	pg_writes_drop(l);
 	free(l->retain_after);
 	free(l);
 }
@@ -298,7 +298,6 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 {
 	for (int tries = 1;; tries++) {
 		int64_t first_new_id = 0;
-		PGresult *res;
 		int rc;
 
 		store_error_clear(&l->err);
@@ -308,18 +307,12 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 		rc = begin_locked(l, &first_new_id);
 		if (rc == 0)
 			rc = body(l, first_new_id, arg);
-		/* the traversal writes still waiting */
+		/* the writes still waiting and the COMMIT: one round trip */
 		if (rc == 0)
-			rc = pg_trav_writes_flush(l);
-		if (rc == 0) {
-			res = pg_leg_exec(l, "committing", "COMMIT", 0, NULL, NULL, NULL,
-			    PGRES_COMMAND_OK);
-			PQclear(res);
-			rc = res != NULL ? 0 : -1;
-		}
+			rc = pg_writes_flush(l, true);
 		derive_reset(l->derive);
 		pg_unit_cache_clear(l);
-		pg_trav_writes_drop(l);
+		pg_writes_drop(l);
 		if (rc == 0)
 			return 0;
 		if (l->err.kind == STORE_OK)

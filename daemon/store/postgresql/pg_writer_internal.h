@@ -48,6 +48,60 @@ struct pg_trav_writes {
 	size_t nput, ndel;
 };
 
+/* Rollup and conveyance writes waiting (rollup_put, rollup_delete,
+ * put_conveyance, delete_conveyance of a row read ahead), as column arrays
+ * per table: each table's deletes and upserts are one statement each, sent
+ * with the other writes waiting in one round trip before the next read of
+ * those tables and with the COMMIT. A row is written once while it waits
+ * (a second write of it sends the waiting ones first), so a table's deletes
+ * and upserts never name the same row. Upserts: the key's columns then the
+ * values (transit 16, volume 7, quality 11; conveyances 6); deletes: the
+ * key's (3, 3, 2; conveyances 3). */
+#define PG_ROLLUP_PUT_COLS 16
+#define PG_ROLLUP_DEL_COLS 3
+#define PG_ROLLUP_TABLES 3
+#define PG_CONV_PUT_COLS 6
+#define PG_CONV_DEL_COLS 3
+
+struct pg_row_writes {
+	struct pg_buf put[PG_ROLLUP_PUT_COLS];
+	struct pg_buf del[PG_ROLLUP_DEL_COLS];
+	size_t nput, ndel;
+};
+
+/* A rollup row read ahead: the row of its table's result that holds it. */
+struct pg_ahead_rollup {
+	struct rollup_key key;
+	int row;			/* -1: no stored row */
+	bool written;			/* put or deleted since: the row is not it */
+};
+
+/* Conveyances are counted ahead in two statements: trains, vessel calls. */
+#define PG_CONV_READS 2
+
+/* A conveyance counted ahead from the traversals. */
+struct pg_ahead_conv {
+	char kind, direction;
+	char *ident;			/* owned */
+	int res;			/* which count (conv_res) */
+	int row;			/* its row there */
+	bool written;
+};
+
+/* What read_ahead read for one derive_flush (valid while the rows it read
+ * are not written: an entry written since is read again), and the writes
+ * of those rows waiting. */
+struct pg_ahead {
+	PGresult *res[PG_ROLLUP_TABLES];	/* per enum rollup_table */
+	struct pg_ahead_rollup *keys[PG_ROLLUP_TABLES];	/* sorted (ahead_cmp) */
+	size_t nkeys[PG_ROLLUP_TABLES];
+	PGresult *conv_res[PG_CONV_READS];
+	struct pg_ahead_conv *conv;		/* sorted (conv_cmp) */
+	size_t nconv;
+	struct pg_row_writes rw[PG_ROLLUP_TABLES];
+	struct pg_row_writes cw;		/* conveyances */
+};
+
 /* A (unit, direction) of the batch whose events were read ahead. */
 struct pg_cached_unit {
 	const char *unit;		/* the unit set's */
@@ -80,6 +134,7 @@ struct pg_leg {
 	char sqlstate[PG_SQLSTATE_MAX];
 	struct pg_unit_cache cache;	/* empty but while derive_repair runs */
 	struct pg_trav_writes tw;	/* empty between transactions */
+	struct pg_ahead ahead;		/* empty between transactions */
 };
 
 /* Runs sql on l's connection with text parameters, except those formats
@@ -111,10 +166,12 @@ void pg_arr_free(struct pg_buf *b);
 int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
 void pg_unit_cache_clear(struct pg_leg *l);
 
-/* Writes the traversal writes waiting: 0 or -1 with l->err;
- * pg_trav_writes_drop() forgets them (a failed transaction's). */
-int pg_trav_writes_flush(struct pg_leg *l);
-void pg_trav_writes_drop(struct pg_leg *l);
+/* Sends the traversal, rollup and conveyance writes waiting, and then
+ * COMMIT when commit, in one round trip: 0 or -1 with l->err.
+ * pg_writes_drop() forgets the writes waiting and what was read ahead (a
+ * failed transaction's, or the end of any). */
+int pg_writes_flush(struct pg_leg *l, bool commit);
+void pg_writes_drop(struct pg_leg *l);
 
 /* Text of a column, NULL for SQL NULL; integers with NULL as dflt. */
 const char *pg_col_text(const PGresult *res, int row, int col);
