@@ -221,35 +221,42 @@ leg_failed(struct pg_leg *l, const struct store_error *err, const PGresult *res)
 	snprintf(l->sqlstate, sizeof l->sqlstate, "%s", state != NULL ? state : "");
 }
 
-/* Runs q's statements in one round trip: 0 with every result as wanted
- * (the caller's, in q, until pipe_clear), or -1 with l->err. */
-static int
-pipe_run(struct pg_leg *l, struct pipeline *q)
+int
+pg_leg_pipeline(struct pg_leg *l, struct pg_db_stmt *s, const char *const *what,
+    const ExecStatusType *want, size_t n)
 {
 	struct store_error err;
 
-	if (q->nomem || q->full) {
-		pg_leg_fail(l, STORE_RETRYABLE, q->nomem ? "out of memory" :
-		    "more statements than a pipeline holds");
-		return -1;
-	}
-	if (q->n == 0)
+	if (n == 0)
 		return 0;
 	if (pg_db_conn(l->db) == NULL) {
 		pg_leg_fail(l, STORE_RETRYABLE, "not connected to postgresql");
 		return -1;
 	}
-	if (pg_db_pipeline(l->db, q->s, q->n, &err) == -1) {
+	if (pg_db_pipeline(l->db, s, n, &err) == -1) {
 		leg_failed(l, &err, NULL);
 		return -1;
 	}
 	/* the first failure is the one to tell: the ones after it were not run */
-	for (size_t i = 0; i < q->n; i++)
-		if (pg_db_check(l->db, q->s[i].res, q->want[i], q->what[i], &err) == -1) {
-			leg_failed(l, &err, q->s[i].res);
+	for (size_t i = 0; i < n; i++)
+		if (pg_db_check(l->db, s[i].res, want[i], what[i], &err) == -1) {
+			leg_failed(l, &err, s[i].res);
 			return -1;
 		}
 	return 0;
+}
+
+/* Runs q's statements in one round trip: 0 with every result as wanted
+ * (the caller's, in q, until pipe_clear), or -1 with l->err. */
+static int
+pipe_run(struct pg_leg *l, struct pipeline *q)
+{
+	if (q->nomem || q->full) {
+		pg_leg_fail(l, STORE_RETRYABLE, q->nomem ? "out of memory" :
+		    "more statements than a pipeline holds");
+		return -1;
+	}
+	return pg_leg_pipeline(l, q->s, q->what, q->want, q->n);
 }
 
 static void
@@ -535,16 +542,24 @@ pg_unit_cache_clear(struct pg_leg *l)
 }
 
 int
-pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units)
+pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units, const char *first_what,
+    const struct pg_db_stmt *first)
 {
 	struct pg_unit_cache *c = &l->cache;
 	struct pg_buf names = { 0 }, dirs = { 0 };
 	const char *p[3] = { l->code };
+	struct pipeline q = { .n = 0 };
 	int rc = -1;
 
 	pg_unit_cache_clear(l);
-	if (units->count == 0)
-		return 0;
+	if (first != NULL)
+		pipe_add(&q, first_what, first->sql, first->n, first->values, first->lengths,
+		    first->formats, PGRES_COMMAND_OK);
+	if (units->count == 0) {
+		rc = pipe_run(l, &q);
+		pipe_clear(&q);
+		return rc;
+	}
 	if ((c->units = calloc(units->count, sizeof *c->units)) == NULL) {
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		return -1;
@@ -569,14 +584,20 @@ pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units)
 	}
 	/* unit_events' rows of every unit, each unit's together (equal texts
 	 * sort next to each other whatever the collation) */
-	c->res = query(l, "reading the batch's units' events",
+	pipe_add(&q, "reading the batch's units' events",
 	    "SELECT unit, direction, id, event_time_ms, event_code, carrier, unit_teu,"
 	    " unit_containers, gross_kg, classifier, train_id, vessel_imo, voyage, record_time_ms"
 	    " FROM events WHERE leg = $1 AND (unit, direction) IN"
 	    " (SELECT * FROM unnest($2::text[], $3::text[])) AND retracted = 0"
-	    " ORDER BY unit, direction, event_time_ms, id", 3, p, 14);
-	if (c->res == NULL)
+	    " ORDER BY unit, direction, event_time_ms, id", 3, p, NULL, NULL, PGRES_TUPLES_OK);
+	if (pipe_run(l, &q) != 0)
 		goto done;
+	c->res = q.s[q.n - 1].res;
+	q.s[q.n - 1].res = NULL;
+	if (PQnfields(c->res) != 14) {
+		pg_leg_fail(l, STORE_CORRUPT, "the batch's units' events: other columns");
+		goto done;
+	}
 	for (int i = 0, n = PQntuples(c->res); i < n;) {
 		const char *unit = pg_col_text(c->res, i, 0), *dir = pg_col_text(c->res, i, 1);
 		struct pg_cached_unit *u;
@@ -597,6 +618,7 @@ pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units)
 	}
 	rc = 0;
 done:
+	pipe_clear(&q);
 	pg_arr_free(&names);
 	pg_arr_free(&dirs);
 	if (rc == -1)

@@ -144,6 +144,12 @@ struct pg_leg {
  * with l->err and l->sqlstate set (the first failure is kept). */
 PGresult *pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats, ExecStatusType want);
+/* Runs s[0..n) in one round trip (pg_db_pipeline), the result of s[i]
+ * checked for status want[i] (said as what[i]): 0 with every result in s,
+ * the caller's to PQclear, or -1 with l->err and l->sqlstate (of the first
+ * that failed; the results left in s are still the caller's). */
+int pg_leg_pipeline(struct pg_leg *l, struct pg_db_stmt *s, const char *const *what,
+    const ExecStatusType *want, size_t n);
 /* Records a failure that is not a statement's (no memory, a malformed row):
  * l->err, unless a failure is recorded already. */
 void pg_leg_fail(struct pg_leg *l, enum store_error_kind kind, const char *what);
@@ -161,9 +167,11 @@ const char *pg_arr_end(struct pg_buf *b);
 void pg_arr_free(struct pg_buf *b);
 
 /* Reads the events of units' (unit, direction)s into l->cache, for
- * unit_events to answer from; 0 or -1 with l->err. pg_unit_cache_clear()
- * drops them (any time; nothing when empty). */
-int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
+ * unit_events to answer from, after first (NULL: none; a statement
+ * without rows, said as first_what) in the same round trip; 0 or -1 with
+ * l->err. pg_unit_cache_clear() drops them (any time; nothing when empty). */
+int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units, const char *first_what,
+    const struct pg_db_stmt *first);
 void pg_unit_cache_clear(struct pg_leg *l);
 
 /* Sends the traversal, rollup and conveyance writes waiting, and then
