@@ -1,9 +1,14 @@
 /*
  * The PostgreSQL side of store/derive.h: the row operations the shared
- * re-pairing, rollup merging and re-derivation run on, each one statement
- * over the writer's connection inside the transaction it opened (under the
- * leg's PG_STORE_LEG_LOCK, so a read-modify-write of a row is exact). Every
+ * re-pairing, rollup merging and re-derivation run on, over the writer's
+ * connection inside the transaction it opened (under the leg's
+ * PG_STORE_LEG_LOCK, so a read-modify-write of a row is exact). Every
  * statement names the leg, which leads each key of schema/postgresql/.
+ *
+ * A round trip costs more than the statement, so few are made: the rows a
+ * flush reads are read ahead (read_ahead) in one pipeline, and writes wait
+ * as column arrays, one statement per table, until the next read or the
+ * COMMIT, which they go with in one pipeline (pg_db_pipeline).
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -35,8 +35,8 @@ struct pg_buf {
 };
 
 /* Traversal writes waiting (put_traversal, delete_traversal), as column
- * arrays: they go in two statements, deletes then upserts, before the next
- * read of traversals and before the transaction commits. */
+ * arrays: they go in two statements, deletes then upserts, with the next
+ * read of traversals, rollups or conveyances and with the COMMIT. */
 #define PG_TRAV_PUT_COLS 14
 #define PG_TRAV_DEL_COLS 3
 /* Writes held at most: the arrays' memory is bounded. */
@@ -56,7 +56,8 @@ struct pg_trav_writes {
  * (a second write of it sends the waiting ones first), so a table's deletes
  * and upserts never name the same row. Upserts: the key's columns then the
  * values (transit 16, volume 7, quality 11; conveyances 6); deletes: the
- * key's (3, 3, 2; conveyances 3). */
+ * key's (3, 3, 2; conveyances 3). They are no more than the rows read
+ * ahead, which are a flush's (bounded by derive.c's chunks). */
 #define PG_ROLLUP_PUT_COLS 16
 #define PG_ROLLUP_DEL_COLS 3
 #define PG_ROLLUP_TABLES 3
