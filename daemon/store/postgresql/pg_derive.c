@@ -1088,7 +1088,8 @@ op_read_ahead(void *ctx, const struct rollup_key *keys, size_t n,
 			pg_leg_fail(l, STORE_CORRUPT, "conveyances counted ahead: one missing");
 			goto done;
 		}
-	qsort(a->conv, a->nconv, sizeof a->conv[0], ahead_conv_cmp);
+	if (a->nconv > 0)
+		qsort(a->conv, a->nconv, sizeof a->conv[0], ahead_conv_cmp);
 	rc = 0;
 	goto done;
 nomem:
