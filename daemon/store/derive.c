@@ -48,6 +48,11 @@ struct derive {
 	size_t loaded;		/* rows the current load took */
 	char *pool;
 	size_t pool_len, pool_cap;
+	/* what derive_flush tells the backend's read_ahead it will read */
+	struct rollup_key *ahead;
+	size_t ahead_cap;
+	struct conveyance_key *ahead_conv;
+	size_t ahead_conv_cap;
 	/* merging a rollup row's histogram */
 	int64_t counts[HIST_BUCKETS];
 	unsigned char blob[HIST_BLOB_MAX];
@@ -128,6 +133,8 @@ derive_free(struct derive *d)
 	free(d->tr_before);
 	free(d->stored);
 	free(d->pool);
+	free(d->ahead);
+	free(d->ahead_conv);
 	free(d);
 }
 
@@ -490,6 +497,14 @@ flush_transit(struct derive *d, const struct derive_tx *tx, const struct rollup_
 	return put_merged(d, tx, &dl->key, &v);
 }
 
+/* A volume change that is none: a traversal that changed but kept its
+ * entry hour and cargo. Its row is not read. */
+static bool
+volume_unchanged(const struct rollup_delta *dl)
+{
+	return dl->n == 0 && dl->teu == 0 && dl->containers == 0 && dl->gross_kg == 0;
+}
+
 static int
 flush_volume(struct derive *d, const struct derive_tx *tx, const struct rollup_delta *dl)
 {
@@ -497,8 +512,7 @@ flush_volume(struct derive *d, const struct derive_tx *tx, const struct rollup_d
 	bool have;
 	int rc;
 
-	/* a traversal that changed but kept its entry hour and cargo */
-	if (dl->n == 0 && dl->teu == 0 && dl->containers == 0 && dl->gross_kg == 0)
+	if (volume_unchanged(dl))
 		return 0;
 	if ((rc = get_row(d, tx, &dl->key, &v, &have)) != 0)
 		return rc;
@@ -564,12 +578,52 @@ flush_conveyance(const struct derive_tx *tx, const struct conveyance_key *c)
 	return tx->ops->delete_conveyance(tx->ctx, c);
 }
 
+/* Tells the backend's read_ahead every row the flush will read: the
+ * rollup keys flush_transit, _volume and _quality get, and the conveyances
+ * (b->conv sorted) that flush_conveyance counts, each once. */
+static int
+read_ahead(struct derive *d, const struct derive_tx *tx)
+{
+	struct rollup_batch *b = &d->rollups;
+	size_t n = 0, nconv = 0;
+
+	if (b->count > d->ahead_cap) {
+		struct rollup_key *k = realloc(d->ahead, b->count * sizeof *k);
+
+		if (k == NULL)
+			return DERIVE_NOMEM;
+		d->ahead = k;
+		d->ahead_cap = b->count;
+	}
+	if (b->nconv > d->ahead_conv_cap) {
+		struct conveyance_key *c = realloc(d->ahead_conv, b->nconv * sizeof *c);
+
+		if (c == NULL)
+			return DERIVE_NOMEM;
+		d->ahead_conv = c;
+		d->ahead_conv_cap = b->nconv;
+	}
+	for (size_t i = 0; i < b->count; i++)
+		if (b->d[i].key.table != RT_VOLUME || !volume_unchanged(&b->d[i]))
+			d->ahead[n++] = b->d[i].key;
+	for (size_t i = 0; i < b->nconv; i++)
+		if (i == 0 || conv_cmp(&b->conv[i - 1], &b->conv[i]) != 0)
+			d->ahead_conv[nconv++] = b->conv[i];
+	if (n == 0 && nconv == 0)
+		return 0;
+	return tx->ops->read_ahead(tx->ctx, d->ahead, n, d->ahead_conv, nconv);
+}
+
 int
 derive_flush(struct derive *d, const struct derive_tx *tx)
 {
 	struct rollup_batch *b = &d->rollups;
 	int rc = 0;
 
+	if (b->nconv > 0)
+		qsort(b->conv, b->nconv, sizeof b->conv[0], conv_cmp);
+	if (tx->ops->read_ahead != NULL)
+		rc = read_ahead(d, tx);
 	for (size_t i = 0; i < b->count && rc == 0; i++) {
 		const struct rollup_delta *dl = &b->d[i];
 
@@ -586,7 +640,6 @@ derive_flush(struct derive *d, const struct derive_tx *tx)
 		}
 	}
 	if (rc == 0 && b->nconv > 0) {
-		qsort(b->conv, b->nconv, sizeof b->conv[0], conv_cmp);
 		for (size_t i = 0; i < b->nconv && rc == 0; i++)
 			if (i == 0 || conv_cmp(&b->conv[i - 1], &b->conv[i]) != 0)
 				rc = flush_conveyance(tx, &b->conv[i]);

@@ -119,6 +119,13 @@ struct derive_ops {
 	int (*put_conveyance)(void *ctx, const struct conveyance_key *c,
 	    const struct derive_conveyance *v);
 	int (*delete_conveyance)(void *ctx, const struct conveyance_key *c);
+	/* optional (NULL: none): called once as derive_flush starts, with every
+	 * rollup key it will rollup_get and every conveyance it will
+	 * count_conveyance (each once), so that a backend whose ops are round
+	 * trips can read them all in a few statements and answer those ops
+	 * from what it read; keys and conv are the caller's until it returns */
+	int (*read_ahead)(void *ctx, const struct rollup_key *keys, size_t n,
+	    const struct conveyance_key *conv, size_t nconv);
 
 	/* re-derivation (derive_again()) */
 	/* deletes every traversal, rollup row and conveyance of the leg */

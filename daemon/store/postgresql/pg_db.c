@@ -292,6 +292,66 @@ pg_db_check(struct pg_db *db, const PGresult *res, ExecStatusType want, const ch
 	return -1;
 }
 
+int
+pg_db_pipeline(struct pg_db *db, struct pg_db_stmt *s, size_t n, struct store_error *err)
+{
+	PGconn *conn = db->conn;
+	size_t sent = 0, got = 0;
+	bool synced = false, ok = true;
+	PGresult *res;
+
+	for (size_t i = 0; i < n; i++)
+		s[i].res = NULL;
+	if (conn == NULL) {
+		store_error_set(err, STORE_RETRYABLE, "postgresql: no connection");
+		return -1;
+	}
+	if (PQenterPipelineMode(conn) != 1) {
+		ok = false;
+		goto done;
+	}
+	/* blocking sends: libpq reads the server's answers into its buffer
+	 * while it waits to send more (pqSendSome), so a long pipeline does
+	 * not deadlock on full sockets both ways */
+	for (; sent < n; sent++)
+		if (PQsendQueryParams(conn, s[sent].sql, s[sent].n, NULL, s[sent].values,
+		    s[sent].lengths, s[sent].formats, 0) != 1)
+			break;
+	if (sent < n || PQpipelineSync(conn) != 1) {
+		ok = false;
+		goto done;
+	}
+	synced = true;
+	/* each statement's result then NULL; the sync's result last */
+	while (got < sent) {
+		if ((res = PQgetResult(conn)) == NULL) {
+			ok = false;
+			goto done;
+		}
+		s[got].res = res;
+		while ((res = PQgetResult(conn)) != NULL)
+			PQclear(res);	/* a statement has one result; more are not ours */
+		got++;
+	}
+	if ((res = PQgetResult(conn)) == NULL || PQresultStatus(res) != PGRES_PIPELINE_SYNC)
+		ok = false;
+	PQclear(res);
+	if (ok && PQexitPipelineMode(conn) != 1)
+		ok = false;
+done:
+	if (ok)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		PQclear(s[i].res);
+		s[i].res = NULL;
+	}
+	one_line(db->last_error, sizeof db->last_error, PQerrorMessage(conn));
+	store_error_set(err, STORE_RETRYABLE, "postgresql pipeline%s: %s",
+	    synced ? "" : " not sent", db->last_error);
+	pg_db_drop(db);
+	return -1;
+}
+
 /* Runs sql on a live connection; rows it returns are not looked at. */
 static int
 pg_db_run(struct pg_db *db, const char *sql, const char *what, struct store_error *err)

@@ -60,6 +60,26 @@ int pg_db_exec(struct pg_db *db, const char *sql, struct store_error *err);
 int pg_db_check(struct pg_db *db, const PGresult *res, ExecStatusType want, const char *what,
     struct store_error *err);
 
+/* One statement of a pipeline (pg_db_pipeline): as PQexecParams takes it
+ * (lengths and formats may be NULL), and its result once it ran. */
+struct pg_db_stmt {
+	const char *sql;
+	int n;
+	const char *const *values;
+	const int *lengths;
+	const int *formats;
+	PGresult *res;		/* the caller's to PQclear; NULL: none came */
+};
+
+/* Sends s[0..n) in one round trip (libpq's pipeline mode) on the live
+ * connection and collects each one's result: 0 when the pipeline ran to its
+ * end (each result then still to be checked with pg_db_check: after a
+ * failing statement the rest are PGRES_PIPELINE_ABORTED), or -1 with err
+ * when it could not be sent or read to its end, and the connection is
+ * dropped (a connection left inside a pipeline is no use). The statements
+ * run one after the other, each seeing what the ones before it wrote. */
+int pg_db_pipeline(struct pg_db *db, struct pg_db_stmt *s, size_t n, struct store_error *err);
+
 /* Applies migrations[0..count) that the database has not had yet, in one
  * transaction under PG_DB_MIGRATION_LOCK, recording each in
  * schema_migrations with a checksum of its text: a second daemon starting at

@@ -246,7 +246,7 @@ leg_free(struct pg_leg *l)
 		return;
 	derive_free(l->derive);
 	pg_unit_cache_clear(l);
-	pg_trav_writes_drop(l);
+	pg_writes_drop(l);
 	free(l->retain_after);
 	free(l);
 }
@@ -258,33 +258,43 @@ try_again(const char *sqlstate)
 }
 
 /* BEGIN, the leg's lock, and the first id the transaction's events have
- * (read under the lock: every event of the leg stored before is below). */
+ * (read under the lock: every event of the leg stored before is below), in
+ * one round trip. */
 static int
 begin_locked(struct pg_leg *l, int64_t *first_new_id)
 {
-	const char *p[1] = { l->code };
-	char sql[128];
-	PGresult *res;
+	static const char *const what[] = { "beginning", "locking the leg",
+		"reading the leg's last id" };
+	static const ExecStatusType want[] = { PGRES_COMMAND_OK, PGRES_TUPLES_OK,
+		PGRES_TUPLES_OK };
+	char cls[PG_INT_TEXT_MAX], key[PG_INT_TEXT_MAX];
+	const char *lock_p[2] = { cls, key }, *p[1] = { l->code };
+	struct pg_db_stmt s[] = {
+		{ "BEGIN", 0, NULL, NULL, NULL, NULL },
+		{ "SELECT pg_advisory_xact_lock($1::int, $2::int)", 2, lock_p, NULL, NULL, NULL },
+		/* a statement of its own: its snapshot is taken after the lock */
+		{ "SELECT coalesce(max(id), 0) FROM events WHERE leg = $1", 1, p, NULL, NULL,
+		    NULL },
+	};
+	const size_t n = sizeof s / sizeof s[0];
+	const PGresult *last;
+	int rc = -1;
 
-	snprintf(sql, sizeof sql, "BEGIN; SELECT pg_advisory_xact_lock(%d, %" PRId32 ")",
-	    PG_STORE_LEG_LOCK, pg_store_leg_key(l->code));
-	if ((res = pg_leg_exec(l, "locking the leg", sql, -1, NULL, NULL, NULL,
-	    PGRES_TUPLES_OK)) == NULL)
-		return -1;
-	PQclear(res);
-	/* a statement of its own: its snapshot is taken after the lock */
-	if ((res = pg_leg_exec(l, "reading the leg's last id",
-	    "SELECT coalesce(max(id), 0) FROM events WHERE leg = $1", 1, p, NULL, NULL,
-	    PGRES_TUPLES_OK)) == NULL)
-		return -1;
-	if (PQntuples(res) != 1 || PQnfields(res) != 1) {
-		PQclear(res);
+	snprintf(cls, sizeof cls, "%d", PG_STORE_LEG_LOCK);
+	snprintf(key, sizeof key, "%" PRId32, pg_store_leg_key(l->code));
+	if (pg_leg_pipeline(l, s, what, want, n) == -1)
+		goto done;
+	last = s[n - 1].res;
+	if (PQntuples(last) != 1 || PQnfields(last) != 1) {
 		pg_leg_fail(l, STORE_CORRUPT, "no last id");
-		return -1;
+		goto done;
 	}
-	*first_new_id = pg_col_int(res, 0, 0, 0) + 1;
-	PQclear(res);
-	return 0;
+	*first_new_id = pg_col_int(last, 0, 0, 0) + 1;
+	rc = 0;
+done:
+	for (size_t i = 0; i < n; i++)
+		PQclear(s[i].res);
+	return rc;
 }
 
 /* Runs body in a transaction of l under the leg's lock, again after a
@@ -298,7 +308,6 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 {
 	for (int tries = 1;; tries++) {
 		int64_t first_new_id = 0;
-		PGresult *res;
 		int rc;
 
 		store_error_clear(&l->err);
@@ -308,18 +317,12 @@ leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, voi
 		rc = begin_locked(l, &first_new_id);
 		if (rc == 0)
 			rc = body(l, first_new_id, arg);
-		/* the traversal writes still waiting */
+		/* the writes still waiting and the COMMIT: one round trip */
 		if (rc == 0)
-			rc = pg_trav_writes_flush(l);
-		if (rc == 0) {
-			res = pg_leg_exec(l, "committing", "COMMIT", 0, NULL, NULL, NULL,
-			    PGRES_COMMAND_OK);
-			PQclear(res);
-			rc = res != NULL ? 0 : -1;
-		}
+			rc = pg_writes_flush(l, true);
 		derive_reset(l->derive);
 		pg_unit_cache_clear(l);
-		pg_trav_writes_drop(l);
+		pg_writes_drop(l);
 		if (rc == 0)
 			return 0;
 		if (l->err.kind == STORE_OK)
@@ -592,14 +595,20 @@ retract(struct pg_leg *l, struct batch *b, const struct update_rec *r)
 }
 
 /* The batch's new events that a retraction stored before them (or beside
- * them) retracts: the retraction arrived first. One statement; their units
- * are re-paired anyway, being new. */
+ * them) retracts: the retraction arrived first. One statement, run with
+ * the read of the units' events (which must see it) in one round trip:
+ * their units are re-paired anyway, being new. */
 static int
-retracted_before(struct pg_leg *l, struct batch *b)
+retracted_before_and_units(struct pg_leg *l, struct batch *b)
 {
 	struct pg_buf ids = { 0 };
 	const char *p[2] = { l->code };
-	PGresult *res;
+	struct pg_db_stmt st = { "UPDATE events e SET retracted = 1"
+	    " WHERE e.leg = $1 AND e.id = ANY ($2::bigint[]) AND e.retracted = 0"
+	    " AND EXISTS (SELECT 1 FROM events r WHERE r.leg = $1"
+	    " AND r.retracts_message_id = e.message_id AND r.carrier = e.carrier)", 2, p, NULL,
+	    NULL, NULL };
+	int rc;
 
 	for (size_t i = 0; i < b->n; i++) {
 		char num[PG_INT_TEXT_MAX];
@@ -607,21 +616,15 @@ retracted_before(struct pg_leg *l, struct batch *b)
 		if (b->ids[i] > 0)
 			pg_arr_add(&ids, opt_int(num, b->ids[i], true));
 	}
-	if (ids.count == 0)
-		return 0;
-	if ((p[1] = pg_arr_end(&ids)) == NULL) {
+	if (ids.count > 0 && (p[1] = pg_arr_end(&ids)) == NULL) {
 		pg_arr_free(&ids);
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		return -1;
 	}
-	res = pg_leg_exec(l, "applying earlier retractions", "UPDATE events e SET retracted = 1"
-	    " WHERE e.leg = $1 AND e.id = ANY ($2::bigint[]) AND e.retracted = 0"
-	    " AND EXISTS (SELECT 1 FROM events r WHERE r.leg = $1"
-	    " AND r.retracts_message_id = e.message_id AND r.carrier = e.carrier)", 2, p, NULL,
-	    NULL, PGRES_COMMAND_OK);
+	rc = pg_unit_cache_fill(l, &b->units, "applying earlier retractions",
+	    ids.count > 0 ? &st : NULL);
 	pg_arr_free(&ids);
-	PQclear(res);
-	return res != NULL ? 0 : -1;
+	return rc;
 }
 
 /* What a try of the batch holds, freed (the results stay). */
@@ -691,10 +694,8 @@ append_body(struct pg_leg *l, int64_t first_new_id, void *arg)
 			return -1;
 		}
 	}
-	if (retracted_before(l, b) == -1)
-		return -1;
 	/* the events, now final, of every unit to re-pair: one round trip */
-	if (pg_unit_cache_fill(l, &b->units) == -1)
+	if (retracted_before_and_units(l, b) == -1)
 		return -1;
 	rc = pg_leg_derive_rc(l, derive_repair(l->derive, &tx, &b->units));
 	pg_unit_cache_clear(l);

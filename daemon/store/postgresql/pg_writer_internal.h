@@ -35,8 +35,8 @@ struct pg_buf {
 };
 
 /* Traversal writes waiting (put_traversal, delete_traversal), as column
- * arrays: they go in two statements, deletes then upserts, before the next
- * read of traversals and before the transaction commits. */
+ * arrays: they go in two statements, deletes then upserts, with the next
+ * read of traversals, rollups or conveyances and with the COMMIT. */
 #define PG_TRAV_PUT_COLS 14
 #define PG_TRAV_DEL_COLS 3
 /* Writes held at most: the arrays' memory is bounded. */
@@ -46,6 +46,61 @@ struct pg_trav_writes {
 	struct pg_buf put[PG_TRAV_PUT_COLS];
 	struct pg_buf del[PG_TRAV_DEL_COLS];
 	size_t nput, ndel;
+};
+
+/* Rollup and conveyance writes waiting (rollup_put, rollup_delete,
+ * put_conveyance, delete_conveyance of a row read ahead), as column arrays
+ * per table: each table's deletes and upserts are one statement each, sent
+ * with the other writes waiting in one round trip before the next read of
+ * those tables and with the COMMIT. A row is written once while it waits
+ * (a second write of it sends the waiting ones first), so a table's deletes
+ * and upserts never name the same row. Upserts: the key's columns then the
+ * values (transit 16, volume 7, quality 11; conveyances 6); deletes: the
+ * key's (3, 3, 2; conveyances 3). They are no more than the rows read
+ * ahead, which are a flush's (bounded by derive.c's chunks). */
+#define PG_ROLLUP_PUT_COLS 16
+#define PG_ROLLUP_DEL_COLS 3
+#define PG_ROLLUP_TABLES 3
+#define PG_CONV_PUT_COLS 6
+#define PG_CONV_DEL_COLS 3
+
+struct pg_row_writes {
+	struct pg_buf put[PG_ROLLUP_PUT_COLS];
+	struct pg_buf del[PG_ROLLUP_DEL_COLS];
+	size_t nput, ndel;
+};
+
+/* A rollup row read ahead: the row of its table's result that holds it. */
+struct pg_ahead_rollup {
+	struct rollup_key key;
+	int row;			/* -1: no stored row */
+	bool written;			/* put or deleted since: the row is not it */
+};
+
+/* Conveyances are counted ahead in two statements: trains, vessel calls. */
+#define PG_CONV_READS 2
+
+/* A conveyance counted ahead from the traversals. */
+struct pg_ahead_conv {
+	char kind, direction;
+	char *ident;			/* owned */
+	int res;			/* which count (conv_res) */
+	int row;			/* its row there */
+	bool written;
+};
+
+/* What read_ahead read for one derive_flush (valid while the rows it read
+ * are not written: an entry written since is read again), and the writes
+ * of those rows waiting. */
+struct pg_ahead {
+	PGresult *res[PG_ROLLUP_TABLES];	/* per enum rollup_table */
+	struct pg_ahead_rollup *keys[PG_ROLLUP_TABLES];	/* sorted (ahead_cmp) */
+	size_t nkeys[PG_ROLLUP_TABLES];
+	PGresult *conv_res[PG_CONV_READS];
+	struct pg_ahead_conv *conv;		/* sorted (conv_cmp) */
+	size_t nconv;
+	struct pg_row_writes rw[PG_ROLLUP_TABLES];
+	struct pg_row_writes cw;		/* conveyances */
 };
 
 /* A (unit, direction) of the batch whose events were read ahead. */
@@ -80,6 +135,7 @@ struct pg_leg {
 	char sqlstate[PG_SQLSTATE_MAX];
 	struct pg_unit_cache cache;	/* empty but while derive_repair runs */
 	struct pg_trav_writes tw;	/* empty between transactions */
+	struct pg_ahead ahead;		/* empty between transactions */
 };
 
 /* Runs sql on l's connection with text parameters, except those formats
@@ -89,6 +145,12 @@ struct pg_leg {
  * with l->err and l->sqlstate set (the first failure is kept). */
 PGresult *pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats, ExecStatusType want);
+/* Runs s[0..n) in one round trip (pg_db_pipeline), the result of s[i]
+ * checked for status want[i] (said as what[i]): 0 with every result in s,
+ * the caller's to PQclear, or -1 with l->err and l->sqlstate (of the first
+ * that failed; the results left in s are still the caller's). */
+int pg_leg_pipeline(struct pg_leg *l, struct pg_db_stmt *s, const char *const *what,
+    const ExecStatusType *want, size_t n);
 /* Records a failure that is not a statement's (no memory, a malformed row):
  * l->err, unless a failure is recorded already. */
 void pg_leg_fail(struct pg_leg *l, enum store_error_kind kind, const char *what);
@@ -106,15 +168,19 @@ const char *pg_arr_end(struct pg_buf *b);
 void pg_arr_free(struct pg_buf *b);
 
 /* Reads the events of units' (unit, direction)s into l->cache, for
- * unit_events to answer from; 0 or -1 with l->err. pg_unit_cache_clear()
- * drops them (any time; nothing when empty). */
-int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units);
+ * unit_events to answer from, after first (NULL: none; a statement
+ * without rows, said as first_what) in the same round trip; 0 or -1 with
+ * l->err. pg_unit_cache_clear() drops them (any time; nothing when empty). */
+int pg_unit_cache_fill(struct pg_leg *l, const struct unit_set *units, const char *first_what,
+    const struct pg_db_stmt *first);
 void pg_unit_cache_clear(struct pg_leg *l);
 
-/* Writes the traversal writes waiting: 0 or -1 with l->err;
- * pg_trav_writes_drop() forgets them (a failed transaction's). */
-int pg_trav_writes_flush(struct pg_leg *l);
-void pg_trav_writes_drop(struct pg_leg *l);
+/* Sends the traversal, rollup and conveyance writes waiting, and then
+ * COMMIT when commit, in one round trip: 0 or -1 with l->err.
+ * pg_writes_drop() forgets the writes waiting and what was read ahead (a
+ * failed transaction's, or the end of any). */
+int pg_writes_flush(struct pg_leg *l, bool commit);
+void pg_writes_drop(struct pg_leg *l);
 
 /* Text of a column, NULL for SQL NULL; integers with NULL as dflt. */
 const char *pg_col_text(const PGresult *res, int row, int col);
