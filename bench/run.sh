@@ -53,9 +53,12 @@ echo "== building build-release (optimised)" >&2
 tools/build.sh build-release -Dbuildtype=release -Db_ndebug=true
 bin=build-release
 work=$(mktemp -d /tmp/corridor-bench.XXXXXX)
-daemon=""
+pids=()         # the daemons running now (start_daemons)
 cleanup() {
-  if [ -n "$daemon" ] && kill -0 "$daemon" 2>/dev/null; then kill -TERM "$daemon"; wait "$daemon" || true; fi
+  local p
+  for p in ${pids[@]+"${pids[@]}"}; do
+    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; wait "$p" || true; fi
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -109,7 +112,6 @@ free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-pids=()
 ingests=()
 # start_daemons N [store flags...]: N corridord on their own ports
 start_daemons() {
@@ -131,21 +133,12 @@ start_daemons() {
       sleep 0.1
     done
   done
-  daemon=${pids[0]}
 }
 stop_daemons() {
   local p
   for p in "${pids[@]}"; do kill -TERM "$p"; done
   for p in "${pids[@]}"; do wait "$p"; done
-  daemon=""
   pids=()
-}
-cleanup() {
-  local p
-  for p in ${pids[@]+"${pids[@]}"}; do
-    if kill -0 "$p" 2>/dev/null; then kill -TERM "$p"; wait "$p" || true; fi
-  done
-  rm -rf "$work"
 }
 cpu_seconds() {
   local p sum=0

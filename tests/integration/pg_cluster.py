@@ -174,12 +174,12 @@ def processes_of(path, roots=()):
         children.setdefault(ppid, []).append(p)
     found = set(p for p in roots if p in live)
     found.update(p for p in live if p != me and _belongs(p, path))
-    todo = list(found)
-    while todo:
-        for c in children.get(todo.pop(), ()):
+    unvisited = list(found)     # whose children are still to be added
+    while unvisited:
+        for c in children.get(unvisited.pop(), ()):
             if c not in found and c != me:
                 found.add(c)
-                todo.append(c)
+                unvisited.append(c)
     return found
 
 

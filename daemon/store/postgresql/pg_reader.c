@@ -394,8 +394,8 @@ ncols_ok(const PGresult *res, enum reader_stmt k, const char *what, struct store
 }
 
 /* An integer column in binary (int8, int4 or int2, big-endian); NULL is 0,
- * as SQLite's sqlite3_column_int64 gives. A value of another size sets
- * *bad. */
+ * as the SQLite reader gives for a NULL integer. A value of another size
+ * sets *bad. */
 static int64_t
 col_int(const PGresult *res, int row, int col, bool *bad)
 {
@@ -425,8 +425,8 @@ col_text(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? "" : PQgetvalue(res, row, col);
 }
 
-/* A bytea column as raw bytes; NULL or empty gives NULL and 0 (as SQLite's
- * sqlite3_column_blob does for an empty blob). */
+/* A bytea column as raw bytes; NULL or empty gives NULL and 0 (as the
+ * SQLite reader gives for an empty blob). */
 static const void *
 col_blob(const PGresult *res, int row, int col, size_t *len)
 {
