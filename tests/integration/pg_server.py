@@ -63,6 +63,12 @@ class PgServer:
     def tcp_conninfo(self):
         return self.env.get('CORRIDOR_PG_TCP_CONNINFO')
 
+    def psql(self, sql):
+        """The text psql -At prints for sql on the test's database."""
+        return subprocess.run([os.path.join(self.env['CORRIDOR_PG_BIN'], 'psql'), '-X', '-w',
+                               '-At', '-c', sql, self.conninfo], capture_output=True,
+                              text=True, timeout=60, check=True).stdout.strip()
+
     def pg_ctl(self, *args):
         """Runs the server's pg_ctl on its data directory (as its owner)."""
         run = self.env.get('CORRIDOR_PG_RUN', '').split()

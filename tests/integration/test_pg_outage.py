@@ -7,7 +7,6 @@ stored, queries get ERR UNAVAILABLE (retryable), PING answers. Once the
 database is back the daemon recovers by itself, and in the end every update
 is stored exactly once and every ack was honoured. Standard library only."""
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -95,12 +94,6 @@ class Outage(unittest.TestCase):
             '--store', 'postgresql', '--pg-conninfo', self.pg.conninfo])
         self.d.start()
 
-    def psql(self, sql):
-        p = subprocess.run([os.path.join(self.pg.env['CORRIDOR_PG_BIN'], 'psql'), '-X', '-w',
-                            '-At', '-c', sql, self.pg.conninfo], capture_output=True,
-                           text=True, timeout=60, check=True)
-        return p.stdout.strip()
-
     def test_thirty_seconds_without_the_database(self):
         base = model.scenario_base_ms()
         pushers = [Pusher(self.d, code, base) for code in CARRIERS]
@@ -151,13 +144,13 @@ class Outage(unittest.TestCase):
         with self.d.query() as q:
             self.assertTrue(q.request('STATS KZ-RAIL-ALT-AKT').ok)
         for p in pushers:
-            stored = self.psql("SELECT count(*), coalesce(max(seq), 0) FROM events"
+            stored = self.pg.psql("SELECT count(*), coalesce(max(seq), 0) FROM events"
                                " WHERE carrier = '%s'" % p.code).split('|')
             n, top = int(stored[0]), int(stored[1])
             # every ack honoured: 1..acked all there, once (no gaps, no copies)
             self.assertGreaterEqual(n, p.acked, p.code)
             self.assertEqual(n, top, p.code)
-        self.assertEqual(self.psql('SELECT count(*) FROM (SELECT carrier, seq FROM events'
+        self.assertEqual(self.pg.psql('SELECT count(*) FROM (SELECT carrier, seq FROM events'
                                    ' GROUP BY 1, 2 HAVING count(*) > 1) d'), '0')
         self.assertTrue(self.d.alive())
 

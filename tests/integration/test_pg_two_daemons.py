@@ -9,7 +9,6 @@ after a switch it tells exactly what was acknowledged), and the statistics
 must equal a single daemon's fed the same updates. Standard library only."""
 import os
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -124,12 +123,6 @@ class TwoDaemons(unittest.TestCase):
         self.b.start()
         self.base = model.scenario_base_ms()
 
-    def psql(self, sql):
-        p = subprocess.run([os.path.join(self.pg.env['CORRIDOR_PG_BIN'], 'psql'), '-X', '-w',
-                            '-At', '-c', sql, self.pg.conninfo], capture_output=True,
-                           text=True, timeout=60, check=True)
-        return p.stdout.strip()
-
     def push_shared(self, halves):
         """The shared units' entries through one daemon and exits through
         the other, both carriers at once."""
@@ -178,9 +171,9 @@ class TwoDaemons(unittest.TestCase):
 
         # stored exactly once, and every (carrier, seq) claimed once
         total = sum(len(u) for u in per_carrier.values()) + len(exits)
-        self.assertEqual(int(self.psql('SELECT count(*) FROM events')), total)
-        self.assertEqual(int(self.psql('SELECT count(*) FROM update_seqs')), total)
-        self.assertEqual(self.psql('SELECT count(*) FROM (SELECT carrier, seq FROM events'
+        self.assertEqual(int(self.pg.psql('SELECT count(*) FROM events')), total)
+        self.assertEqual(int(self.pg.psql('SELECT count(*) FROM update_seqs')), total)
+        self.assertEqual(self.pg.psql('SELECT count(*) FROM (SELECT carrier, seq FROM events'
                                    ' GROUP BY 1, 2 HAVING count(*) > 1) d'), '0')
 
         # the statistics of one daemon fed the same updates, in order
