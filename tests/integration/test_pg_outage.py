@@ -141,8 +141,17 @@ class Outage(unittest.TestCase):
                              OUTAGE_S, first - up_at, unavailable,
                              {p.code: p.retryable for p in pushers}))
 
-        with self.d.query() as q:
-            self.assertTrue(q.request('STATS KZ-RAIL-ALT-AKT').ok)
+        # queries too: a query thread's connection waits out its own backoff
+        # (up to PG_DB_BACKOFF_MAX_MS and a quarter), answering UNAVAILABLE
+        while True:
+            with self.d.query() as q:
+                a = q.request('STATS KZ-RAIL-ALT-AKT')
+            if a.ok:
+                break
+            self.assertEqual(a.code, 'UNAVAILABLE', a.message)
+            self.assertLess(time.monotonic(), deadline, 'queries did not recover:\n' +
+                            self.d.log_tail())
+            time.sleep(0.2)
         for p in pushers:
             stored = self.pg.psql("SELECT count(*), coalesce(max(seq), 0) FROM events"
                                " WHERE carrier = '%s'" % p.code).split('|')
