@@ -39,6 +39,7 @@ struct limits {
 	int64_t writers;
 	int64_t writer_batch_updates;
 	int64_t writer_commit_delay_ms;
+	int64_t pg_analyze_until_rows;
 	int64_t query_threads;
 	int64_t shutdown_deadline_s;
 	int64_t output_buffer_bytes;

@@ -171,6 +171,11 @@ def main():
             # new events get ids above every copied one (\g: its value unprinted)
             f.write("SELECT setval('events_id_seq', greatest(coalesce(max(id), 0), 1))"
                     " FROM events \\g /dev/null\n")
+            # the planner's statistics now, not a minute later from
+            # autovacuum: a never-analysed table is planned as nearly empty
+            # (ANALYZE of events recurses into its partitions)
+            f.write("\\echo analysing\n"
+                    "ANALYZE update_seqs, %s;\n" % ', '.join(LEG_TABLES))
         psql(args, args.conninfo, script=script)
     n = psql(args, args.conninfo, 'SELECT count(*) FROM events')
     print('copied %s updates of %d legs into PostgreSQL' % (n, len(leg_codes)))

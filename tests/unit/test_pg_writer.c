@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <libpq-fe.h>
+
 #include "store_derived.h"
 #include "store_fixture.h"
 
@@ -221,6 +223,79 @@ test_concurrent_writers_keep_the_rollups_exact(void **state)
 	assert_int_equal(s.quality_updates, 2 * units);
 }
 
+/* Rows of table as its statistics say (pg_class.reltuples: -1 when it
+ * was never analysed). */
+static double
+reltuples(PGconn *c, const char *table)
+{
+	const char *p[1] = { table };
+	PGresult *res = PQexecParams(c, "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)",
+	    1, NULL, p, NULL, NULL, 0);
+	double v;
+
+	assert_int_equal(PQresultStatus(res), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(res), 1);
+	v = strtod(PQgetvalue(res, 0, 0), NULL);
+	PQclear(res);
+	return v;
+}
+
+static void
+raw_ok(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexec(c, sql);
+
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+}
+
+/* A young leg is analysed by its writer as it grows (pg_analyze.h), not a
+ * minute later by autovacuum (turned off on these tables here, so that
+ * only the writer can have taken the statistics). */
+static void
+test_young_tables_are_analysed(void **state)
+{
+	PGconn *c = PQconnectdb(cfg.pg_conninfo);
+	char events[64];
+	struct store_writer *w = writer();
+	uint64_t seq = 1;
+
+	(void)state;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	snprintf(events, sizeof events, "\"events_%s\"", movement.code);
+	raw_ok(c, "ALTER TABLE update_seqs SET (autovacuum_enabled = false)");
+	{
+		char sql[128];
+
+		snprintf(sql, sizeof sql, "ALTER TABLE %s SET (autovacuum_enabled = false)", events);
+		raw_ok(c, sql);
+	}
+	assert_true(reltuples(c, events) < 0);
+	assert_true(reltuples(c, "update_seqs") < 0);
+	/* 1,200 events in batches of 200: past the first 1,000 */
+	for (int b = 0; b < 6; b++) {
+		struct update_rec *r[200];
+		enum rec_result res[200];
+
+		for (int u = 0; u < 100; u++) {
+			char unit[16];
+
+			snprintf(unit, sizeof unit, "AN%dU%d", b, u);
+			r[2 * u] = rec(seq++, CORRIDOR__EVENT_CODE__DEPA, T0, unit);
+			r[2 * u + 1] = rec(seq++, CORRIDOR__EVENT_CODE__ARRI, T0 + H(50), unit);
+		}
+		append_to(w, 0, r, 200, res);
+		for (int i = 0; i < 200; i++)
+			assert_int_equal(res[i], REC_STORED);
+	}
+	assert_true(reltuples(c, events) >= 1000);
+	assert_true(reltuples(c, "update_seqs") >= 1000);
+	/* and the traversals with the claims */
+	assert_true(reltuples(c, "traversals") >= 500);
+	store_writer_close(w);
+	PQfinish(c);
+}
+
 int
 main(void)
 {
@@ -229,6 +304,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_prepare_derives_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_the_rollups_exact,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_young_tables_are_analysed, setup, teardown),
 	};
 
 	return UNIT_RUN(tests);

@@ -75,6 +75,7 @@ pg_open(const struct config *cfg, struct store_error *err)
 	    cfg->pg_reader_conninfo[0] != '\0' ? cfg->pg_reader_conninfo : cfg->pg_conninfo);
 	/* normal: an ack survives a crash of corridord, not of the server */
 	s->session_sql = cfg->sync == STORE_SYNC_NORMAL ? "SET synchronous_commit = off" : NULL;
+	s->analyze_until_rows = cfg->limits.pg_analyze_until_rows;
 	use_credential();
 	return s;
 }

@@ -31,6 +31,7 @@ struct pg_store {
 	/* run on each new connection of a writer or the catalog: the session
 	 * settings that follow from [daemon] synchronous */
 	const char *session_sql;
+	int64_t analyze_until_rows;	/* limits' pg_analyze_until_rows (pg_analyze.h) */
 };
 
 /* A connection of s for a writer or the catalog (reader: for a query

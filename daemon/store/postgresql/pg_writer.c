@@ -206,10 +206,16 @@ pg_arr_free(struct pg_buf *b)
 
 /* ------------------------------------------------------------ the handle */
 
+/* The tables every leg's transactions add rows to, analysed together as
+ * the claims grow (pg_analyze.h). */
+static const char shared_tables[] = "update_seqs, traversals, transit_hourly, volume_hourly,"
+    " conveyances, quality_hourly";
+
 struct pg_writer {
 	const struct pg_store *store;
 	struct pg_db *db;
 	struct pg_leg *legs[LEGS_MAX];
+	struct pg_growth growth;	/* of shared_tables, by this writer's claims */
 	char insert_sql[PG_EVENTS_SQL_MAX];	/* the events of the claims made */
 	char same_sql[PG_EVENTS_SQL_MAX];	/* which stored events are the same */
 };
@@ -218,6 +224,25 @@ static int64_t
 typical_ms(const struct leg *leg)
 {
 	return (int64_t)(leg->typical_h * 3600000.0 + 0.5);
+}
+
+/* prefix and name as one SQL identifier in double quotes, a quote in it
+ * doubled (the partition corridor_add_leg_partition names with %I); the
+ * buffer holds any leg code's. */
+static void
+quote_ident(char *buf, size_t len, const char *prefix, const char *name)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (const char *parts[2] = { prefix, name }, **p = parts; p < parts + 2; p++)
+		for (const char *c = *p; *c != '\0' && o + 3 < len; c++) {
+			if (*c == '"')
+				buf[o++] = '"';
+			buf[o++] = *c;
+		}
+	buf[o++] = '"';
+	buf[o] = '\0';
 }
 
 static struct pg_leg *
@@ -234,6 +259,8 @@ leg_new(const struct pg_store *s, struct pg_db *db, const struct leg *leg,
 	l->store = s;
 	l->db = db;
 	snprintf(l->code, sizeof l->code, "%s", leg->code);
+	quote_ident(l->events_table, sizeof l->events_table, "events_", leg->code);
+	l->growth.tables = l->growth.measured = l->events_table;
 	l->kind = leg->kind;
 	l->typical_ms = typical_ms(leg);
 	return l;
@@ -1037,6 +1064,8 @@ w_open(void *store, struct store_error *err)
 		return NULL;
 	}
 	w->store = store;
+	w->growth.tables = shared_tables;
+	w->growth.measured = "update_seqs";
 	if (write_sql(w) == -1) {
 		store_error_set(err, STORE_UNSUPPORTED, "the batch statements are too long");
 		free(w);
@@ -1117,9 +1146,17 @@ w_append(void *arg, size_t index, struct update_rec **recs, size_t n,
 		rc = leg_tx(l, append_body, batch_undo, &b);
 	}
 	batch_clear(&b);
-	free(b.ids);
-	if (rc == 0)
+	if (rc == 0) {
+		int64_t added = 0;
+
+		for (size_t k = 0; k < n; k++)
+			added += b.ids[k] > 0;
+		free(b.ids);
+		pg_growth_note(w->db, &l->growth, added, w->store->analyze_until_rows);
+		pg_growth_note(w->db, &w->growth, added, w->store->analyze_until_rows);
 		return 0;
+	}
+	free(b.ids);
 	log_warnx("leg=%s store failed updates=%zu error=\"%s\"", l->code, n, l->err.message);
 	if (err != NULL)
 		*err = l->err;

@@ -15,6 +15,7 @@
 
 #include "derive.h"
 #include "legs.h"
+#include "pg_analyze.h"
 #include "pg_store.h"
 
 /* An int64 in decimal: sign, 19 digits, NUL, and some to spare. */
@@ -126,6 +127,9 @@ struct pg_leg {
 	enum leg_kind kind;
 	int64_t typical_ms;
 	struct derive *derive;
+	/* its events partition, a quoted identifier, and how it has grown */
+	char events_table[2 * LEG_CODE_MAX + 16];
+	struct pg_growth growth;
 	/* retention: the (unit, direction) its scan stopped after, NULL: none */
 	char *retain_after;
 	char retain_after_dir[2];
