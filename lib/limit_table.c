@@ -74,9 +74,9 @@ const struct limit_def limit_defs[] = {
 	R(writer_commit_delay_ms, 0, 0, 10000,
 	    "a pause before each group commit, to rehearse a slow disk (tests, drills); 0 in production"),
 	R(pg_analyze_until_rows, 1000000, 0, 1000000000,
-	    "store = postgresql: a writer analyses (ANALYZE) a leg's events and the derived tables "
-	    "each time it has doubled them, while they hold fewer rows than this; above, autovacuum "
-	    "keeps the planner's statistics; 0 leaves it all to autovacuum"),
+	    "store = postgresql: a writer analyses (ANALYZE) a leg's events partition each time it "
+	    "has doubled it, while it holds fewer rows than this; above, autovacuum keeps the "
+	    "planner's statistics; 0 leaves it all to autovacuum"),
 	R(query_threads, 2, 1, 64, "threads answering operator queries"),
 	R(query_thread_nice, 19, 0, 19,
 	    "CPU niceness of the query threads: when cores are short, storing updates comes first"),

@@ -250,7 +250,7 @@ raw_ok(PGconn *c, const char *sql)
 }
 
 /* A young leg is analysed by its writer as it grows (pg_analyze.h), not a
- * minute later by autovacuum (turned off on these tables here, so that
+ * minute later by autovacuum (turned off on the partition here, so that
  * only the writer can have taken the statistics). */
 static void
 test_young_tables_are_analysed(void **state)
@@ -263,7 +263,6 @@ test_young_tables_are_analysed(void **state)
 	(void)state;
 	assert_int_equal(PQstatus(c), CONNECTION_OK);
 	snprintf(events, sizeof events, "\"events_%s\"", movement.code);
-	raw_ok(c, "ALTER TABLE update_seqs SET (autovacuum_enabled = false)");
 	{
 		char sql[128];
 
@@ -271,7 +270,6 @@ test_young_tables_are_analysed(void **state)
 		raw_ok(c, sql);
 	}
 	assert_true(reltuples(c, events) < 0);
-	assert_true(reltuples(c, "update_seqs") < 0);
 	/* 1,200 events in batches of 200: past the first 1,000 */
 	for (int b = 0; b < 6; b++) {
 		struct update_rec *r[200];
@@ -289,9 +287,6 @@ test_young_tables_are_analysed(void **state)
 			assert_int_equal(res[i], REC_STORED);
 	}
 	assert_true(reltuples(c, events) >= 1000);
-	assert_true(reltuples(c, "update_seqs") >= 1000);
-	/* and the traversals with the claims */
-	assert_true(reltuples(c, "traversals") >= 500);
 	store_writer_close(w);
 	PQfinish(c);
 }

@@ -18,13 +18,13 @@ static int
 read_rows(struct pg_db *db, struct pg_growth *g)
 {
 	struct store_error err;
-	const char *p[1] = { g->measured };
+	const char *p[1] = { g->table };
 	PGresult *res = pg_store_exec(db, "reading a table's size",
 	    "SELECT reltuples FROM pg_class WHERE oid = to_regclass($1)", 1, p, PGRES_TUPLES_OK,
 	    &err);
 
 	if (res == NULL) {
-		log_warnx("postgresql statistics of %s: %s", g->measured, err.message);
+		log_warnx("postgresql statistics of %s: %s", g->table, err.message);
 		return -1;
 	}
 	g->rows = PQntuples(res) == 1 ? strtod(PQgetvalue(res, 0, 0), NULL) : -1;
@@ -51,15 +51,15 @@ pg_growth_note(struct pg_db *db, struct pg_growth *g, int64_t added, int64_t unt
 	now = g->rows + (double)g->added;
 	if (g->rows >= (double)until || now < PG_ANALYZE_FIRST_ROWS || now < 2 * g->rows)
 		return;
-	if (snprintf(sql, sizeof sql, "ANALYZE %s", g->tables) >= (int)sizeof sql)
+	if (snprintf(sql, sizeof sql, "ANALYZE %s", g->table) >= (int)sizeof sql)
 		return;
 	res = pg_store_exec(db, "analysing", sql, 0, NULL, PGRES_COMMAND_OK, &err);
 	if (res == NULL) {
-		log_warnx("postgresql statistics of %s: %s", g->tables, err.message);
+		log_warnx("postgresql statistics of %s: %s", g->table, err.message);
 		/* not again before the next doubling: a failing ANALYZE (a table
 		 * another role owns) must not cost every transaction */
 	} else
-		log_debug("postgresql statistics of %s taken at about %.0f rows", g->tables, now);
+		log_debug("postgresql statistics of %s taken at about %.0f rows", g->table, now);
 	PQclear(res);
 	g->rows = now;
 	g->added = 0;

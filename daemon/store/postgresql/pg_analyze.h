@@ -7,10 +7,13 @@
  * arriving, is planned meanwhile as if it held a few rows: the writer's
  * re-pairing read then scans the whole partition for every unit of a batch
  * (measured: 59 ms a transaction at 10,000 events a leg, growing with the
- * leg, against 1.2 ms once analysed). So a writer analyses a table itself
- * each time the rows it added have doubled it, while the table is below
- * limits' pg_analyze_until_rows; above that, autovacuum's own analyze is
- * soon enough. The doublings make it a few ANALYZEs per table in all.
+ * leg, against 1.2 ms once analysed; the earlier-retraction UPDATE scanned
+ * it too). So a writer analyses a leg's partition itself each time the
+ * rows it added have doubled it, while it is below limits'
+ * pg_analyze_until_rows; above that, autovacuum's own analyze is soon
+ * enough. The doublings make it a few ANALYZEs per leg in all. The derived
+ * tables are left to autovacuum: one for all legs, read by key only, their
+ * plans did not change with their statistics (measured).
  */
 #ifndef CORRIDOR_PG_ANALYZE_H
 #define CORRIDOR_PG_ANALYZE_H
@@ -19,18 +22,16 @@
 
 #include "pg_db.h"
 
-/* One table (or a set analysed together) a writer adds rows to. */
+/* A table a writer adds rows to. */
 struct pg_growth {
-	const char *tables;	/* the ANALYZE list: identifiers, quoted where needed */
-	const char *measured;	/* the one whose size counts (pg_class.reltuples) */
+	const char *table;	/* its name as SQL has it (quoted where needed) */
 	double rows;		/* its rows when last analysed, as the server says */
 	int64_t added;		/* rows this writer added since */
 	int read;		/* 1: rows has been read from the server */
 };
 
-/* After a committed transaction that added added rows to g's tables:
- * ANALYZE them when they have doubled since they were last analysed and
- * are below until rows (0: never). On db, outside any transaction; a
+/* After a committed transaction that added added rows to g's table:
+ * ANALYZE it when it has doubled since it was last analysed and is below until rows (0: never). On db, outside any transaction; a
  * failure is logged, not returned (statistics only make plans better). */
 void pg_growth_note(struct pg_db *db, struct pg_growth *g, int64_t added, int64_t until);
 

@@ -206,16 +206,10 @@ pg_arr_free(struct pg_buf *b)
 
 /* ------------------------------------------------------------ the handle */
 
-/* The tables every leg's transactions add rows to, analysed together as
- * the claims grow (pg_analyze.h). */
-static const char shared_tables[] = "update_seqs, traversals, transit_hourly, volume_hourly,"
-    " conveyances, quality_hourly";
-
 struct pg_writer {
 	const struct pg_store *store;
 	struct pg_db *db;
 	struct pg_leg *legs[LEGS_MAX];
-	struct pg_growth growth;	/* of shared_tables, by this writer's claims */
 	char insert_sql[PG_EVENTS_SQL_MAX];	/* the events of the claims made */
 	char same_sql[PG_EVENTS_SQL_MAX];	/* which stored events are the same */
 };
@@ -260,7 +254,7 @@ leg_new(const struct pg_store *s, struct pg_db *db, const struct leg *leg,
 	l->db = db;
 	snprintf(l->code, sizeof l->code, "%s", leg->code);
 	quote_ident(l->events_table, sizeof l->events_table, "events_", leg->code);
-	l->growth.tables = l->growth.measured = l->events_table;
+	l->growth.table = l->events_table;
 	l->kind = leg->kind;
 	l->typical_ms = typical_ms(leg);
 	return l;
@@ -624,33 +618,41 @@ retract(struct pg_leg *l, struct batch *b, const struct update_rec *r)
 /* The batch's new events that a retraction stored before them (or beside
  * them) retracts: the retraction arrived first. One statement, run with
  * the read of the units' events (which must see it) in one round trip:
- * their units are re-paired anyway, being new. */
+ * their units are re-paired anyway, being new. It starts from the
+ * retractions (the partial index events_retracting, probed with the new
+ * events' message ids), which are few, rather than from the new events,
+ * which are the batch. */
 static int
 retracted_before_and_units(struct pg_leg *l, struct batch *b)
 {
-	struct pg_buf ids = { 0 };
-	const char *p[2] = { l->code };
+	struct pg_buf ids = { 0 }, msgs = { 0 };
+	const char *p[3] = { l->code };
 	struct pg_db_stmt st = { "UPDATE events e SET retracted = 1"
+	    " FROM (SELECT DISTINCT r.retracts_message_id AS m, r.carrier AS c FROM events r"
+	    " WHERE r.leg = $1 AND r.retracts_message_id = ANY ($3::text[])) AS r"
 	    " WHERE e.leg = $1 AND e.id = ANY ($2::bigint[]) AND e.retracted = 0"
-	    " AND EXISTS (SELECT 1 FROM events r WHERE r.leg = $1"
-	    " AND r.retracts_message_id = e.message_id AND r.carrier = e.carrier)", 2, p, NULL,
-	    NULL, NULL };
+	    " AND e.message_id = r.m AND e.carrier = r.c", 3, p, NULL, NULL, NULL };
 	int rc;
 
 	for (size_t i = 0; i < b->n; i++) {
 		char num[PG_INT_TEXT_MAX];
 
-		if (b->ids[i] > 0)
+		if (b->ids[i] > 0) {
 			pg_arr_add(&ids, opt_int(num, b->ids[i], true));
+			pg_arr_add(&msgs, b->recs[i]->message_id);
+		}
 	}
-	if (ids.count > 0 && (p[1] = pg_arr_end(&ids)) == NULL) {
+	if (ids.count > 0 && ((p[1] = pg_arr_end(&ids)) == NULL ||
+	    (p[2] = pg_arr_end(&msgs)) == NULL)) {
 		pg_arr_free(&ids);
+		pg_arr_free(&msgs);
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
 		return -1;
 	}
 	rc = pg_unit_cache_fill(l, &b->units, "applying earlier retractions",
 	    ids.count > 0 ? &st : NULL);
 	pg_arr_free(&ids);
+	pg_arr_free(&msgs);
 	return rc;
 }
 
@@ -1064,8 +1066,6 @@ w_open(void *store, struct store_error *err)
 		return NULL;
 	}
 	w->store = store;
-	w->growth.tables = shared_tables;
-	w->growth.measured = "update_seqs";
 	if (write_sql(w) == -1) {
 		store_error_set(err, STORE_UNSUPPORTED, "the batch statements are too long");
 		free(w);
@@ -1153,7 +1153,6 @@ w_append(void *arg, size_t index, struct update_rec **recs, size_t n,
 			added += b.ids[k] > 0;
 		free(b.ids);
 		pg_growth_note(w->db, &l->growth, added, w->store->analyze_until_rows);
-		pg_growth_note(w->db, &w->growth, added, w->store->analyze_until_rows);
 		return 0;
 	}
 	free(b.ids);
