@@ -31,8 +31,9 @@ struct pg_growth {
 };
 
 /* After a committed transaction that added added rows to g's table:
- * ANALYZE it when it has doubled since it was last analysed and is below until rows (0: never). On db, outside any transaction; a
- * failure is logged, not returned (statistics only make plans better). */
+ * ANALYZE it when it has doubled since it was last analysed and is below
+ * until rows (0: never). On db, outside any transaction; a failure is
+ * logged, not returned (statistics only make plans better). */
 void pg_growth_note(struct pg_db *db, struct pg_growth *g, int64_t added, int64_t until);
 
 #endif
