@@ -291,6 +291,39 @@ test_young_tables_are_analysed(void **state)
 	PQfinish(c);
 }
 
+/* COPY's text format: a remark with a tab, newlines and backslashes is
+ * stored as sent, and its resend is the same update. */
+static void
+test_events_are_copied_as_sent(void **state)
+{
+	static const char remark[] = "tab\there\nnew line\\N back\\slash\rreturn";
+	PGconn *c = PQconnectdb(cfg.pg_conninfo);
+	struct store_writer *w = writer();
+	struct update_rec *r[1];
+	enum rec_result res[1];
+	PGresult *q;
+
+	(void)state;
+	assert_int_equal(PQstatus(c), CONNECTION_OK);
+	r[0] = rec(7, CORRIDOR__EVENT_CODE__DEPA, T0, "CSQU3054383");
+	r[0]->remark = remark;
+	append_to(w, 0, r, 1, res);
+	assert_int_equal(res[0], REC_STORED);
+	q = PQexec(c, "SELECT remark, locode IS NULL FROM events WHERE carrier = 'KTZE' AND seq = 7");
+	assert_int_equal(PQresultStatus(q), PGRES_TUPLES_OK);
+	assert_int_equal(PQntuples(q), 1);
+	assert_string_equal(PQgetvalue(q, 0, 0), remark);
+	assert_string_equal(PQgetvalue(q, 0, 1), "t");
+	PQclear(q);
+	r[0] = rec(7, CORRIDOR__EVENT_CODE__DEPA, T0, "CSQU3054383");
+	r[0]->remark = remark;
+	r[0]->resend = true;
+	append_to(w, 0, r, 1, res);
+	assert_int_equal(res[0], REC_DUPLICATE);
+	store_writer_close(w);
+	PQfinish(c);
+}
+
 int
 main(void)
 {
@@ -300,6 +333,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_concurrent_writers_keep_the_rollups_exact,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_young_tables_are_analysed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_events_are_copied_as_sent, setup, teardown),
 	};
 
 	return UNIT_RUN(tests);

@@ -56,8 +56,6 @@ pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats, ExecStatusType want)
 {
 	PGconn *conn = pg_db_conn(l->db);
-	struct store_error err;
-	const char *state;
 	PGresult *res;
 
 	if (conn == NULL) {
@@ -68,6 +66,15 @@ pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
 	 * result (a failing one stops the rest) */
 	res = n < 0 ? PQexec(conn, sql) :
 	    PQexecParams(conn, sql, n, NULL, values, lengths, formats, 0);
+	return pg_leg_result(l, res, want, what);
+}
+
+PGresult *
+pg_leg_result(struct pg_leg *l, PGresult *res, ExecStatusType want, const char *what)
+{
+	struct store_error err;
+	const char *state;
+
 	if (pg_db_check(l->db, res, want, what, &err) == 0)
 		return res;
 	if (l->err.kind == STORE_OK) {

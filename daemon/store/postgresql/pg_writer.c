@@ -12,6 +12,7 @@
  * (daemon/store/sqlite/leg_store.c), with the same result per update.
  */
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +190,25 @@ pg_arr_add(struct pg_buf *b, const char *v)
 	buf_add(b, "\"", 1);
 }
 
+/* Appends one field of COPY's text format (NULL: \N) and then sep. */
+static void
+copy_add(struct pg_buf *b, const char *v, char sep)
+{
+	if (v == NULL)
+		buf_add(b, "\\N", 2);
+	for (const char *c = v; c != NULL && *c != '\0'; c++) {
+		size_t run = strcspn(c, "\\\t\n\r");
+
+		buf_add(b, c, run);
+		c += run;
+		if (*c == '\0')
+			break;
+		buf_add(b, *c == '\t' ? "\\t" : *c == '\n' ? "\\n" : *c == '\r' ? "\\r" : "\\\\",
+		    2);
+	}
+	buf_add(b, &sep, 1);
+}
+
 /* The literal, "{}" when empty; NULL when out of memory. */
 const char *
 pg_arr_end(struct pg_buf *b)
@@ -210,7 +230,7 @@ struct pg_writer {
 	const struct pg_store *store;
 	struct pg_db *db;
 	struct pg_leg *legs[LEGS_MAX];
-	char insert_sql[PG_EVENTS_SQL_MAX];	/* the events of the claims made */
+	char copy_sql[PG_EVENTS_SQL_MAX];	/* the events of the claims made */
 	char same_sql[PG_EVENTS_SQL_MAX];	/* which stored events are the same */
 };
 
@@ -500,10 +520,58 @@ done:
 	return rc;
 }
 
-/* One statement over the updates picked (as arrays of their columns): the
- * insert of their events, or the comparison with the stored ones. */
+/* The events of the claims made, by COPY (measured: an INSERT of the same
+ * rows from arrays of their columns cost the server 28 us a row, COPY 18):
+ * 0, or -1 with l->err. */
+static int
+events_copy(struct pg_leg *l, struct batch *b)
+{
+	PGconn *conn = pg_db_conn(l->db);
+	struct pg_buf data = { 0 };
+	PGresult *res;
+	int rc = -1;
+
+	for (size_t i = 0; i < b->n; i++) {
+		char num[PG_INT_TEXT_MAX];
+
+		if (b->ids[i] <= 0)
+			continue;
+		copy_add(&data, l->code, '\t');
+		for (int c = 0; c < EC_COUNT; c++)
+			copy_add(&data, ev_value(b->recs[i], c, b->ids[i], num),
+			    c + 1 < EC_COUNT ? '\t' : '\n');
+	}
+	if (data.nomem || data.len > INT_MAX) {
+		pg_arr_free(&data);
+		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
+		return -1;
+	}
+	if ((res = pg_leg_exec(l, "storing events", b->w->copy_sql, -1, NULL, NULL, NULL,
+	    PGRES_COPY_IN)) == NULL) {
+		pg_arr_free(&data);
+		return -1;
+	}
+	PQclear(res);
+	/* a failure here shows in the result below */
+	if (PQputCopyData(conn, data.p, (int)data.len) == 1)
+		(void)PQputCopyEnd(conn, NULL);
+	else
+		(void)PQputCopyEnd(conn, "corridord: the events could not be sent");
+	res = pg_leg_result(l, PQgetResult(conn), PGRES_COMMAND_OK, "storing events");
+	if (res != NULL)
+		rc = 0;
+	PQclear(res);
+	/* the end of the command */
+	while (pg_db_conn(l->db) != NULL && (res = PQgetResult(conn)) != NULL)
+		PQclear(res);
+	pg_arr_free(&data);
+	return rc;
+}
+
+/* One statement over the updates to compare (as arrays of their columns):
+ * which of them the leg holds already, and whether each is the same. */
 static PGresult *
-events_exec(struct pg_leg *l, struct batch *b, bool insert)
+compare_exec(struct pg_leg *l, struct batch *b)
 {
 	struct pg_buf cols[EC_COUNT] = { 0 };
 	const char *p[EC_COUNT + 1] = { l->code };
@@ -513,21 +581,17 @@ events_exec(struct pg_leg *l, struct batch *b, bool insert)
 	for (size_t i = 0; i < b->n; i++) {
 		char num[PG_INT_TEXT_MAX];
 
-		/* inserting: the claims made; comparing: the others */
-		if ((b->ids[i] > 0) != insert || (!insert && b->recs[i]->result == REC_REUSED))
+		/* the ones not inserted and not a sequence number reused */
+		if (b->ids[i] > 0 || b->recs[i]->result == REC_REUSED)
 			continue;
 		for (int c = 0; c < EC_COUNT; c++)
-			pg_arr_add(&cols[c], ev_value(b->recs[i], c, insert ? b->ids[i] : (int64_t)i,
-			    num));
+			pg_arr_add(&cols[c], ev_value(b->recs[i], c, (int64_t)i, num));
 	}
 	for (int c = 0; c < EC_COUNT; c++)
 		if ((p[c + 1] = pg_arr_end(&cols[c])) == NULL)
 			nomem = true;
 	if (nomem)
 		pg_leg_fail(l, STORE_RETRYABLE, "out of memory");
-	else if (insert)
-		res = pg_leg_exec(l, "storing events", b->w->insert_sql, EC_COUNT + 1, p, NULL,
-		    NULL, PGRES_COMMAND_OK);
 	else
 		res = pg_leg_exec(l, "comparing updates", b->w->same_sql, EC_COUNT + 1, p, NULL,
 		    NULL, PGRES_TUPLES_OK);
@@ -560,7 +624,7 @@ compare_events(struct pg_leg *l, struct batch *b)
 	}
 	if (compared == 0)
 		return 0;
-	if ((res = events_exec(l, b, false)) == NULL)
+	if ((res = compare_exec(l, b)) == NULL)
 		return -1;
 	for (size_t i = 0; i < b->n; i++)
 		if (b->recs[i]->result == REC_PENDING)
@@ -687,18 +751,14 @@ append_body(struct pg_leg *l, int64_t first_new_id, void *arg)
 	struct batch *b = arg;
 	struct derive_tx tx = { &pg_derive_ops, l, first_new_id };
 	size_t inserting = 0;
-	PGresult *res;
 	int rc;
 
 	if (make_claims(l, b) == -1)
 		return -1;
 	for (size_t i = 0; i < b->n; i++)
 		inserting += b->ids[i] > 0;
-	if (inserting > 0) {
-		if ((res = events_exec(l, b, true)) == NULL)
-			return -1;
-		PQclear(res);
-	}
+	if (inserting > 0 && events_copy(l, b) == -1)
+		return -1;
 	if (compare_events(l, b) == -1)
 		return -1;
 	for (size_t i = 0; i < b->n; i++) {
@@ -1028,7 +1088,7 @@ static int
 write_sql(struct pg_writer *w)
 {
 	size_t a = 0, b = 0, c = 0;
-	char *ins = w->insert_sql, *same = w->same_sql;
+	char *copy = w->copy_sql, *same = w->same_sql;
 	char cols[1024], arrays[1024], names[4096];
 	int n;
 
@@ -1044,8 +1104,7 @@ write_sql(struct pg_writer *w)
 		if (a >= sizeof cols || b >= sizeof arrays || c >= sizeof names)
 			return -1;
 	}
-	n = snprintf(ins, PG_EVENTS_SQL_MAX, "INSERT INTO events (leg, %s) SELECT $1::text, *"
-	    " FROM unnest(%s)", cols, arrays);
+	n = snprintf(copy, PG_EVENTS_SQL_MAX, "COPY events (leg, %s) FROM STDIN", cols);
 	if (n < 0 || n >= PG_EVENTS_SQL_MAX)
 		return -1;
 	/* the stored event of each (carrier, seq) in the leg, and whether it

@@ -149,6 +149,9 @@ struct pg_leg {
  * with l->err and l->sqlstate set (the first failure is kept). */
 PGresult *pg_leg_exec(struct pg_leg *l, const char *what, const char *sql, int n,
     const char *const *values, const int *lengths, const int *formats, ExecStatusType want);
+/* res (any, NULL too) checked for status want, as pg_leg_exec checks its
+ * own: res, or NULL (res cleared) with l->err and l->sqlstate set. */
+PGresult *pg_leg_result(struct pg_leg *l, PGresult *res, ExecStatusType want, const char *what);
 /* Runs s[0..n) in one round trip (pg_db_pipeline), the result of s[i]
  * checked for status want[i] (said as what[i]): 0 with every result in s,
  * the caller's to PQclear, or -1 with l->err and l->sqlstate (of the first
