@@ -158,6 +158,14 @@ PGresult *pg_leg_result(struct pg_leg *l, PGresult *res, ExecStatusType want, co
  * that failed; the results left in s are still the caller's). */
 int pg_leg_pipeline(struct pg_leg *l, struct pg_db_stmt *s, const char *const *what,
     const ExecStatusType *want, size_t n);
+/* Runs body in a transaction of l under the leg's lock, again after a
+ * serialization failure or a deadlock (undo, when not NULL, forgets what a
+ * failed try left in arg): 0, or -1 with l->err (pg_writer.c). */
+int pg_leg_tx(struct pg_leg *l, int (*body)(struct pg_leg *l, int64_t first_new_id, void *arg),
+    void (*undo)(void *arg), void *arg);
+/* One retention step of l (store_writer.h's retain_step; pg_retention.c). */
+int pg_leg_retain_step(struct pg_leg *l, int64_t cutoff_ms, size_t max_units,
+    size_t *units_dropped, int64_t *events_dropped, bool *more, struct store_error *err);
 /* Records a failure that is not a statement's (no memory, a malformed row):
  * l->err, unless a failure is recorded already. */
 void pg_leg_fail(struct pg_leg *l, enum store_error_kind kind, const char *what);
