@@ -22,39 +22,9 @@ is_downstream(size_t leg, size_t other, const char *dir)
 	return dir[0] == 'E' ? other < leg : other > leg;
 }
 
-/* Whether (unit, dir) entered a leg downstream of `leg` at or after
- * `after`: 1 or 0, -1 when a read failed (the answer says so). The nearest
- * legs are asked first: a unit whose exit was not reported is usually in
- * the next leg. */
-static int
-downstream_entered(struct query_ctx *ctx, size_t leg, const char *unit, const char *dir,
-    int64_t after, struct answer *a)
-{
-	size_t count = ctx->legs->count;
-
-	for (size_t k = 1; k < count; k++) {
-		size_t j = dir[0] == 'E' ? leg - k : leg + k;
-		struct store_error err;
-		bool found;
-
-		if ((dir[0] == 'E' && k > leg) || j >= count)
-			break;
-		if (read_ok(ctx->legs->legs[j].code, store_reader_entered_since(ctx->reader, j,
-		    &ctx->legs->legs[j], unit, dir, after, &found, &err), &err, a) == -1)
-			return -1;
-		if (found)
-			return 1;
-	}
-	return 0;
-}
-
 typedef void (*open_fn)(void *arg, const struct store_open_traversal *o);
 
-/* What each_open passes on: the open traversals not closed by a
- * downstream entry. */
 struct open_read {
-	struct query_ctx *ctx;
-	size_t leg;
 	open_fn fn;
 	void *arg;
 	struct answer *a;
@@ -64,26 +34,31 @@ static int
 open_row(void *arg, const struct store_open_traversal *o)
 {
 	struct open_read *or = arg;
-	int r = downstream_entered(or->ctx, or->leg, o->unit, o->direction, o->enter_ms, or->a);
 
-	if (r == -1)
-		return 1;
-	if (r == 0)
-		or->fn(or->arg, o);
+	or->fn(or->arg, o);
 	return or->a->failed;
 }
 
 /* Open traversals of a leg, oldest first, without those closed by a
- * downstream entry. */
+ * downstream entry: the store asks the legs downstream in each direction,
+ * the nearest first (a unit whose exit was not reported is usually in the
+ * next leg). */
 static void
 each_open(struct query_ctx *ctx, size_t leg, open_fn fn, void *arg, struct answer *a)
 {
 	const struct leg *l = &ctx->legs->legs[leg];
-	struct open_read or = { ctx, leg, fn, arg, a };
+	struct open_read or = { fn, arg, a };
+	size_t w[LEGS_MAX], e[LEGS_MAX];
+	struct store_leg_set onward_w = { w, 0 }, onward_e = { e, 0 };
 	struct store_error err;
 
-	read_ok(l->code, store_reader_each_open(ctx->reader, leg, l, open_row, &or, &err),
-	    &err, a);
+	/* going W: later in LEGS order; going E: earlier */
+	for (size_t j = leg + 1; j < ctx->legs->count && onward_w.n < LEGS_MAX; j++)
+		w[onward_w.n++] = j;
+	for (size_t j = leg; j-- > 0 && onward_e.n < LEGS_MAX;)
+		e[onward_e.n++] = j;
+	read_ok(l->code, store_reader_each_open_staying(ctx->reader, leg, ctx->legs, &onward_w,
+	    &onward_e, open_row, &or, &err), &err, a);
 }
 
 struct unit_rows {

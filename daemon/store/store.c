@@ -324,6 +324,55 @@ store_reader_each_open(struct store_reader *r, size_t leg, const struct leg *l,
 	return r->ops->each_open(r->impl, leg, l, fn, arg, err);
 }
 
+/* The generic each_open_staying: each open traversal, then its unit's
+ * entries into the onward legs, one question each. */
+struct staying {
+	struct store_reader *r;
+	const struct leg_table *legs;
+	const struct store_leg_set *w, *e;
+	store_open_fn fn;
+	void *arg;
+	struct store_error *err;
+	bool failed;
+};
+
+static int
+staying_row(void *arg, const struct store_open_traversal *o)
+{
+	struct staying *s = arg;
+	const struct store_leg_set *onward = o->direction[0] == 'E' ? s->e : s->w;
+
+	for (size_t k = 0; k < onward->n; k++) {
+		size_t j = onward->index[k];
+		bool entered;
+
+		if (store_reader_entered_since(s->r, j, &s->legs->legs[j], o->unit, o->direction,
+		    o->enter_ms, &entered, s->err) == -1) {
+			s->failed = true;
+			return 1;
+		}
+		if (entered)
+			return 0;
+	}
+	return s->fn(s->arg, o);
+}
+
+int
+store_reader_each_open_staying(struct store_reader *r, size_t leg,
+    const struct leg_table *legs, const struct store_leg_set *onward_w,
+    const struct store_leg_set *onward_e, store_open_fn fn, void *arg,
+    struct store_error *err)
+{
+	struct staying s = { r, legs, onward_w, onward_e, fn, arg, err, false };
+	int rc;
+
+	if (r->ops->each_open_staying != NULL)
+		return r->ops->each_open_staying(r->impl, leg, legs, onward_w, onward_e, fn, arg,
+		    err);
+	rc = r->ops->each_open(r->impl, leg, &legs->legs[leg], staying_row, &s, err);
+	return s.failed ? -1 : rc;
+}
+
 int
 store_reader_each_unit_traversal(struct store_reader *r, size_t leg, const struct leg *l,
     const char *unit, store_unit_traversal_fn fn, void *arg, struct store_error *err)

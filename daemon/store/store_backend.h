@@ -70,6 +70,10 @@ struct store_reader_ops {
 	    const char *direction, int64_t after_ms, bool *entered, struct store_error *err);
 	int (*each_open)(void *r, size_t leg, const struct leg *l, store_open_fn fn, void *arg,
 	    struct store_error *err);
+	/* NULL: store.c asks each_open and entered_since */
+	int (*each_open_staying)(void *r, size_t leg, const struct leg_table *legs,
+	    const struct store_leg_set *onward_w, const struct store_leg_set *onward_e,
+	    store_open_fn fn, void *arg, struct store_error *err);
 	int (*each_unit_traversal)(void *r, size_t leg, const struct leg *l, const char *unit,
 	    store_unit_traversal_fn fn, void *arg, struct store_error *err);
 	int (*each_unpaired_event)(void *r, size_t leg, const struct leg *l, const char *unit,

@@ -90,6 +90,20 @@ typedef int (*store_open_fn)(void *arg, const struct store_open_traversal *o);
 /* The leg's open traversals, oldest entry first (then by unit). */
 int store_reader_each_open(struct store_reader *r, size_t leg, const struct leg *l,
     store_open_fn fn, void *arg, struct store_error *err);
+/* Legs of the table, by index, in the order they are to be asked. */
+struct store_leg_set {
+	const size_t *index;
+	size_t n;
+};
+/* The leg's open traversals as each_open gives them, except those whose
+ * unit has entered, at or after its entry here, one of the legs of
+ * onward_w (a traversal going W) or onward_e (going E): legs is the table
+ * the indices are of. One statement where the backend can join the legs;
+ * else each_open and entered_since, the legs in the order given. */
+int store_reader_each_open_staying(struct store_reader *r, size_t leg,
+    const struct leg_table *legs, const struct store_leg_set *onward_w,
+    const struct store_leg_set *onward_e, store_open_fn fn, void *arg,
+    struct store_error *err);
 
 /* One of a unit's traversals of a leg; exit_ms -1: still open. */
 struct store_unit_traversal {

@@ -66,6 +66,7 @@ enum reader_stmt {
 	RS_ENTERED_SINCE,
 	RS_LATEST_ENTRIES,
 	RS_OPEN,
+	RS_OPEN_STAYING,
 	RS_UNIT_TRAVERSALS,
 	RS_UNPAIRED,
 	RS_UNIT_REPORTED,
@@ -120,6 +121,17 @@ static const struct reader_sql reader_sql[RS_COUNT] = {
 	    " FROM traversals WHERE leg = $1 AND exit_time_ms IS NULL"
 	    " ORDER BY enter_time_ms, unit COLLATE \"C\", direction COLLATE \"C\"",
 	    "t", 6, true },
+	/* $2, $3: the onward legs' codes going W, E, comma-separated (a leg
+	 * code has no comma: leg_code_valid); the primary key's range per
+	 * onward leg, as entered_since reads it */
+	[RS_OPEN_STAYING] = { "SELECT o.unit, o.direction, o.carrier, o.enter_time_ms, o.teu,"
+	    " o.containers FROM traversals o WHERE o.leg = $1 AND o.exit_time_ms IS NULL"
+	    " AND NOT EXISTS (SELECT 1 FROM traversals d WHERE d.leg = ANY (string_to_array("
+	    "CASE WHEN o.direction = 'E' THEN $3 ELSE $2 END, ','))"
+	    " AND d.unit = o.unit AND d.direction = o.direction"
+	    " AND d.enter_time_ms >= o.enter_time_ms)"
+	    " ORDER BY o.enter_time_ms, o.unit COLLATE \"C\", o.direction COLLATE \"C\"",
+	    "ttt", 6, true },
 	[RS_UNIT_TRAVERSALS] = { "SELECT direction, enter_time_ms, exit_time_ms FROM traversals"
 	    " WHERE leg = $1 AND unit = $2 ORDER BY direction COLLATE \"C\", enter_time_ms",
 	    "tt", 3, true },
@@ -791,6 +803,47 @@ each_open(void *arg, size_t leg, const struct leg *l, store_open_fn fn, void *fn
 	return each_row(arg, RS_OPEN, l->code, &p, open_row, &c, err);
 }
 
+/* The codes of set's legs, comma-separated, into buf: 0, or -1 when they
+ * do not fit (the caller asks leg by leg then). */
+static int
+leg_codes(char *buf, size_t len, const struct leg_table *legs, const struct store_leg_set *set)
+{
+	size_t o = 0;
+
+	buf[0] = '\0';
+	for (size_t k = 0; k < set->n; k++) {
+		int n = snprintf(buf + o, len - o, "%s%s", k ? "," : "",
+		    legs->legs[set->index[k]].code);
+
+		if (n < 0 || (size_t)n >= len - o)
+			return -1;
+		o += (size_t)n;
+	}
+	return 0;
+}
+
+static int
+each_open_staying(void *arg, size_t leg, const struct leg_table *legs,
+    const struct store_leg_set *onward_w, const struct store_leg_set *onward_e,
+    store_open_fn fn, void *fnarg, struct store_error *err)
+{
+	char w[LEGS_MAX * LEG_CODE_MAX], e[LEGS_MAX * LEG_CODE_MAX];
+	struct call c = { (any_fn)fn, fnarg };
+	struct params p = { 0 };
+
+	if (!leg_ok(leg, err))
+		return -1;
+	if (leg_codes(w, sizeof w, legs, onward_w) == -1 ||
+	    leg_codes(e, sizeof e, legs, onward_e) == -1) {
+		store_error_set(err, STORE_UNSUPPORTED, "too many onward legs");
+		return -1;
+	}
+	param_text(&p, legs->legs[leg].code);
+	param_text(&p, w);
+	param_text(&p, e);
+	return each_row(arg, RS_OPEN_STAYING, legs->legs[leg].code, &p, open_row, &c, err);
+}
+
 static int
 unit_traversal_row(const PGresult *res, int i, void *arg, bool *bad)
 {
@@ -1068,6 +1121,7 @@ const struct store_reader_ops pg_reader_ops = {
 	.latest_entry = latest_entry,
 	.entered_since = entered_since,
 	.each_open = each_open,
+	.each_open_staying = each_open_staying,
 	.each_unit_traversal = each_unit_traversal,
 	.each_unpaired_event = each_unpaired_event,
 	.unit_reported = unit_reported,
