@@ -2,8 +2,6 @@
 #include "query_exec.h"
 
 #include <ctype.h>
-#include <errno.h>
-#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -177,11 +175,8 @@ cmd_backup(struct query_ctx *ctx, struct qrequest *req, int64_t now, struct answ
 		snprintf(dir, sizeof dir, "%s", cfg->backup_dir);
 	else
 		snprintf(dir, sizeof dir, "%s/backups", cfg->state_dir);
-	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
-		log_warn("backup cannot create dir=%s", dir);
-		answer_err(a, "INTERNAL", "cannot create the backup directory");
-		return;
-	}
+	/* the backend makes it if it writes files (a database server's store
+	 * has its own backups and leaves the directory alone) */
 	snprintf(dest, sizeof dest, "%s/%s", dir, req->argv[1]);
 	if (store_reader_backup(ctx->reader, ctx->legs, dest, files, &n, &err) == -1) {
 		log_warnx("backup failed dest=%s kind=%s error=\"%s\"", dest,

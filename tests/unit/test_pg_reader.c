@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <event2/buffer.h>
@@ -1012,7 +1013,7 @@ test_backup_unsupported(void **state)
 	struct store_backup_file files[3];
 	struct leg_table *legs = calloc(1, sizeof *legs);
 	struct store_error err;
-	char dest[CONFIG_PATH_MAX + 16];
+	char dest[CONFIG_PATH_MAX + 32];
 	size_t n = 99;
 
 	(void)state;
@@ -1020,8 +1021,11 @@ test_backup_unsupported(void **state)
 	legs->count = 2;
 	legs->legs[0] = movement;
 	legs->legs[1] = port;
-	snprintf(dest, sizeof dest, "%s/backup-pg", cfg.state_dir);
+	snprintf(dest, sizeof dest, "%s/backups/backup-pg", cfg.state_dir);
 	assert_int_equal(store_reader_backup(r, legs, dest, files, &n, &err), -1);
+	/* nothing made on the way to the answer */
+	snprintf(dest, sizeof dest, "%s/backups", cfg.state_dir);
+	assert_int_equal(access(dest, F_OK), -1);
 	assert_int_equal(err.kind, STORE_UNSUPPORTED);
 	assert_string_equal(err.message, "BACKUP is for the SQLite store; back PostgreSQL up with"
 	    " pg_basebackup (or pg_dump)");
@@ -1114,6 +1118,13 @@ test_query_answers(void **state)
 	assert_string_equal(b, "ERR UNSUPPORTED BACKUP is for the SQLite store; back PostgreSQL"
 	    " up with pg_basebackup (or pg_dump)\n");
 	free(b);
+	{
+		/* and made no backup directory on the way */
+		char dir[CONFIG_PATH_MAX + 16];
+
+		snprintf(dir, sizeof dir, "%s/backups", pgcfg.state_dir);
+		assert_int_equal(access(dir, F_OK), -1);
+	}
 
 	PQfinish(raw);
 	raw = NULL;

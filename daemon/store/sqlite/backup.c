@@ -57,6 +57,30 @@ make_dir(const char *path, struct store_error *err)
 	return -1;
 }
 
+/* The directory the backups go in (the last component of path is the
+ * backup's own), made if it is not there yet. */
+static int
+make_parent(const char *path, struct store_error *err)
+{
+	char dir[CONFIG_PATH_MAX * 2 + 64];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof dir) {
+		store_error_set(err, STORE_UNSUPPORTED, "the backup's path is too long");
+		return -1;
+	}
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (mkdir(dir, 0750) == -1 && errno != EEXIST) {
+		store_error_set(err, STORE_RETRYABLE, "cannot create the backup directory %s: %s", dir,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 int
 sqlite_backup(const struct sqlite_store *s, const struct leg_table *legs, const char *dest,
     struct store_backup_file *files, size_t *nfiles, struct store_error *err)
@@ -68,7 +92,7 @@ sqlite_backup(const struct sqlite_store *s, const struct leg_table *legs, const 
 		store_error_set(err, STORE_UNSUPPORTED, "the backup's path is too long");
 		return -1;
 	}
-	if (make_dir(dest, err) == -1 || make_dir(to, err) == -1)
+	if (make_parent(dest, err) == -1 || make_dir(dest, err) == -1 || make_dir(to, err) == -1)
 		return -1;
 	snprintf(to, sizeof to, "%s/corridor.db", dest);
 	snprintf(files[0].name, sizeof files[0].name, "corridor.db");
