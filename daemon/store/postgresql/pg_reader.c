@@ -47,16 +47,6 @@
 /* The parameter types (pg_type.h's OIDs, which libpq does not export). */
 #define PG_READER_OID_INT8 20
 #define PG_READER_OID_TEXT 25
-/* A query command that asks one leg whether many units entered it since
- * some time (INTRANSIT: one question per open traversal upstream) pays a
- * round trip each. After this many such questions to one leg in one
- * query, the leg's latest entry per (unit, direction) is read once, by a
- * cursor, and the rest are answered from it; the snapshot is the query's,
- * so the answers are the same. A leg with more (unit, direction) than
- * PG_READER_ENTRIES_MAX is not read that way (the memory: about 40 bytes
- * each). */
-#define PG_READER_ENTRIES_AFTER 64
-#define PG_READER_ENTRIES_MAX 500000
 
 /* The statements; the leg ones take $1 leg. */
 enum reader_stmt {
@@ -64,7 +54,6 @@ enum reader_stmt {
 	RS_BY_EXIT,
 	RS_LATEST_ENTRY,
 	RS_ENTERED_SINCE,
-	RS_LATEST_ENTRIES,
 	RS_OPEN,
 	RS_OPEN_STAYING,
 	RS_UNIT_TRAVERSALS,
@@ -113,10 +102,6 @@ static const struct reader_sql reader_sql[RS_COUNT] = {
 	[RS_ENTERED_SINCE] = { "SELECT 1::bigint FROM traversals"
 	    " WHERE leg = $1 AND unit = $2 AND direction = $3 AND enter_time_ms >= $4 LIMIT 1",
 	    "ttti", 1, false },
-	/* byte order, as entry_cmp() searches it */
-	[RS_LATEST_ENTRIES] = { "SELECT unit, direction, max(enter_time_ms) FROM traversals"
-	    " WHERE leg = $1 GROUP BY unit, direction"
-	    " ORDER BY unit COLLATE \"C\", direction COLLATE \"C\"", "t", 3, true },
 	[RS_OPEN] = { "SELECT unit, direction, carrier, enter_time_ms, teu, containers"
 	    " FROM traversals WHERE leg = $1 AND exit_time_ms IS NULL"
 	    " ORDER BY enter_time_ms, unit COLLATE \"C\", direction COLLATE \"C\"",
@@ -193,21 +178,6 @@ static const struct reader_sql reader_sql[RS_COUNT] = {
 static const char begin_sql[] = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 static const char catalog_what[] = "the catalog";
 
-/* One leg's latest entry per (unit, direction), read in one query (see
- * PG_READER_ENTRIES_AFTER), sorted as strcmp() orders units. */
-struct entry {
-	char *unit;
-	char direction;
-	int64_t latest_ms;
-};
-
-struct leg_entries {
-	size_t asked;			/* entered_since questions in this query */
-	bool loaded, refused;		/* read; too many or failed: never this query */
-	struct entry *v;
-	size_t n, cap;
-};
-
 struct pg_reader {
 	const struct pg_store *store;
 	struct pg_db *db;
@@ -216,7 +186,6 @@ struct pg_reader {
 	bool in_txn;			/* a transaction of ours is open on the connection */
 	bool txn_failed;		/* and a statement of it failed: roll it back */
 	int cursors;			/* open now: the next one's number */
-	struct leg_entries entries[LEGS_MAX];	/* this query's, by leg index */
 };
 
 /* A primitive's parameters as text; a NULL one is SQL NULL. */
@@ -270,20 +239,6 @@ reader_open(void *store, struct store_error *err)
 	return r;
 }
 
-/* Forgets the entries read for a query (its snapshot is over). */
-static void
-entries_drop(struct pg_reader *r)
-{
-	for (size_t i = 0; i < LEGS_MAX; i++) {
-		struct leg_entries *le = &r->entries[i];
-
-		for (size_t k = 0; k < le->n; k++)
-			free(le->v[k].unit);
-		free(le->v);
-		memset(le, 0, sizeof *le);
-	}
-}
-
 static void
 reader_close(void *arg)
 {
@@ -291,7 +246,6 @@ reader_close(void *arg)
 
 	if (r == NULL)
 		return;
-	entries_drop(r);
 	pg_db_free(r->db);
 	free(r);
 }
@@ -686,83 +640,10 @@ latest_entry(void *arg, size_t leg, const struct leg *l, const char *unit,
 }
 
 static int
-entry_row(const PGresult *res, int i, void *arg, bool *bad)
-{
-	struct leg_entries *le = arg;
-	const char *dir = col_text(res, i, 1);
-	struct entry e = { NULL, dir[0], col_int(res, i, 2, bad) };
-
-	if (*bad)
-		return 0;
-	if (le->n == le->cap) {
-		size_t cap = le->cap ? le->cap * 2 : 1024;
-		struct entry *v;
-
-		if (cap > PG_READER_ENTRIES_MAX || (v = reallocarray(le->v, cap, sizeof *v)) == NULL)
-			return 1;	/* too many, or no memory: ask row by row */
-		le->v = v;
-		le->cap = cap;
-	}
-	if ((e.unit = strdup(col_text(res, i, 0))) == NULL)
-		return 1;
-	le->v[le->n++] = e;
-	return 0;
-}
-
-static int
-entry_cmp(const void *key, const void *elem)
-{
-	const struct entry *a = key, *b = elem;
-	int c = strcmp(a->unit, b->unit);
-
-	return c != 0 ? c : (unsigned char)a->direction - (unsigned char)b->direction;
-}
-
-/* The leg's entries for this query, read once it was asked often enough;
- * NULL: ask the database (not yet, refused, or outside a query). */
-static struct leg_entries *
-entries_of(struct pg_reader *r, size_t leg, const struct leg *l, struct store_error *err)
-{
-	struct leg_entries *le = &r->entries[leg];
-	struct params p = { 0 };
-	int rc;
-
-	if (!r->in_query || le->refused)
-		return NULL;
-	if (le->loaded)
-		return le;
-	if (++le->asked <= PG_READER_ENTRIES_AFTER)
-		return NULL;
-	param_text(&p, l->code);
-	if ((rc = each_row(r, RS_LATEST_ENTRIES, l->code, &p, entry_row, le, err)) != 0) {
-		/* 1: too many or no memory; -1: the read failed, and the next
-		 * question will say so itself */
-		for (size_t k = 0; k < le->n; k++)
-			free(le->v[k].unit);
-		free(le->v);
-		le->v = NULL;
-		le->n = le->cap = 0;
-		le->refused = true;
-		return NULL;
-	}
-	le->loaded = true;
-	return le;
-}
-
-static int
 entered_since(void *arg, size_t leg, const struct leg *l, const char *unit,
     const char *direction, int64_t after_ms, bool *entered, struct store_error *err)
 {
-	struct leg_entries *le;
 	int64_t one;
-
-	if (leg < LEGS_MAX && (le = entries_of(arg, leg, l, err)) != NULL) {
-		struct entry key = { (char *)unit, direction[0], 0 };
-		const struct entry *e = bsearch(&key, le->v, le->n, sizeof *le->v, entry_cmp);
-
-		*entered = e != NULL && e->latest_ms >= after_ms;
-		return 0;
-	}
 	int rc = unit_time_value(arg, leg, l, RS_ENTERED_SINCE, unit, direction, after_ms, &one,
 	    err);
 
@@ -804,7 +685,7 @@ each_open(void *arg, size_t leg, const struct leg *l, store_open_fn fn, void *fn
 }
 
 /* The codes of set's legs, comma-separated, into buf: 0, or -1 when they
- * do not fit (the caller asks leg by leg then). */
+ * do not fit (a buffer of LEGS_MAX * LEG_CODE_MAX always holds them). */
 static int
 leg_codes(char *buf, size_t len, const struct leg_table *legs, const struct store_leg_set *set)
 {
@@ -1094,7 +975,6 @@ reader_end(void *arg)
 
 	txn_finish(r);
 	r->in_query = false;
-	entries_drop(r);
 }
 
 static int
