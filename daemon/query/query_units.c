@@ -53,9 +53,9 @@ each_open(struct query_ctx *ctx, size_t leg, open_fn fn, void *arg, struct answe
 	struct store_error err;
 
 	/* going W: later in LEGS order; going E: earlier */
-	for (size_t j = leg + 1; j < ctx->legs->count && onward_w.n < LEGS_MAX; j++)
+	for (size_t j = leg + 1; j < ctx->legs->count; j++)
 		w[onward_w.n++] = j;
-	for (size_t j = leg; j-- > 0 && onward_e.n < LEGS_MAX;)
+	for (size_t j = leg; j-- > 0;)
 		e[onward_e.n++] = j;
 	read_ok(l->code, store_reader_each_open_staying(ctx->reader, leg, ctx->legs, &onward_w,
 	    &onward_e, open_row, &or, &err), &err, a);

@@ -27,10 +27,10 @@ read_rows(struct pg_db *db, struct pg_growth *g)
 		log_warnx("postgresql statistics of %s: %s", g->table, err.message);
 		return -1;
 	}
-	g->rows = PQntuples(res) == 1 ? strtod(PQgetvalue(res, 0, 0), NULL) : -1;
+	g->rows = PQntuples(res) == 1 ? strtod(PQgetvalue(res, 0, 0), NULL) : 0;
 	if (g->rows < 0)
-		g->rows = 0;
-	g->read = 1;
+		g->rows = 0;	/* never analysed */
+	g->read = true;
 	PQclear(res);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #ifndef CORRIDOR_PG_ANALYZE_H
 #define CORRIDOR_PG_ANALYZE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "pg_db.h"
@@ -27,7 +28,7 @@ struct pg_growth {
 	const char *table;	/* its name as SQL has it (quoted where needed) */
 	double rows;		/* its rows when last analysed, as the server says */
 	int64_t added;		/* rows this writer added since */
-	int read;		/* 1: rows has been read from the server */
+	bool read;		/* rows has been read from the server */
 };
 
 /* After a committed transaction that added added rows to g's table:

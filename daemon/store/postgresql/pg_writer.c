@@ -238,25 +238,6 @@ typical_ms(const struct leg *leg)
 	return (int64_t)(leg->typical_h * 3600000.0 + 0.5);
 }
 
-/* prefix and name as one SQL identifier in double quotes, a quote in it
- * doubled (the partition corridor_add_leg_partition names with %I); the
- * buffer holds any leg code's. */
-static void
-quote_ident(char *buf, size_t len, const char *prefix, const char *name)
-{
-	size_t o = 0;
-
-	buf[o++] = '"';
-	for (const char *parts[2] = { prefix, name }, **p = parts; p < parts + 2; p++)
-		for (const char *c = *p; *c != '\0' && o + 3 < len; c++) {
-			if (*c == '"')
-				buf[o++] = '"';
-			buf[o++] = *c;
-		}
-	buf[o++] = '"';
-	buf[o] = '\0';
-}
-
 static struct pg_leg *
 leg_new(const struct pg_store *s, struct pg_db *db, const struct leg *leg,
     struct store_error *err)
@@ -271,7 +252,9 @@ leg_new(const struct pg_store *s, struct pg_db *db, const struct leg *leg,
 	l->store = s;
 	l->db = db;
 	snprintf(l->code, sizeof l->code, "%s", leg->code);
-	quote_ident(l->events_table, sizeof l->events_table, "events_", leg->code);
+	/* the partition corridor_add_leg_partition names with %I: quoted, and a
+	 * leg code (leg_code_valid: letters, digits, '-', '_') holds no quote */
+	snprintf(l->events_table, sizeof l->events_table, "\"events_%s\"", leg->code);
 	l->growth.table = l->events_table;
 	l->kind = leg->kind;
 	l->typical_ms = typical_ms(leg);

@@ -128,7 +128,7 @@ struct pg_leg {
 	int64_t typical_ms;
 	struct derive *derive;
 	/* its events partition, a quoted identifier, and how it has grown */
-	char events_table[2 * LEG_CODE_MAX + 16];
+	char events_table[LEG_CODE_MAX + 16];
 	struct pg_growth growth;
 	/* retention: the (unit, direction) its scan stopped after, NULL: none */
 	char *retain_after;
